@@ -1,0 +1,169 @@
+"""layer-cake: asynchronous objects exchanging typed messages across threads, processes and hosts.
+
+``import layer_cake as lc``; the public API is exactly ``__all__`` (pinned by a test against
+the spec's name list). ``lc.COMPILED`` tells whether the Cython build of the hot modules is
+loaded (``LC_PURE_PYTHON=1`` forces the pure-Python twins).
+"""
+
+from . import _build
+
+_build.install()
+
+from . import _registry_bind  # noqa: E402  (after the build choice: imports hot modules)
+from ._registry_bind import bind  # noqa: E402
+from ._utilities import (  # noqa: E402
+    Gas,
+    breakpath,
+    intervals_only,
+    output_line,
+    smart_intervals,
+    spread_out,
+)
+from .net._hostport import HostPort, LocalPort  # noqa: E402
+from .runtime._messages import (  # noqa: E402
+    FAULTY_EXIT,
+    T1,
+    T2,
+    T3,
+    T4,
+    USER_LOG,
+    USER_TAG,
+    Aborted,
+    Ack,
+    Anything,
+    Busy,
+    CommandResponse,
+    Discover,
+    Enquiry,
+    Faulted,
+    Inspect,
+    JoinSpool,
+    LeaveSpool,
+    Nak,
+    NotReady,
+    OutOfService,
+    Overloaded,
+    Pause,
+    Ping,
+    ProcessOrigin,
+    Ready,
+    Resume,
+    RetryIntervals,
+    Returned,
+    ScopeOfDirectory,
+    SelectTimer,
+    Start,
+    Stop,
+    TemporarilyUnavailable,
+    TimedOut,
+    ToBeConfirmed,
+)
+from .types import (  # noqa: E402
+    NO_SUCH_ADDRESS,
+    UUID,
+    Address,
+    Any,
+    ArrayOf,
+    Block,
+    Boolean,
+    Byte,
+    Character,
+    ClockTime,
+    CodecError,
+    CodecRuntimeError,
+    DequeOf,
+    Enumeration,
+    Float4,
+    Float8,
+    Incognito,
+    Integer2,
+    Integer4,
+    Integer8,
+    MapOf,
+    MessageRegistrationError,
+    PointConstructionError,
+    PointerTo,
+    Portable,
+    Rune,
+    SetOf,
+    String,
+    TargetAddress,
+    TimeDelta,
+    TimeSpan,
+    Type,
+    Unicode,
+    Unknown,
+    Unsigned2,
+    Unsigned4,
+    Unsigned8,
+    UserDefined,
+    VectorOf,
+    Word,
+    WorldTime,
+    bool_type,
+    bytearray_type,
+    bytes_type,
+    cast_back,
+    cast_to,
+    datetime_type,
+    def_type,
+    float_type,
+    int_type,
+    message_to_tag,
+    portable_to_signature,
+    portable_to_tag,
+    signature_to_portable,
+    str_type,
+    timedelta_type,
+    uuid_type,
+)
+from .types._registry import bind_message  # noqa: E402
+from .types._text import (  # noqa: E402
+    UTC,
+    clock_now,
+    clock_to_text,
+    delta_to_text,
+    short_delta,
+    span_to_text,
+    text_to_clock,
+    text_to_delta,
+    text_to_span,
+    text_to_world,
+    world_now,
+    world_to_text,
+)
+
+#: True when every hot module is the compiled (Cython) build.
+COMPILED: bool = _registry_bind.compiled()
+
+__version__ = "0.2.0.dev0"
+
+__all__ = [
+    # Runtime
+    "bind", "bind_message", "PointConstructionError", "USER_LOG", "USER_TAG", "ProcessOrigin",
+    "ScopeOfDirectory", "FAULTY_EXIT",
+    # Messages
+    "Start", "Returned", "Stop", "Pause", "Resume", "Ready", "NotReady", "Ping", "Enquiry",
+    "Discover", "Inspect", "Ack", "Nak", "Anything", "Faulted", "Aborted", "TimedOut",
+    "TemporarilyUnavailable", "Busy", "Overloaded", "OutOfService", "ToBeConfirmed", "T1", "T2",
+    "T3", "T4", "SelectTimer", "Unknown", "Incognito", "CommandResponse", "JoinSpool",
+    "LeaveSpool",
+    # Concurrency
+    "RetryIntervals", "smart_intervals", "intervals_only",
+    # Types
+    "Portable", "Boolean", "Integer2", "Integer4", "Integer8", "Unsigned2", "Unsigned4",
+    "Unsigned8", "Float4", "Float8", "Byte", "Character", "Rune", "Block", "String", "Unicode",
+    "Enumeration", "ClockTime", "TimeSpan", "WorldTime", "TimeDelta", "UUID", "ArrayOf",
+    "VectorOf", "DequeOf", "SetOf", "MapOf", "UserDefined", "PointerTo", "Any", "Address",
+    "TargetAddress", "Type", "Word", "def_type", "cast_to", "cast_back",
+    "portable_to_signature", "signature_to_portable", "portable_to_tag", "message_to_tag",
+    "bool_type", "int_type", "float_type", "str_type", "bytes_type", "bytearray_type",
+    "datetime_type", "timedelta_type", "uuid_type", "NO_SUCH_ADDRESS", "CodecError",
+    "CodecRuntimeError", "MessageRegistrationError",
+    # Networking
+    "HostPort", "LocalPort",
+    # Utilities
+    "Gas", "spread_out", "breakpath", "short_delta", "output_line", "clock_now", "world_now",
+    "span_to_text", "text_to_span", "clock_to_text", "text_to_clock", "world_to_text",
+    "text_to_world", "delta_to_text", "text_to_delta", "UTC",
+]

@@ -1,0 +1,813 @@
+"""Typed values <-> data forms (plain lists, dicts, numbers, strings) for JSON and msgpack.
+
+This is the hot path of every codec. One walker serves both encodings; ``json_form`` picks
+the few representations that differ (types-and-encoding §2 and §11): bytes, UUIDs, clock
+and span times, addresses and pointer aliases. The walker switches on the portable's integer
+``kind``; scalar fields of classes and scalar elements of containers take inline fast paths.
+
+Failures raise ``Fault``; each enclosing field or index adds itself to ``Fault.path`` while
+the exception unwinds, so the happy path pays nothing for error reporting. The public entry
+points turn a ``Fault`` into ``CodecRuntimeError('cannot encode, near "a.b[2]" (...)')``.
+
+Compiled by Cython in pure-Python mode (declarations in ``_convert.pxd``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import collections
+import datetime
+import struct
+import uuid
+
+import cython
+from msgpack import ExtType
+
+from . import _text
+from ._message import Incognito, default_of, resolve_signature
+from ._portable import Portable
+from ._registry import bind_message
+
+__all__ = [
+    "Encoder",
+    "Decoder",
+    "Fault",
+    "PointerRef",
+    "EXT_ADDRESS",
+    "EXT_POINTER",
+    "ext_hook",
+    "fault_text",
+]
+
+# Kinds (must equal those in _portable; checked by a test).
+K_BOOLEAN = 1
+K_INTEGER = 2
+K_FLOAT = 3
+K_UNICODE = 4
+K_STRING = 5
+K_BLOCK = 6
+K_ENUM = 7
+K_CLOCK = 8
+K_SPAN = 9
+K_WORLD = 10
+K_DELTA = 11
+K_UUID = 12
+K_VECTOR = 13
+K_ARRAY = 14
+K_SET = 15
+K_MAP = 16
+K_DEQUE = 17
+K_USER = 18
+K_POINTER = 19
+K_ANY = 20
+K_ADDRESS = 21
+K_TYPE = 22
+K_WORD = 23
+
+EXT_ADDRESS = 1
+EXT_POINTER = 2
+FIRST_ALIAS = 1100
+
+_deque = collections.deque
+_datetime = datetime.datetime
+_timedelta = datetime.timedelta
+_UUIDType = uuid.UUID
+_u64 = struct.Struct(">Q")
+_address_structs: dict = {}
+
+
+class Fault(Exception):
+    """A conversion failure; ``path`` collects field names and ``[i]`` while unwinding."""
+
+    def __init__(self, reason: str) -> None:
+        Exception.__init__(self, reason)
+        self.reason = reason
+        self.path: list = []
+
+    def near(self) -> str:
+        text = ""
+        for segment in reversed(self.path):
+            if segment[0] == "[" or not text:
+                text += segment
+            else:
+                text += "." + segment
+        return text
+
+
+def fault_text(verb: str, fault: Fault) -> str:
+    """``cannot <verb>, near "<path>" (<reason>)`` or ``cannot <verb> (<reason>)``."""
+    if fault.path:
+        return f'cannot {verb}, near "{fault.near()}" ({fault.reason})'
+    return f"cannot {verb} ({fault.reason})"
+
+
+def _mismatch(value: object, p: object) -> Fault:
+    return Fault(f"no transform {type(value).__name__}/{type(p).__name__}")
+
+
+class PointerRef:
+    """A pointer alias read from msgpack (``ExtType(2, n)``)."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PointerRef) and other.n == self.n
+
+    def __hash__(self) -> int:
+        return hash(self.n)
+
+    def __repr__(self) -> str:
+        return f"PointerRef({self.n})"
+
+
+def _address_struct(n: int) -> struct.Struct:
+    s = _address_structs.get(n)
+    if s is None:
+        s = _address_structs[n] = struct.Struct(f">{n}Q")
+    return s
+
+
+def ext_hook(code: int, data: bytes) -> object:
+    """msgpack ``ext_hook``: addresses become tuples, pointer aliases ``PointerRef``."""
+    if code == EXT_ADDRESS:
+        if len(data) % 8:
+            raise ValueError("malformed address")
+        return _address_struct(len(data) // 8).unpack(data)
+    if code == EXT_POINTER:
+        if len(data) != 8:
+            raise ValueError("malformed pointer alias")
+        return PointerRef(_u64.unpack(data)[0])
+    return ExtType(code, data)
+
+
+def _spec_of(cls: type) -> object:
+    spec = cls.__dict__.get("__lc_message__")
+    if spec is None:
+        bind_message(cls)  # a class used as a field type but never bound: default options
+        spec = cls.__dict__["__lc_message__"]
+    return spec
+
+
+class Encoder:
+    """Typed value -> data form. One instance per encode call (holds pointer state)."""
+
+    def __init__(self, json_form: bool, address_out: object = None) -> None:
+        self.json_form = json_form
+        self.address_out = address_out
+        self.seen = None
+        self.table = None
+        self.frames = None
+        self.next_alias = FIRST_ALIAS
+        self.space = ""
+
+    def encode(self, value: object, p: Portable) -> object:
+        """Convert one value; pointers land in ``self.table`` (None when there are none)."""
+        return self.convert(value, p)
+
+    def convert(self, value: object, p: object) -> object:
+        kind: cython.int
+        if value is None:
+            if p.structural:
+                raise Fault("null structure")
+            return None
+        kind = p.kind
+        t = type(value)
+        if kind == K_USER:
+            return self.user(value, p.element)
+        if kind == K_INTEGER:
+            if (t is int or (isinstance(value, int) and t is not bool)) and (
+                p.low <= value <= p.high
+            ):
+                return int(value)
+            if t is int:
+                raise Fault(f"value {value} out of range for {type(p).__name__}")
+            raise _mismatch(value, p)
+        if kind == K_FLOAT:
+            if t is float:
+                return value
+            if isinstance(value, (int, float)) and t is not bool:
+                return float(value)
+            raise _mismatch(value, p)
+        if kind == K_UNICODE:
+            if t is str or isinstance(value, str):
+                if p.length and len(value) != p.length:
+                    raise Fault(f"expected {p.length} character, got {len(value)}")
+                return str(value)
+            raise _mismatch(value, p)
+        if kind == K_BOOLEAN:
+            if t is bool:
+                return value
+            raise _mismatch(value, p)
+        if kind == K_VECTOR:
+            if t is list or t is tuple:
+                return self.sequence(value, p.element)
+            raise _mismatch(value, p)
+        if kind == K_ANY:
+            return self.any(value)
+        if kind == K_MAP:
+            if isinstance(value, dict):
+                return self.mapping(value, p)
+            raise _mismatch(value, p)
+        if kind == K_ARRAY:
+            if t is list or t is tuple:
+                if len(value) != p.size:
+                    raise Fault(f"array [{len(value)}] vs type [{p.size}]")
+                return self.sequence(value, p.element)
+            raise _mismatch(value, p)
+        if kind == K_SET:
+            if t is set or t is frozenset:
+                return self.sequence(value, p.element)
+            raise _mismatch(value, p)
+        if kind == K_DEQUE:
+            if t is _deque or t is list:
+                return self.sequence(value, p.element)
+            raise _mismatch(value, p)
+        if kind == K_ENUM:
+            if isinstance(value, p.element):
+                return value.name
+            raise _mismatch(value, p)
+        if kind == K_STRING:
+            if t is bytes or t is bytearray:
+                if p.length and len(value) != p.length:
+                    raise Fault(f"expected {p.length} byte, got {len(value)}")
+                if self.json_form:
+                    return bytes(value).decode("latin-1")
+                return bytes(value)
+            raise _mismatch(value, p)
+        if kind == K_BLOCK:
+            if t is bytearray or t is bytes:
+                if self.json_form:
+                    return base64.b64encode(value).decode("ascii")
+                return value
+            raise _mismatch(value, p)
+        if kind == K_CLOCK or kind == K_SPAN:
+            if (t is float or t is int) or (isinstance(value, (int, float)) and t is not bool):
+                if not self.json_form:
+                    return float(value)
+                try:
+                    if kind == K_SPAN:
+                        return _text.span_to_text(value)
+                    return _text.clock_to_text(value)
+                except (ValueError, OverflowError, OSError) as e:
+                    raise Fault(str(e)) from None
+            raise _mismatch(value, p)
+        if kind == K_WORLD:
+            if isinstance(value, _datetime):
+                try:
+                    return _text.world_to_text(value)
+                except ValueError as e:
+                    raise Fault(str(e)) from None
+            raise _mismatch(value, p)
+        if kind == K_DELTA:
+            if isinstance(value, _timedelta):
+                return _text.delta_to_text(value)
+            raise _mismatch(value, p)
+        if kind == K_UUID:
+            if isinstance(value, _UUIDType):
+                return str(value) if self.json_form else value.bytes
+            raise _mismatch(value, p)
+        if kind == K_POINTER:
+            return self.pointer(value, p.element)
+        if kind == K_ADDRESS:
+            return self.address(value)
+        if kind == K_TYPE:
+            return self.type_path(value)
+        if kind == K_WORD:
+            return value
+        raise Fault(f"no transform {t.__name__}/{type(p).__name__}")
+
+    def user(self, value: object, cls: type) -> dict:
+        if not isinstance(value, cls):
+            raise Fault(f"no transform {type(value).__name__}/UserDefined({cls.__name__})")
+        spec = _spec_of(cls)
+        if spec.not_portable:
+            raise Fault(f'"{spec.signature}" is not portable')
+        return self.fields(value, spec)
+
+    def fields(self, value: object, spec: object) -> dict:
+        kind: cython.int
+        out = {}
+        for name, fp in spec.fields:
+            v = getattr(value, name, None)
+            t = type(v)
+            kind = fp.kind
+            # Inline fast paths for the commonest scalar fields.
+            if v is None:
+                if fp.structural:
+                    f = Fault("null structure")
+                    f.path.append(name)
+                    raise f
+                out[name] = None
+            elif kind == K_INTEGER and t is int and fp.low <= v <= fp.high:
+                out[name] = v
+            elif kind == K_FLOAT and t is float:
+                out[name] = v
+            elif kind == K_UNICODE and t is str and not fp.length:
+                out[name] = v
+            elif kind == K_BOOLEAN and t is bool:
+                out[name] = v
+            else:
+                try:
+                    out[name] = self.convert(v, fp)
+                except Fault as f:
+                    f.path.append(name)
+                    raise
+        return out
+
+    def sequence(self, value: object, element: object) -> list:
+        kind: cython.int = element.kind
+        i: cython.Py_ssize_t
+        if kind == K_FLOAT:
+            for x in value:
+                if type(x) is not float:
+                    break
+            else:
+                return value if type(value) is list else list(value)
+        elif kind == K_INTEGER:
+            for x in value:
+                if type(x) is not int:
+                    break
+            else:
+                if not value or (element.low <= min(value) and max(value) <= element.high):
+                    return value if type(value) is list else list(value)
+        elif kind == K_UNICODE and not element.length:
+            for x in value:
+                if type(x) is not str:
+                    break
+            else:
+                return value if type(value) is list else list(value)
+        out = []
+        i = 0
+        try:
+            for x in value:
+                out.append(self.convert(x, element))
+                i += 1
+        except Fault as f:
+            f.path.append(f"[{i}]")
+            raise
+        return out
+
+    def mapping(self, value: dict, p: object) -> list:
+        i: cython.Py_ssize_t = 0
+        key = p.key
+        item = p.value
+        out = []
+        try:
+            for k, v in value.items():
+                out.append([self.convert(k, key), self.convert(v, item)])
+                i += 1
+        except Fault as f:
+            f.path.append(f"[{i}]")
+            raise
+        return out
+
+    def any(self, value: object) -> list:
+        t = type(value)
+        frame: list = []
+        if self.frames is not None:
+            self.frames.append(frame)
+        try:
+            if t is Incognito:
+                return self.incognito(value, frame)
+            spec = t.__dict__.get("__lc_message__")
+            if spec is not None:
+                if spec.not_portable:
+                    raise Fault(f'"{spec.signature}" is not portable')
+                return [spec.signature, self.fields(value, spec), frame]
+            if t is tuple and len(value) == 2 and isinstance(value[1], Portable):
+                p = value[1]
+                return [p.signature(), self.convert(value[0], p), frame]
+            raise Fault(f"no transform {t.__name__}/Any (not a message)")
+        finally:
+            if self.frames is not None:
+                self.frames.pop()
+
+    def incognito(self, value: Incognito, frame: list) -> list:
+        word = value.decoded_word
+        saved = value.saved_pointers or []
+        if saved:
+            if self.table is None:
+                self.table = []
+            if self.json_form:
+                for alias, data in saved:
+                    self.table.append([alias, data])
+                    frame.append(alias)
+            else:
+                # Renumber the saved aliases so they cannot collide with this encoding's.
+                mapping = {}
+                for alias, _data in saved:
+                    key = alias.n if type(alias) is PointerRef else alias
+                    mapping[key] = self.new_alias()
+                for alias, data in saved:
+                    key = alias.n if type(alias) is PointerRef else alias
+                    new = mapping[key]
+                    self.table.append([new, _relabel(data, mapping)])
+                    frame.append(new)
+                word = _relabel(word, mapping)
+        return [value.type_name, word, frame]
+
+    def new_alias(self) -> object:
+        n = self.next_alias
+        self.next_alias = n + 1
+        if self.json_form:
+            if not self.space:
+                self.space = str(uuid.uuid4())
+            return f"{n}:{self.space}"
+        return ExtType(EXT_POINTER, _u64.pack(n))
+
+    def pointer(self, value: object, element: object) -> object:
+        if self.seen is None:
+            self.seen = {}
+            self.table = self.table if self.table is not None else []
+            if self.frames is None:
+                self.frames = []
+        key = id(value)
+        entry = self.seen.get(key)
+        if entry is not None:
+            alias = entry[0]
+        else:
+            alias = self.new_alias()
+            self.seen[key] = (alias, value)  # holding value keeps its id unique
+            slot = [alias, None]
+            self.table.append(slot)
+            slot[1] = self.convert(value, element)
+        for frame in self.frames:
+            if alias not in frame:
+                frame.append(alias)
+        return alias
+
+    def address(self, value: object) -> object:
+        if self.address_out is not None:
+            value = self.address_out(value)
+        if type(value) is not tuple and type(value) is not list:
+            raise Fault(f"no transform {type(value).__name__}/Address")
+        for x in value:
+            if type(x) is not int or x < 0:
+                raise Fault(f"malformed address {value!r}")
+        if self.json_form:
+            return list(value)
+        try:
+            return ExtType(EXT_ADDRESS, _address_struct(len(value)).pack(*value))
+        except struct.error as e:
+            raise Fault(f"malformed address ({e})") from None
+
+    def type_path(self, value: object) -> str:
+        if isinstance(value, Portable):
+            if value.kind != K_USER:
+                raise Fault(f"no transform {type(value).__name__}/Type")
+            return value.signature()
+        if isinstance(value, type):
+            spec = value.__dict__.get("__lc_message__")
+            return spec.signature if spec is not None else f"{value.__module__}.{value.__qualname__}"
+        if callable(value) and hasattr(value, "__qualname__"):
+            return f"{value.__module__}.{value.__qualname__}"
+        raise Fault(f"no transform {type(value).__name__}/Type")
+
+
+def _relabel(word: object, mapping: dict) -> object:
+    """Copy of a raw msgpack word with pointer aliases renumbered."""
+    t = type(word)
+    if t is PointerRef:
+        return mapping.get(word.n, word)
+    if t is list:
+        return [_relabel(x, mapping) for x in word]
+    if t is dict:
+        return {k: _relabel(v, mapping) for k, v in word.items()}
+    return word
+
+
+class Decoder:
+    """Data form -> typed value. One instance per decode call (holds pointer state)."""
+
+    def __init__(self, json_form: bool, table: object = None, address_in: object = None) -> None:
+        self.json_form = json_form
+        self.address_in = address_in
+        self.table = table  # alias key -> raw data
+        self.cache = None  # alias key -> decoded object
+
+    def decode(self, data: object, p: Portable) -> object:
+        return self.convert(data, p)
+
+    def convert(self, data: object, p: object) -> object:
+        kind: cython.int
+        if data is None:
+            if p.structural:
+                raise Fault("null structure")
+            return None
+        kind = p.kind
+        t = type(data)
+        if kind == K_USER:
+            return self.user(data, p.element)
+        if kind == K_INTEGER:
+            if t is int and p.low <= data <= p.high:
+                return data
+            if t is int:
+                raise Fault(f"value {data} out of range for {type(p).__name__}")
+            raise _mismatch(data, p)
+        if kind == K_FLOAT:
+            if t is float:
+                return data
+            if t is int:
+                return float(data)
+            raise _mismatch(data, p)
+        if kind == K_UNICODE:
+            if t is str:
+                if p.length and len(data) != p.length:
+                    raise Fault(f"expected {p.length} character, got {len(data)}")
+                return data
+            raise _mismatch(data, p)
+        if kind == K_BOOLEAN:
+            if t is bool:
+                return data
+            raise _mismatch(data, p)
+        if kind == K_VECTOR:
+            if t is list:
+                return self.sequence(data, p.element)
+            raise _mismatch(data, p)
+        if kind == K_ANY:
+            return self.any(data)
+        if kind == K_MAP:
+            if t is list:
+                return self.mapping(data, p)
+            raise _mismatch(data, p)
+        if kind == K_ARRAY:
+            if t is list:
+                return self.array(data, p)
+            raise _mismatch(data, p)
+        if kind == K_SET:
+            if t is list:
+                try:
+                    return set(self.sequence(data, p.element))
+                except TypeError as e:
+                    raise Fault(str(e)) from None
+            raise _mismatch(data, p)
+        if kind == K_DEQUE:
+            if t is list:
+                return _deque(self.sequence(data, p.element))
+            raise _mismatch(data, p)
+        if kind == K_ENUM:
+            if t is str:
+                try:
+                    return p.element[data]
+                except KeyError:
+                    raise Fault(f'undefined enum "{p.element.__name__}.{data}"') from None
+            raise _mismatch(data, p)
+        if kind == K_STRING:
+            if t is bytes:
+                b = data
+            elif t is str:
+                try:
+                    b = data.encode("latin-1")
+                except UnicodeEncodeError:
+                    raise Fault("character out of byte range") from None
+            else:
+                raise _mismatch(data, p)
+            if p.length and len(b) != p.length:
+                raise Fault(f"expected {p.length} byte, got {len(b)}")
+            return b
+        if kind == K_BLOCK:
+            if t is bytes:
+                return bytearray(data)
+            if t is str:
+                try:
+                    return bytearray(base64.b64decode(data, validate=True))
+                except (binascii.Error, ValueError) as e:
+                    raise Fault(f"bad base64 ({e})") from None
+            raise _mismatch(data, p)
+        if kind == K_CLOCK or kind == K_SPAN:
+            if t is float:
+                return data
+            if t is int:
+                return float(data)
+            if t is str:
+                try:
+                    if kind == K_SPAN:
+                        return _text.text_to_span(data)
+                    return _text.text_to_clock(data)
+                except ValueError as e:
+                    raise Fault(str(e)) from None
+            raise _mismatch(data, p)
+        if kind == K_WORLD:
+            if t is str:
+                try:
+                    return _text.text_to_world(data)
+                except ValueError as e:
+                    raise Fault(str(e)) from None
+            raise _mismatch(data, p)
+        if kind == K_DELTA:
+            if t is str:
+                try:
+                    return _text.text_to_delta(data)
+                except ValueError as e:
+                    raise Fault(str(e)) from None
+            raise _mismatch(data, p)
+        if kind == K_UUID:
+            try:
+                if t is str:
+                    return _UUIDType(data)
+                if t is bytes:
+                    return _UUIDType(bytes=data)
+            except ValueError as e:
+                raise Fault(f"bad UUID ({e})") from None
+            raise _mismatch(data, p)
+        if kind == K_POINTER:
+            return self.pointer(data, p.element)
+        if kind == K_ADDRESS:
+            return self.address(data)
+        if kind == K_TYPE:
+            return self.type_value(data)
+        if kind == K_WORD:
+            return data
+        raise _mismatch(data, p)
+
+    def user(self, data: object, cls: type) -> object:
+        if type(data) is not dict:
+            raise Fault(f"no transform {type(data).__name__}/UserDefined({cls.__name__})")
+        spec = _spec_of(cls)
+        obj = cls()
+        self.fill(obj, data, spec)
+        return obj
+
+    def fill(self, obj: object, data: dict, spec: object) -> None:
+        kind: cython.int
+        for name, fp in spec.fields:
+            d = data.get(name)
+            if d is None:
+                if name in data and fp.structural:
+                    f = Fault("null structure")
+                    f.path.append(name)
+                    raise f
+                continue  # absent or null: the constructor's default stands
+            t = type(d)
+            kind = fp.kind
+            if kind == K_INTEGER and t is int and fp.low <= d <= fp.high:
+                setattr(obj, name, d)
+            elif kind == K_FLOAT and t is float:
+                setattr(obj, name, d)
+            elif kind == K_UNICODE and t is str and not fp.length:
+                setattr(obj, name, d)
+            elif kind == K_BOOLEAN and t is bool:
+                setattr(obj, name, d)
+            else:
+                try:
+                    setattr(obj, name, self.convert(d, fp))
+                except Fault as f:
+                    f.path.append(name)
+                    raise
+
+    def sequence(self, data: list, element: object) -> list:
+        kind: cython.int = element.kind
+        i: cython.Py_ssize_t
+        if kind == K_FLOAT:
+            for x in data:
+                if type(x) is not float:
+                    break
+            else:
+                return data
+        elif kind == K_INTEGER:
+            for x in data:
+                if type(x) is not int:
+                    break
+            else:
+                if not data or (element.low <= min(data) and max(data) <= element.high):
+                    return data
+        elif kind == K_UNICODE and not element.length:
+            for x in data:
+                if type(x) is not str:
+                    break
+            else:
+                return data
+        out = []
+        i = 0
+        try:
+            for x in data:
+                out.append(self.convert(x, element))
+                i += 1
+        except Fault as f:
+            f.path.append(f"[{i}]")
+            raise
+        return out
+
+    def array(self, data: list, p: object) -> list:
+        size: cython.Py_ssize_t = p.size
+        out = self.sequence(data[:size], p.element)
+        if out is data:
+            out = list(out)
+        while len(out) < size:
+            out.append(default_of(p.element))
+        return out
+
+    def mapping(self, data: list, p: object) -> dict:
+        i: cython.Py_ssize_t = 0
+        key = p.key
+        item = p.value
+        out = {}
+        try:
+            for pair in data:
+                if type(pair) is not list or len(pair) != 2:
+                    raise Fault(f"no transform {type(pair).__name__}/map pair")
+                out[self.convert(pair[0], key)] = self.convert(pair[1], item)
+                i += 1
+        except Fault as f:
+            f.path.append(f"[{i}]")
+            raise
+        except TypeError as e:  # unhashable key
+            raise Fault(str(e)) from None
+        return out
+
+    def any(self, data: object) -> object:
+        if type(data) is not list or len(data) != 3 or type(data[0]) is not str:
+            raise Fault(f"no transform {type(data).__name__}/Any")
+        signature = data[0]
+        try:
+            p = resolve_signature(signature)
+        except ValueError as e:
+            raise Fault(str(e)) from None
+        if p is None:
+            return self.incognito(signature, data[1], data[2])
+        if p.kind == K_USER:
+            cls = p.element
+            spec = _spec_of(cls)
+            body = data[1]
+            if type(body) is not dict:
+                raise Fault(f"no transform {type(body).__name__}/UserDefined({cls.__name__})")
+            obj = cls()
+            self.fill(obj, body, spec)
+            return obj
+        return (self.convert(data[1], p), p)
+
+    def incognito(self, signature: str, word: object, aliases: object) -> Incognito:
+        saved = []
+        if aliases and self.table is not None and type(aliases) is list:
+            for alias in aliases:
+                key = alias.n if type(alias) is PointerRef else alias
+                if key in self.table:
+                    saved.append([alias, self.table[key]])
+        return Incognito(signature, word, saved, [])
+
+    def pointer(self, data: object, element: object) -> object:
+        t = type(data)
+        if t is PointerRef:
+            key = data.n
+        elif t is str:
+            key = data
+        else:
+            raise Fault(f"no transform {t.__name__}/PointerTo")
+        if self.cache is None:
+            self.cache = {}
+        elif key in self.cache:
+            return self.cache[key]
+        if self.table is None or key not in self.table:
+            raise Fault("dangling pointer")
+        raw = self.table[key]
+        kind: cython.int = element.kind
+        # Containers are registered before their contents are decoded, so cycles close.
+        if kind == K_USER:
+            cls = element.element
+            if type(raw) is not dict:
+                raise Fault(f"no transform {type(raw).__name__}/UserDefined({cls.__name__})")
+            obj = cls()
+            self.cache[key] = obj
+            self.fill(obj, raw, _spec_of(cls))
+            return obj
+        if kind == K_VECTOR and type(raw) is list:
+            out: list = []
+            self.cache[key] = out
+            out.extend(self.sequence(raw, element.element))
+            return out
+        if kind == K_MAP and type(raw) is list:
+            d: dict = {}
+            self.cache[key] = d
+            d.update(self.mapping(raw, element))
+            return d
+        value = self.convert(raw, element)
+        self.cache[key] = value
+        return value
+
+    def address(self, data: object) -> object:
+        t = type(data)
+        if t is tuple or t is list:
+            for x in data:
+                if type(x) is not int or x < 0:
+                    raise Fault(f"malformed address {data!r}")
+            value = tuple(data) if t is list else data
+        else:
+            raise Fault(f"no transform {t.__name__}/Address")
+        if self.address_in is not None:
+            return self.address_in(value)
+        return value
+
+    def type_value(self, data: object) -> object:
+        if type(data) is not str:
+            raise Fault(f"no transform {type(data).__name__}/Type")
+        try:
+            p = resolve_signature(data)
+        except ValueError:
+            p = None
+        if p is None or p.kind != K_USER:
+            raise Fault(f'unknown type "{data}"')
+        return p

@@ -1,0 +1,151 @@
+"""The msgpack wire codec between layer-cake processes (types-and-encoding §11).
+
+A message body is ``[signature, data, aliases, pointer_table]``; a frame payload (networking
+§5) is ``[to_address, return_address, kind, body]`` with addresses as ``ExtType(1)``. Each
+thread reuses one ``msgpack.Packer``; decoding uses one ``unpackb`` with our ``ext_hook``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import msgpack
+
+from ._convert import Decoder, Encoder, Fault, PointerRef, ext_hook, fault_text
+from ._errors import CodecRuntimeError
+from ._portable import Any, Address, Portable, install
+
+__all__ = [
+    "KIND_MESSAGE",
+    "KIND_BLOCK",
+    "KIND_KEEP_ALIVE",
+    "KIND_KEY_EXCHANGE",
+    "encode_message",
+    "decode_message",
+    "encode_value",
+    "decode_value",
+    "pack_payload",
+    "unpack_payload",
+]
+
+KIND_MESSAGE = 0
+KIND_BLOCK = 1
+KIND_KEEP_ALIVE = 2
+KIND_KEY_EXCHANGE = 3
+
+_ANY = install(Any())
+_ADDRESS = install(Address())
+_local = threading.local()
+
+
+def _packer() -> msgpack.Packer:
+    try:
+        return _local.packer
+    except AttributeError:
+        _local.packer = msgpack.Packer(use_bin_type=True, autoreset=True, datetime=False)
+        return _local.packer
+
+
+def _unpack(data: bytes) -> object:
+    try:
+        return msgpack.unpackb(
+            data, raw=False, strict_map_key=False, ext_hook=ext_hook, use_list=True
+        )
+    except Exception as e:  # msgpack raises several unrelated types for bad input
+        raise CodecRuntimeError(f"cannot decode ({type(e).__name__}: {e})") from None
+
+
+def _body(message: object, address_out: object = None) -> list:
+    encoder = Encoder(False, address_out)
+    try:
+        body = encoder.any(message)
+    except Fault as f:
+        raise CodecRuntimeError(fault_text("encode", f)) from None
+    body.append(encoder.table or [])
+    return body
+
+
+def _message(body: object, address_in: object = None) -> object:
+    if type(body) is not list or len(body) != 4 or type(body[3]) is not list:
+        raise CodecRuntimeError("cannot decode (malformed message body)")
+    table = None
+    if body[3]:
+        table = {}
+        for entry in body[3]:
+            if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not PointerRef:
+                raise CodecRuntimeError("cannot decode (malformed pointer table)")
+            table[entry[0].n] = entry[1]
+    decoder = Decoder(False, table, address_in)
+    try:
+        return decoder.any(body[:3])
+    except Fault as f:
+        raise CodecRuntimeError(fault_text("decode", f)) from None
+    except RecursionError:
+        raise CodecRuntimeError("cannot decode (nested too deeply)") from None
+
+
+def encode_message(message: object) -> bytes:
+    """msgpack bytes of one message (a bound-class instance or a ``cast_to`` pair)."""
+    return _packer().pack(_body(message))
+
+
+def decode_message(data: bytes) -> object:
+    """The message in ``data``; unknown signatures give ``Incognito``.
+
+    Raises:
+        CodecRuntimeError: malformed bytes or data that does not fit the type.
+    """
+    return _message(_unpack(data))
+
+
+def encode_value(value: object, portable: Portable) -> bytes:
+    """msgpack bytes of a value of a known type: ``[data, pointer_table]``."""
+    encoder = Encoder(False)
+    try:
+        data = encoder.convert(value, portable)
+    except Fault as f:
+        raise CodecRuntimeError(fault_text("encode", f)) from None
+    return _packer().pack([data, encoder.table or []])
+
+
+def decode_value(data: bytes, portable: Portable) -> object:
+    """Inverse of ``encode_value``."""
+    form = _unpack(data)
+    if type(form) is not list or len(form) != 2 or type(form[1]) is not list:
+        raise CodecRuntimeError("cannot decode (malformed value)")
+    table = {e[0].n: e[1] for e in form[1] if type(e) is list and len(e) == 2
+             and type(e[0]) is PointerRef} or None
+    decoder = Decoder(False, table)
+    try:
+        return decoder.convert(form[0], portable)
+    except Fault as f:
+        raise CodecRuntimeError(fault_text("decode", f)) from None
+
+
+def pack_payload(
+    to_address: tuple, return_address: tuple, message: object, address_out: object = None
+) -> bytes:
+    """One frame payload ``[to, return, 0, body]`` for a message."""
+    encoder = Encoder(False)
+    try:
+        to = encoder.address(to_address)
+        back = encoder.address(return_address)
+    except Fault as f:
+        raise CodecRuntimeError(fault_text("encode", f)) from None
+    return _packer().pack([to, back, KIND_MESSAGE, _body(message, address_out)])
+
+
+def unpack_payload(data: bytes, address_in: object = None) -> tuple:
+    """``(to_address, return_address, kind, message_or_body)`` from a frame payload.
+
+    Kind 0 bodies are decoded to messages; other kinds are returned as received.
+    """
+    form = _unpack(data)
+    if type(form) is not list or len(form) != 4:
+        raise CodecRuntimeError("cannot decode (malformed frame payload)")
+    to, back, kind, body = form
+    if type(to) is not tuple or type(back) is not tuple or type(kind) is not int:
+        raise CodecRuntimeError("cannot decode (malformed frame header)")
+    if kind == KIND_MESSAGE:
+        return to, back, kind, _message(body, address_in)
+    return to, back, kind, body
