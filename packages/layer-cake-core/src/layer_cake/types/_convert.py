@@ -21,7 +21,6 @@ import datetime
 import struct
 import uuid
 
-import cython
 from msgpack import ExtType
 
 from . import _text
@@ -169,7 +168,6 @@ class Encoder:
         return self.convert(value, p)
 
     def convert(self, value: object, p: object) -> object:
-        kind: cython.int
         if value is None:
             if p.structural:
                 raise Fault("null structure")
@@ -289,7 +287,6 @@ class Encoder:
         return self.fields(value, spec)
 
     def fields(self, value: object, spec: object) -> dict:
-        kind: cython.int
         out = {}
         for name, fp in spec.fields:
             v = getattr(value, name, None)
@@ -319,8 +316,7 @@ class Encoder:
         return out
 
     def sequence(self, value: object, element: object) -> list:
-        kind: cython.int = element.kind
-        i: cython.Py_ssize_t
+        kind = element.kind
         if kind == K_FLOAT:
             for x in value:
                 if type(x) is not float:
@@ -352,7 +348,7 @@ class Encoder:
         return out
 
     def mapping(self, value: dict, p: object) -> list:
-        i: cython.Py_ssize_t = 0
+        i = 0
         key = p.key
         item = p.value
         out = []
@@ -493,7 +489,6 @@ class Decoder:
         return self.convert(data, p)
 
     def convert(self, data: object, p: object) -> object:
-        kind: cython.int
         if data is None:
             if p.structural:
                 raise Fault("null structure")
@@ -633,7 +628,6 @@ class Decoder:
         return obj
 
     def fill(self, obj: object, data: dict, spec: object) -> None:
-        kind: cython.int
         for name, fp in spec.fields:
             d = data.get(name)
             if d is None:
@@ -660,8 +654,7 @@ class Decoder:
                     raise
 
     def sequence(self, data: list, element: object) -> list:
-        kind: cython.int = element.kind
-        i: cython.Py_ssize_t
+        kind = element.kind
         if kind == K_FLOAT:
             for x in data:
                 if type(x) is not float:
@@ -693,7 +686,7 @@ class Decoder:
         return out
 
     def array(self, data: list, p: object) -> list:
-        size: cython.Py_ssize_t = p.size
+        size = p.size
         out = self.sequence(data[:size], p.element)
         if out is data:
             out = list(out)
@@ -702,7 +695,7 @@ class Decoder:
         return out
 
     def mapping(self, data: list, p: object) -> dict:
-        i: cython.Py_ssize_t = 0
+        i = 0
         key = p.key
         item = p.value
         out = {}
@@ -764,7 +757,7 @@ class Decoder:
         if self.table is None or key not in self.table:
             raise Fault("dangling pointer")
         raw = self.table[key]
-        kind: cython.int = element.kind
+        kind = element.kind
         # Containers are registered before their contents are decoded, so cycles close.
         if kind == K_USER:
             cls = element.element

@@ -16,7 +16,8 @@ __all__ = ["encode_json", "decode_json", "encode_data", "decode_data"]
 
 _ANY = install(Any())
 _pretty = json.JSONEncoder(indent=4, sort_keys=True, ensure_ascii=False)
-_compact = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+# Compact output skips key sorting: it is for machines, and sorting costs ~40% on big bodies.
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def encode_data(value: object, portable: Portable = _ANY) -> dict:
