@@ -8,6 +8,8 @@ cdef object _packb
 cdef object _unpackb
 cdef object _bytes
 cdef object _memoryview
+cdef object _join
+cdef Py_ssize_t _SMALL
 cdef bint _COMPILED
 cdef object _type
 cdef Py_ssize_t _WIRE_MAX
@@ -37,20 +39,23 @@ cdef class FrameEncoder:
 
 cdef class FrameDecoder:
     cdef public Py_ssize_t max_frame
-    cdef bytearray _buffer
+    cdef list _parts
+    cdef Py_ssize_t _buffered
     cdef int _state
     cdef Py_ssize_t _need
     cdef object _error
 
     @cython.locals(
         out=list,
-        buffer=bytearray,
+        parts=list,
         size=Py_ssize_t,
         start=Py_ssize_t,
         missing=Py_ssize_t,
         unit=bytes,
     )
     cpdef list feed(self, object data)
+
+    cdef object _keep(self, object piece)
 
     @cython.locals(
         end=Py_ssize_t,
@@ -62,5 +67,4 @@ cdef class FrameDecoder:
     cdef object _parse(self, bytes src, Py_ssize_t pos, list out)
 
 
-@cython.locals(count=Py_ssize_t)
-cdef object _check_magic(bytearray prefix)
+cdef object _check_magic(bytes prefix)
