@@ -9,8 +9,27 @@ from . import _build
 
 _build.install()
 
-from . import _registry_bind  # noqa: E402  (after the build choice: imports hot modules)
-from ._registry_bind import bind  # noqa: E402
+from . import _compiled  # noqa: E402  (after the build choice: imports hot modules)
+from .runtime._bind import (  # noqa: E402
+    bind,
+    bind_point,
+    bind_routine,
+    bind_stateless,
+    bind_statemachine,
+)
+from .runtime._counters import runtime_counters  # noqa: E402
+from .runtime._machine import Dispatching, Machine, Point, StateMachine, Stateless, Threaded  # noqa: E402
+from .runtime._object import OnReturned, QueueFull, set_queue_capacity  # noqa: E402
+from .runtime._routine import (  # noqa: E402
+    Buffering,
+    Channel,
+    SelectTable,
+    channel,
+    drop_channel,
+    halt,
+    open_channel,
+    select_list,
+)
 from ._utilities import (  # noqa: E402
     Gas,
     breakpath,
@@ -134,12 +153,16 @@ from .types._text import (  # noqa: E402
 )
 
 #: True when every hot module is the compiled (Cython) build.
-COMPILED: bool = _registry_bind.compiled()
+COMPILED: bool = _compiled.compiled()
 
 __version__ = "0.2.0.dev0"
 
 __all__ = [
     # Runtime
+    "Point", "Threaded", "Stateless", "StateMachine", "Machine", "Channel", "Buffering",
+    "Dispatching", "channel", "open_channel", "drop_channel", "halt", "bind_routine",
+    "bind_point", "bind_stateless", "bind_statemachine", "select_list", "SelectTable",
+    "OnReturned", "QueueFull", "set_queue_capacity", "runtime_counters",
     "bind", "bind_message", "PointConstructionError", "USER_LOG", "USER_TAG", "ProcessOrigin",
     "ScopeOfDirectory", "FAULTY_EXIT",
     # Messages

@@ -1,0 +1,28 @@
+"""Runtime counters: every drop, overflow and undeliverable message is counted here."""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = ["COUNTERS", "count", "runtime_counters", "NAMES"]
+
+NAMES = ("queue_full", "undeliverable", "dropped_unhandled", "dropped_replay",
+         "frames_rejected", "http_rejected")
+
+COUNTERS: dict[str, int] = dict.fromkeys(NAMES, 0)
+_lock = threading.Lock()
+
+
+def count(name: str, n: int = 1) -> None:
+    """Add ``n`` to a counter (thread-safe; these are rare events, off the hot path)."""
+    with _lock:
+        COUNTERS[name] += n
+
+
+def runtime_counters() -> object:
+    """A snapshot: ``Gas(queue_full, undeliverable, dropped_unhandled, dropped_replay,
+    frames_rejected, http_rejected)``."""
+    from .._utilities import Gas
+
+    with _lock:
+        return Gas(**COUNTERS)

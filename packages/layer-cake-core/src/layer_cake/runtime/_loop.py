@@ -1,0 +1,134 @@
+"""The event-loop thread: one per process, owning I/O, timers and loop-hosted objects.
+
+Delivery to a loop-hosted object appends ``(object, message, to, return)`` to one run queue
+(a deque). A drain is scheduled only when none is pending: from the loop thread with
+``call_soon``, from other threads with one ``call_soon_threadsafe`` per batch, never one
+wake-up per message. A drain handles a bounded batch, then yields to I/O.
+
+uvloop is used when installed, unless ``LC_EVENT_LOOP=asyncio`` asks for the stdlib loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["LOOP", "EventLoop", "loop_kind"]
+
+_BATCH = 4096
+
+
+def loop_kind() -> str:
+    """``uvloop`` or ``asyncio``: which loop this process runs."""
+    if os.environ.get("LC_EVENT_LOOP", "").lower() == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+class EventLoop:
+    """The runtime's loop thread and its run queue."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
+        self.ident = 0
+        self.queue: collections.deque = collections.deque()
+        self.scheduled = False
+        self._lock = threading.Lock()
+        self.kind = ""
+
+    # Start-up --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the loop thread once; later calls return at once."""
+        if self.loop is not None:
+            return
+        with self._lock:
+            if self.loop is not None:
+                return
+            self.kind = loop_kind()
+            if self.kind == "uvloop":
+                import uvloop
+
+                loop = uvloop.new_event_loop()
+            else:
+                loop = asyncio.new_event_loop()
+            ready = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                self.ident = threading.get_ident()
+                loop.call_soon(ready.set)
+                loop.run_forever()
+
+            self.thread = threading.Thread(target=run, name="layer-cake-loop", daemon=True)
+            self.thread.start()
+            ready.wait()
+            self.loop = loop
+
+    def on_loop(self) -> bool:
+        """True on the loop thread."""
+        return threading.get_ident() == self.ident
+
+    # Delivery --------------------------------------------------------------------------------
+
+    def post(self, obj: object, message: object, to: tuple, back: tuple) -> None:
+        """Queue a message for a loop-hosted object (any thread)."""
+        self.queue.append((obj, message, to, back))
+        if not self.scheduled:
+            self.scheduled = True
+            if threading.get_ident() == self.ident:
+                self.loop.call_soon(self.drain)  # type: ignore[union-attr]
+            else:
+                self.loop.call_soon_threadsafe(self.drain)  # type: ignore[union-attr]
+
+    def drain(self) -> None:
+        """Deliver queued messages in order, a bounded batch per turn (loop thread)."""
+        self.scheduled = False
+        q = self.queue
+        pop = q.popleft
+        for _ in range(_BATCH):
+            try:
+                obj, message, to, back = pop()
+            except IndexError:
+                return
+            obj.receive(message, to, back)
+        if q and not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.drain)  # type: ignore[union-attr]
+
+    # Calls onto the loop ---------------------------------------------------------------------
+
+    def call(self, f: Callable, *args: object) -> None:
+        """Run ``f(*args)`` on the loop thread: now if already there, else soon."""
+        if threading.get_ident() == self.ident:
+            f(*args)
+        else:
+            self.loop.call_soon_threadsafe(f, *args)  # type: ignore[union-attr]
+
+    def call_at_monotonic(self, deadline: float, f: Callable, *args: object) -> asyncio.TimerHandle:
+        """Schedule ``f`` at a ``time.monotonic()`` deadline, never early (loop thread)."""
+        loop = self.loop
+        assert loop is not None
+        delay = deadline - time.monotonic()
+        return loop.call_at(loop.time() + max(delay, 0.0), self._not_early, deadline, f, args)
+
+    def _not_early(self, deadline: float, f: Callable, args: tuple) -> object:
+        # Loop clocks round to the millisecond; re-arm for the remainder rather than fire early.
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            loop = self.loop
+            assert loop is not None
+            return loop.call_at(loop.time() + remaining + 0.0002, self._not_early, deadline, f, args)
+        return f(*args)
+
+
+LOOP = EventLoop()

@@ -1,0 +1,201 @@
+"""Machines: reactive objects whose handlers run per message (api-core §1.1).
+
+``Point`` machines run on the loop thread, or on a named dispatcher thread shared by every
+class bound with that ``thread=`` name; ``Threaded`` machines have a thread each. A handler
+must not block. Dispatch uses the tables built at bind (``_bind.DispatchTable``).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+from . import _counters
+from ._log import LOG
+from ._loop import LOOP
+from ._messages import Faulted, Start, USER_LOG
+from ._object import QUEUE, Agent, Completion, hex_of, tag_of, unwrap
+
+__all__ = [
+    "Point",
+    "Threaded",
+    "Machine",
+    "Stateless",
+    "StateMachine",
+    "Dispatching",
+    "make_machine",
+    "launch_machine",
+    "REPLAY_LIMIT",
+]
+
+REPLAY_LIMIT = 8  # the 8th save of one message discards it
+
+
+class Dispatching(Agent):
+    """Dispatch of received messages to handlers, with save and replay."""
+
+    current_state: object = None
+
+    def receive(self, message: object, to: tuple, back: tuple, replays: int = 0) -> None:
+        """Dispatch one message (on the machine's own thread or the loop)."""
+        if replays == 0:
+            self.took_one()
+        if self._ended:
+            _counters.count("undeliverable")
+            return
+        saved_before = self._saved
+        if saved_before and replays == 0:
+            self._saved = []
+        self._dispatch(message, to, back, replays)
+        if saved_before and replays == 0:
+            for m, t, b, n in saved_before:
+                if self._ended:
+                    break
+                self._dispatch(m, t, b, n)
+
+    def _dispatch(self, message: object, to: tuple, back: tuple, replays: int) -> None:
+        self.return_address = back
+        self.to_address = to
+        self._received = message
+        value, key = unwrap(message)
+        spec = self._spec
+        state = self.current_state
+        handler = spec.tables[state].lookup(key, value)  # type: ignore[attr-defined]
+        if self._trail_recv:
+            self._log("<", f"Received {tag_of(message)} from <{hex_of(back)}>")
+        if handler is None:
+            saving = spec.saving.get(state) if spec.stateful else None  # type: ignore[attr-defined]
+            if saving is not None and saving.lookup(key, value):
+                self.save_message(message, to, back, replays)
+                return
+            self._drop(message, value, back)
+            return
+        try:
+            result = handler(self, value)
+            if spec.stateful:  # type: ignore[attr-defined]
+                if result not in spec.tables:  # type: ignore[attr-defined]
+                    self.end(Faulted(f'machine "{spec.name}" returned no state',  # type: ignore[attr-defined]
+                                     f"handler {handler.__name__}"))
+                    return
+                self.current_state = result
+        except Completion as c:
+            self.end(c.value)
+        except Exception as e:
+            self._fault(e)
+
+    def _fault(self, e: BaseException) -> None:
+        if self._threshold <= USER_LOG.FAULT or LOG.level <= USER_LOG.FAULT:
+            self._log("!", f"unhandled exception ({e})")
+        self.end(Faulted("object faulted", f"unhandled exception ({e})"))
+
+    def _drop(self, message: object, value: object, back: tuple) -> None:
+        _counters.count("dropped_unhandled")
+        if self._trail_recv or LOG.level <= USER_LOG.OBJECT:
+            text = f"Dropped {tag_of(message)} from <{hex_of(back)}>"
+            if isinstance(value, Faulted):
+                text += f" ({value})"
+            self._log("<", text)
+
+    def save_message(self, message: object, to: tuple, back: tuple, replays: int) -> None:
+        """Keep a message for replay after the next fresh one (at most 7 times)."""
+        if replays + 1 >= REPLAY_LIMIT:
+            _counters.count("dropped_replay")
+            if self._threshold <= USER_LOG.WARNING or LOG.level <= USER_LOG.WARNING:
+                self._log("?", f"Saved {tag_of(message)} discarded after {REPLAY_LIMIT} replays")
+            return
+        self._saved.append((message, to, back, replays + 1))
+
+
+class Point(Dispatching):
+    """Base of machines hosted on the loop (or a named dispatcher thread)."""
+
+    def __init__(self) -> None:
+        self._agent_init()
+        self._saved: list = []
+
+    def deliver(self, message: object, to: tuple, back: tuple) -> None:
+        if self._pending >= QUEUE.capacity:
+            if LOOP.on_loop() or getattr(threading.current_thread(), "lc_dispatcher", False):
+                self.queue_full(message, None)
+            self.wait_for_space(message, None)
+        self._pending += 1
+        host = self._host
+        if host is None:
+            LOOP.post(self, message, to, back)
+        else:
+            host.put((self, message, to, back))
+
+    _host: object = None  # a named dispatcher's queue, or the machine's own (Threaded)
+
+
+class Threaded(Point):
+    """Base of machines with a dedicated thread each."""
+
+
+class Machine:
+    """Marker base of the two dispatch flavours."""
+
+
+class Stateless(Machine):
+    """Handlers ``M_<tag>(self, message)``; the result is ignored."""
+
+    def __init__(self) -> None:
+        self.current_state = None
+
+
+class StateMachine(Machine):
+    """Handlers ``M_<STATE>_<tag>(self, message)`` return the next state."""
+
+    def __init__(self, initial: object = None) -> None:
+        self.current_state = initial
+
+
+# Hosting -------------------------------------------------------------------------------------------
+
+_named: dict[str, queue.SimpleQueue] = {}
+_named_lock = threading.Lock()
+
+
+def _serve(q: queue.SimpleQueue, single: Dispatching | None) -> None:
+    """A dispatcher thread: receive until its (single) machine ends."""
+    threading.current_thread().lc_dispatcher = True  # type: ignore[attr-defined]
+    get = q.get
+    while True:
+        item = get()
+        if item is None:
+            return
+        obj, message, to, back = item
+        obj.receive(message, to, back)
+        if single is not None and single._ended:
+            return
+
+
+def _named_host(name: str) -> queue.SimpleQueue:
+    with _named_lock:
+        q = _named.get(name)
+        if q is None:
+            q = _named[name] = queue.SimpleQueue()
+            t = threading.Thread(target=_serve, args=(q, None), name=f"layer-cake-{name}", daemon=True)
+            t.start()
+        return q
+
+
+def make_machine(spec: object, cls: type, args: tuple, kw: dict) -> Point:
+    machine = cls(*args, **kw)
+    if not hasattr(machine, "_contexts"):
+        raise TypeError(f'"{cls.__qualname__}.__init__" must call lc.Point.__init__(self)')
+    if not hasattr(machine, "_saved"):
+        machine._saved = []
+    if spec.stateful and machine.current_state not in spec.tables:  # type: ignore[attr-defined]
+        raise TypeError(f'"{cls.__qualname__}" initial state {machine.current_state!r} is not dispatched')
+    if spec.threaded:  # type: ignore[attr-defined]
+        q: queue.SimpleQueue = queue.SimpleQueue()
+        machine._host = q
+        threading.Thread(target=_serve, args=(q, machine), name=f"layer-cake-{cls.__name__}", daemon=True).start()
+    elif spec.thread is not None:  # type: ignore[attr-defined]
+        machine._host = _named_host(spec.thread)  # type: ignore[attr-defined]
+    return machine
+
+
+def launch_machine(spec: object, machine: Point) -> None:
+    machine.deliver(Start(), machine.object_address, machine.parent_address)

@@ -1,0 +1,482 @@
+"""Objects: addresses, the address table, sending, creating and ending (api-core §3-4, §7).
+
+Every object kind (function, async, machine) derives from ``Agent``, which holds the API of
+``self`` that all kinds share. The address table is a dict read under the GIL and written
+only on create and end, so a send takes no lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+from ..types._message import cast_to
+from ..types._portable import K_ANY, Portable, install
+from ..types._portable import Word as _Word
+from . import _counters
+from ._log import LOG, text_of, write_entry
+from ._loop import LOOP
+from ._messages import Faulted, Returned, Stop, USER_LOG
+
+__all__ = [
+    "Agent",
+    "OnReturned",
+    "QueueFull",
+    "Completion",
+    "TABLE",
+    "new_address",
+    "send_from",
+    "create_object",
+    "set_queue_capacity",
+    "QUEUE",
+    "TIMER_ADDRESS",
+    "hex_of",
+    "unwrap",
+]
+
+TABLE: dict[tuple, Agent] = {}
+_ids = itertools.count(16)
+TIMER_ADDRESS = (1,)  # return address of timer expiries
+_WORD = install(_Word())
+
+
+class _QueueSettings:
+    __slots__ = ("capacity", "block_seconds")
+
+    def __init__(self) -> None:
+        self.capacity = 16384
+        self.block_seconds = 10.0
+
+
+QUEUE = _QueueSettings()
+
+
+def set_queue_capacity(n: int) -> None:
+    """Bound of every object's queue (default 16384); set before start-up."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"queue capacity must be a positive int, not {n!r}")
+    QUEUE.capacity = n
+
+
+def new_address() -> tuple:
+    """A fresh process-unique address."""
+    return (next(_ids),)
+
+
+def hex_of(address: object) -> str:
+    """Last address component as 8 lowercase hex digits (log form)."""
+    if isinstance(address, tuple) and address:
+        return f"{address[-1]:08x}"
+    return "00000000"
+
+
+class QueueFull(Exception):
+    """A send found the receiver's queue full (counted and logged; never silent)."""
+
+
+class Completion(BaseException):
+    """Raised by ``complete()`` to unwind to the object's runner; not an error."""
+
+    def __init__(self, value: object) -> None:
+        BaseException.__init__(self)
+        self.value = value
+
+
+class OnReturned:
+    """A callback context: ``d(self, returned)`` calls ``routine(self, value, args)``."""
+
+    __slots__ = ("routine", "args")
+
+    def __init__(self, routine: object, args: object) -> None:
+        self.routine = routine
+        self.args = args
+
+    def __call__(self, agent: Agent, message: Returned) -> object:
+        value = message.message
+        if type(value) is tuple and len(value) == 2 and isinstance(value[1], Portable):
+            agent.returned_type = value[1]
+            value = value[0]
+        else:
+            spec = type(value).__dict__.get("__lc_message__")
+            agent.returned_type = spec.portable if spec is not None else None
+        return self.routine(agent, value, self.args)  # type: ignore[operator]
+
+
+def unwrap(message: object) -> tuple[object, object]:
+    """``(bare value, dispatch key)``: the portable for cast values, else the class."""
+    t = type(message)
+    if t is tuple and len(message) == 2 and isinstance(message[1], Portable):  # type: ignore[arg-type]
+        return message[0], message[1]  # type: ignore[index]
+    return message, t
+
+
+def _portable_of(message: object) -> object:
+    if type(message) is tuple and len(message) == 2 and isinstance(message[1], Portable):
+        return message[1]
+    spec = type(message).__dict__.get("__lc_message__")
+    return spec.portable if spec is not None else None
+
+
+def tag_of(message: object) -> str:
+    """Log tag: class name for instances, type tag for cast values."""
+    if type(message) is tuple and len(message) == 2 and isinstance(message[1], Portable):
+        return message[1].tag()
+    return type(message).__name__
+
+
+class Agent:
+    """What every object's ``self`` can do: send, create, timers, contexts and logs."""
+
+    # Set by the runtime before the object runs.
+    object_address: tuple = ()
+    parent_address: tuple = ()
+    _name = "object"
+    _spec: object = None
+    _threshold = 100  # level of this object's own log calls; below it: suppressed
+    _trail = False  # OBJECT level selected and lifecycle entries wanted
+    _trail_sent = False  # Sent/Forward entries
+    _trail_recv = False  # Received/Dropped entries
+    _ended = False
+
+    def _agent_init(self) -> None:
+        self.return_address: tuple = ()
+        self.to_address: tuple = ()
+        self._received: object = None
+        self.returned_type: object = None
+        self.aborted_message: object = None
+        self._contexts: dict = {}
+        self._timers: dict = {}
+        self._pending = 0  # messages queued and not yet received
+        self._space: threading.Condition | None = None  # thread senders blocked on a full queue
+
+    # Receive context -------------------------------------------------------------------------
+
+    @property
+    def received_type(self) -> object:
+        """Portable of the message just received."""
+        return _portable_of(self._received)
+
+    # Sending ---------------------------------------------------------------------------------
+
+    def send(self, message: object, to: tuple) -> None:
+        """Queue ``message`` for the object at ``to``."""
+        send_from(self, message, to, self.object_address)
+
+    def reply(self, message: object) -> None:
+        """Send to the return address of the message just received."""
+        send_from(self, message, self.return_address, self.object_address)
+
+    def forward(self, message: object, to: tuple, return_address: tuple) -> None:
+        """Send with a substituted return address."""
+        if self._trail_sent:
+            self._log(">", f"Forward {tag_of(message)} to <{hex_of(to)}> (from <{hex_of(return_address)}>)")
+        send_from(self, message, to, return_address, logged=True)
+
+    # Children ---------------------------------------------------------------------------------
+
+    def create(self, object_type: object, *args: object, object_ending: object = None, **kw: object) -> tuple:
+        """Start a child object; its address at once, its ``Returned`` later."""
+        return create_object(object_type, args, kw, self.object_address, self)
+
+    def assign(self, address: tuple, context: object = True) -> None:
+        """Remember a context for a child."""
+        self._contexts[address] = context
+
+    def progress(self, address: tuple | None = None) -> object:
+        """The context of a child (default: the return address), kept."""
+        return self._contexts.get(self.return_address if address is None else address)
+
+    def debrief(self, address: tuple | None = None) -> object:
+        """The context of a child (default: the return address), removed."""
+        return self._contexts.pop(self.return_address if address is None else address, None)
+
+    def working(self) -> int:
+        """Number of remembered children."""
+        return len(self._contexts)
+
+    def running(self):  # type: ignore[no-untyped-def]
+        """``(context, address)`` of each remembered child."""
+        return ((c, a) for a, c in list(self._contexts.items()))
+
+    def abort(self, value: object = None) -> int:
+        """Store ``aborted_message``, stop every remembered child, return their count."""
+        self.aborted_message = value
+        children = list(self._contexts)
+        for a in children:
+            self.send(Stop(), a)
+        return len(children)
+
+    def on_return(self, address: tuple, f: object, **kw: object) -> None:
+        """Call ``f(self, value, args)`` when the child at ``address`` returns."""
+        from .._utilities import Gas
+
+        self._contexts[address] = OnReturned(f, Gas(**kw))
+
+    def continuation(self, address: tuple, f: object, args: object) -> None:
+        """Chain a callback with existing ``args``."""
+        self._contexts[address] = OnReturned(f, args)
+
+    # Ending ------------------------------------------------------------------------------------
+
+    def complete(self, value: object = None) -> None:
+        """End now with ``value`` (an ``abort`` value wins). Never returns."""
+        raise Completion(value)
+
+    # Timers ------------------------------------------------------------------------------------
+
+    def start(self, timer: type, seconds: float, repeating: bool = False) -> None:
+        """``timer()`` arrives after at least ``seconds``; restarting re-arms."""
+        deadline = time.monotonic() + max(float(seconds), 0.0)
+        LOOP.call(_arm, self, timer, deadline, float(seconds), repeating)
+
+    def cancel(self, timer: type) -> None:
+        """Forget a timer (no error if absent; an expiry already queued may still arrive)."""
+        LOOP.call(_disarm, self, timer)
+
+    # Logging -----------------------------------------------------------------------------------
+
+    def _log(self, char: str, text: str) -> None:
+        write_entry(char, self.object_address, self._log_name(), text)
+
+    def _log_name(self) -> str:
+        state = getattr(self, "current_state", None)
+        if state is not None and hasattr(state, "__name__"):
+            return f"{self._name}[{state.__name__}]"
+        return self._name
+
+    def fault(self, *a: object, **kv: object) -> None:
+        if self._threshold <= USER_LOG.FAULT:
+            self._user_log("!", a, kv)
+
+    def warning(self, *a: object, **kv: object) -> None:
+        if self._threshold <= USER_LOG.WARNING:
+            self._user_log("?", a, kv)
+
+    def console(self, *a: object, **kv: object) -> None:
+        if self._threshold <= USER_LOG.CONSOLE:
+            self._user_log("^", a, kv)
+
+    def trace(self, *a: object, **kv: object) -> None:
+        if self._threshold <= USER_LOG.TRACE:
+            self._user_log("~", a, kv)
+
+    def debug(self, *a: object, **kv: object) -> None:
+        if self._threshold <= USER_LOG.DEBUG:
+            self._user_log("_", a, kv)
+
+    def sample(self, name: str, **kv: object) -> None:
+        if self._threshold <= USER_LOG.TRACE:
+            self._user_log("&", (name,), kv)
+
+    def test(self, condition: object, note: str) -> None:
+        if not condition and self._threshold <= USER_LOG.WARNING:
+            import inspect
+
+            caller = inspect.stack()[1]
+            self._log("=", f"{note} ({caller.filename}:{caller.lineno})")
+
+    def log(self, tag: object, text: str) -> None:
+        char = getattr(tag, "value", tag)
+        from ._log import TAG_LEVEL
+
+        if TAG_LEVEL.get(char, 100) >= self._threshold:
+            self._log(char, text)
+
+    def _user_log(self, char: str, a: tuple, kv: dict) -> None:
+        text = text_of(a, kv)
+        if text:
+            self._log(char, text)
+
+    # Delivery (overridden per kind) ----------------------------------------------------------------
+
+    def deliver(self, message: object, to: tuple, back: tuple) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def queue_full(self, message: object, sender: Agent | None) -> None:
+        """Count, log and raise: a full queue is never a silent drop."""
+        _counters.count("queue_full")
+        text = f"Queue full, {tag_of(message)} to <{hex_of(self.object_address)}> rejected (capacity {QUEUE.capacity})"
+        if sender is not None:
+            sender._log("!", text)
+        else:
+            write_entry("!", self.object_address, self._name, text)
+        raise QueueFull(text)
+
+    def wait_for_space(self, message: object, sender: Agent | None) -> None:
+        """A thread sender blocks until the queue has room, at most ``block_seconds``."""
+        cond = self._space
+        if cond is None:
+            cond = self._space = threading.Condition()
+        deadline = time.monotonic() + QUEUE.block_seconds
+        with cond:
+            while self.queued() >= QUEUE.capacity and not self._ended:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.queue_full(message, sender)
+                cond.wait(min(left, 0.05))  # bounded wait: a missed notify costs 50 ms, not 10 s
+
+    def queued(self) -> int:
+        """Messages queued for this object and not yet taken."""
+        return self._pending
+
+    def took_one(self) -> None:
+        """Bookkeeping after a message is taken; wakes blocked senders at half capacity."""
+        self._pending -= 1
+        cond = self._space
+        if cond is not None and self.queued() <= QUEUE.capacity // 2:
+            with cond:
+                cond.notify_all()
+
+    # Ending (runtime side) -------------------------------------------------------------------------
+
+    def end(self, value: object) -> None:
+        """Remove the object and send ``Returned(value)`` to its parent. Idempotent."""
+        if self._ended:
+            return
+        self._ended = True
+        if self.aborted_message is not None and not isinstance(value, Faulted):
+            value = self.aborted_message
+        value = _typed_result(value, getattr(self._spec, "return_type", None))
+        TABLE.pop(self.object_address, None)
+        if self._timers:
+            LOOP.call(_disarm_all, self)
+        cond = self._space
+        if cond is not None:
+            with cond:
+                cond.notify_all()
+        if self._trail:
+            self._log("X", "Destroyed")
+        parent = TABLE.get(self.parent_address)
+        if parent is not None:
+            try:
+                parent.deliver(Returned(value), self.parent_address, self.object_address)
+            except QueueFull:
+                pass  # counted and logged by queue_full
+
+
+def _typed_result(value: object, return_type: object) -> object:
+    """Wrap a result per ``return_type``; instances and casts pass unchanged."""
+    if value is None or type(value).__dict__.get("__lc_message__") is not None:
+        return value
+    if type(value) is tuple and len(value) == 2 and isinstance(value[1], Portable):
+        return value
+    if return_type is not None and getattr(return_type, "kind", K_ANY) != K_ANY:
+        return cast_to(value, return_type)
+    from ..types._hints import hint_to_portable
+
+    try:
+        p = hint_to_portable(type(value))
+    except Exception:
+        p = None
+    if p is not None and p.kind not in (K_ANY,) and not p.structural:
+        return cast_to(value, p)
+    return cast_to(value, _WORD)
+
+
+def send_from(sender: Agent | None, message: object, to: tuple, back: tuple, logged: bool = False) -> None:
+    """The send path: look up, log, copy if the type asks for it, deliver."""
+    target = TABLE.get(to)
+    if target is None:
+        _undeliverable(sender, message, to)
+        return
+    spec = type(message).__dict__.get("__lc_message__")
+    if spec is not None and spec.copy_before_sending and not spec.immutable and not spec.not_portable:
+        from ._copy import copy_message
+
+        message = copy_message(message, spec)
+    if sender is not None and sender._trail_sent and not logged and (spec is None or spec.message_trail):
+        sender._log(">", f"Sent {tag_of(message)} to <{hex_of(to)}>")
+    target.deliver(message, to, back)
+
+
+def _undeliverable(sender: Agent | None, message: object, to: object) -> None:
+    _counters.count("undeliverable")
+    if LOG.level <= USER_LOG.TRACE:
+        text = f"Undeliverable {tag_of(message)} to <{hex_of(to)}>"
+        if sender is not None:
+            sender._log("~", text)
+        else:
+            write_entry("~", (0,), "runtime", text)
+
+
+# Timers (loop thread) ----------------------------------------------------------------------------
+
+
+class _Timer:
+    __slots__ = ("agent", "cls", "deadline", "period", "repeating", "handle")
+
+    def __init__(self, agent: Agent, cls: type, deadline: float, period: float, repeating: bool):
+        self.agent = agent
+        self.cls = cls
+        self.deadline = deadline
+        self.period = period
+        self.repeating = repeating
+        self.handle = None
+
+
+def _arm(agent: Agent, cls: type, deadline: float, period: float, repeating: bool) -> None:
+    if agent._ended:
+        return
+    old = agent._timers.get(cls)
+    if old is not None and old.handle is not None:
+        old.handle.cancel()
+    t = _Timer(agent, cls, deadline, period, repeating)
+    agent._timers[cls] = t
+    t.handle = LOOP.call_at_monotonic(deadline, _expire, t)
+
+
+def _expire(t: _Timer) -> None:
+    agent = t.agent
+    if agent._timers.get(t.cls) is not t or agent._ended:
+        return
+    if t.repeating and t.period > 0:
+        t.deadline += t.period
+        now = time.monotonic()
+        if t.deadline < now:  # fell behind: skip missed periods rather than burst
+            t.deadline = now + t.period - ((now - t.deadline) % t.period)
+        t.handle = LOOP.call_at_monotonic(t.deadline, _expire, t)
+    else:
+        del agent._timers[t.cls]
+    try:
+        agent.deliver(t.cls(), agent.object_address, TIMER_ADDRESS)
+    except QueueFull:
+        pass  # counted and logged
+
+
+def _disarm(agent: Agent, cls: type) -> None:
+    t = agent._timers.pop(cls, None)
+    if t is not None and t.handle is not None:
+        t.handle.cancel()
+
+
+def _disarm_all(agent: Agent) -> None:
+    for cls in list(agent._timers):
+        _disarm(agent, cls)
+
+
+# Creating ------------------------------------------------------------------------------------------
+
+
+def create_object(object_type: object, args: tuple, kw: dict, parent: tuple, creator: Agent | None) -> tuple:
+    """Instantiate and start an object of a bound type; returns its address."""
+    from ._bind import object_spec
+
+    spec = object_spec(object_type)
+    LOOP.start()
+    agent = spec.make(object_type, args, kw)
+    address = new_address()
+    agent.object_address = address
+    agent.parent_address = parent
+    agent._spec = spec
+    agent._name = spec.name
+    level = LOG.level
+    agent._threshold = max(level, int(spec.user_logs))
+    agent._trail = level <= USER_LOG.OBJECT and spec.lifecycle
+    agent._trail_sent = level <= USER_LOG.OBJECT and spec.message_trail
+    agent._trail_recv = level <= USER_LOG.OBJECT and spec.execution_trace
+    TABLE[address] = agent
+    if agent._trail:
+        agent._log("+", f"Created by <{hex_of(parent)}>")
+    spec.launch(agent, args, kw)
+    return address

@@ -1,0 +1,352 @@
+"""Function objects (a thread each, blocking ``input``) and async objects (on the loop).
+
+Both are routines: ``f(self, *args, **kw)`` whose return value is the object's result. Their
+``self`` is a ``Buffering``: an inbox plus ``input``/``select``/``save``/``ask``. Function
+objects read a ``queue.SimpleQueue``; async objects await a future set by the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import queue
+import threading
+import time
+
+from ..types._errors import PointConstructionError
+from . import _counters
+from ._bind import DispatchTable, flatten, message_key
+from ._log import LOG
+from ._loop import LOOP
+from ._messages import Faulted, SelectTimer, Stop, USER_LOG, Returned
+from ._object import QUEUE, TABLE, Agent, Completion, hex_of, new_address, tag_of, unwrap
+
+__all__ = [
+    "Buffering",
+    "Channel",
+    "AsyncBuffering",
+    "SelectTable",
+    "select_list",
+    "make_routine",
+    "launch_routine",
+    "open_channel",
+    "drop_channel",
+    "channel",
+    "halt",
+]
+
+REPLAY_LIMIT = 8
+
+
+class SelectTable:
+    """A precompiled ``select`` list: matching types and types to save."""
+
+    __slots__ = ("matching", "saving", "count")
+
+    def __init__(self, types: tuple, saving: object = None) -> None:
+        self.matching = DispatchTable()
+        flat = flatten(types)
+        for i, t in enumerate(flat):
+            self.matching.add(message_key(t), i)
+        self.count = len(flat)
+        self.saving = None
+        if saving:
+            self.saving = DispatchTable()
+            for t in flatten(saving):
+                self.saving.add(message_key(t), True)
+
+
+def select_list(*types: object, saving: object = None) -> SelectTable:
+    """Precompile the types of a ``select`` call."""
+    return SelectTable(types, saving)
+
+
+class Buffering(Agent):
+    """``self`` of a function object: an inbox read by blocking ``input``/``select``."""
+
+    halted = False
+
+    def __init__(self) -> None:
+        self._agent_init()
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._saved: list = []
+        self._replay: collections.deque = collections.deque()
+        self._current: tuple = ((), 0)  # (message, replays) just received, for save()
+
+    # Delivery (any thread) ---------------------------------------------------------------------
+
+    def deliver(self, message: object, to: tuple, back: tuple) -> None:
+        q = self._inbox
+        if q.qsize() >= QUEUE.capacity:
+            if LOOP.on_loop() or getattr(threading.current_thread(), "lc_dispatcher", False):
+                self.queue_full(message, None)
+            self.wait_for_space(message, None)
+        q.put((message, to, back))
+
+    def queued(self) -> int:
+        return self._inbox.qsize()
+
+    def _next(self, timeout: float | None) -> tuple | None:
+        """Next (message, to, back, replays): replays first, then fresh ones."""
+        if self._replay:
+            return self._replay.popleft()
+        try:
+            message, to, back = self._inbox.get(timeout=timeout) if timeout is not None else self._inbox.get()
+        except queue.Empty:
+            return None
+        if self._space is not None:
+            self.took_one()
+        if self._saved:  # saved messages replay right after this fresh one
+            self._replay.extend(self._saved)
+            self._saved = []
+        return message, to, back, 0
+
+    def _accept(self, item: tuple) -> object:
+        message, to, back, replays = item
+        self.return_address = back
+        self.to_address = to
+        self._received = message
+        self._current = (message, replays)
+        if self._trail_recv:
+            self._log("<", f"Received {tag_of(message)} from <{hex_of(back)}>")
+        return unwrap(message)[0]
+
+    # The input API (blocking) -------------------------------------------------------------------
+
+    def input(self) -> object:
+        """The next message (bare value); sets the receive context."""
+        if LOOP.on_loop():
+            raise PointConstructionError("input() blocks: not on the event loop (use an async object)")
+        return self._accept(self._next(None))  # type: ignore[arg-type]
+
+    def select(self, *types: object, saving: object = None, seconds: float | None = None) -> tuple:
+        """Wait for a message matching ``types``: ``(value, index)``; ``(SelectTimer(),
+        len(types))`` when ``seconds`` pass first. Others matching ``saving`` are saved."""
+        if LOOP.on_loop():
+            raise PointConstructionError("select() blocks: not on the event loop (use an async object)")
+        table = types[0] if len(types) == 1 and isinstance(types[0], SelectTable) else SelectTable(types, saving)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            item = self._next(timeout)
+            if item is None:
+                return SelectTimer(), table.count
+            result = self._match(table, item)
+            if result is not None:
+                return result
+
+    def _match(self, table: SelectTable, item: tuple) -> tuple | None:
+        message = item[0]
+        value, key = unwrap(message)
+        if table.count == 0:
+            return self._accept(item), 0
+        index = table.matching.lookup(key, value)
+        if index is not None:
+            return self._accept(item), index
+        if table.saving is not None and table.saving.lookup(key, value):
+            self._keep(item)
+            return None
+        _counters.count("dropped_unhandled")
+        if self._trail_recv or LOG.level <= USER_LOG.OBJECT:
+            text = f"Dropped {tag_of(message)} from <{hex_of(item[2])}>"
+            if isinstance(value, Faulted):
+                text += f" ({value})"
+            self._log("<", text)
+        return None
+
+    def save(self, value: object = None) -> None:
+        """Push back the message just received; it replays after the next fresh one."""
+        message, replays = self._current
+        self._keep((message, self.to_address, self.return_address, replays))
+
+    def _keep(self, item: tuple) -> None:
+        message, to, back, replays = item
+        if replays + 1 >= REPLAY_LIMIT:
+            _counters.count("dropped_replay")
+            if self._threshold <= USER_LOG.WARNING or LOG.level <= USER_LOG.WARNING:
+                self._log("?", f"Saved {tag_of(message)} discarded after {REPLAY_LIMIT} replays")
+            return
+        self._saved.append((message, to, back, replays + 1))
+
+    def ask(self, request: object, responses: object, address: tuple, saving: object = None,
+            seconds: float | None = None) -> tuple:
+        """``send`` then ``select``."""
+        self.send(request, address)
+        types = responses if isinstance(responses, (tuple, list)) else (responses,)
+        return self.select(*types, saving=saving, seconds=seconds)
+
+    def stop(self, address: tuple, responses: object = (Returned,), saving: object = None,
+             seconds: float | None = None) -> tuple:
+        """``ask(Stop(), ...)``."""
+        return self.ask(Stop(), responses, address, saving=saving, seconds=seconds)
+
+
+class AsyncBuffering(Buffering):
+    """``self`` of an async object: ``input``/``select``/``ask``/``stop`` are coroutines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fresh: collections.deque = collections.deque()
+        self._waiter: asyncio.Future | None = None
+
+    def deliver(self, message: object, to: tuple, back: tuple) -> None:
+        if self._pending >= QUEUE.capacity:
+            if LOOP.on_loop():
+                self.queue_full(message, None)
+            self.wait_for_space(message, None)
+        self._pending += 1
+        LOOP.post(self, message, to, back)
+
+    def receive(self, message: object, to: tuple, back: tuple) -> None:
+        """Loop side of delivery: queue and wake the awaiting coroutine."""
+        self._fresh.append((message, to, back))
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    async def _next_async(self, timeout: float | None) -> tuple | None:
+        if self._replay:
+            return self._replay.popleft()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._fresh:
+            self._waiter = LOOP.loop.create_future()  # type: ignore[union-attr]
+            try:
+                if deadline is None:
+                    await self._waiter
+                else:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return None
+                    try:
+                        await asyncio.wait_for(asyncio.shield(self._waiter), left)
+                    except asyncio.TimeoutError:
+                        return None
+            finally:
+                self._waiter = None
+        message, to, back = self._fresh.popleft()
+        self.took_one()  # _pending counts posted and not yet taken by the coroutine
+        if self._saved:
+            self._replay.extend(self._saved)
+            self._saved = []
+        return message, to, back, 0
+
+    async def input(self) -> object:  # type: ignore[override]
+        """The next message (bare value)."""
+        return self._accept(await self._next_async(None))  # type: ignore[arg-type]
+
+    async def select(self, *types: object, saving: object = None, seconds: float | None = None) -> tuple:  # type: ignore[override]
+        table = types[0] if len(types) == 1 and isinstance(types[0], SelectTable) else SelectTable(types, saving)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            item = await self._next_async(timeout)
+            if item is None:
+                return SelectTimer(), table.count
+            result = self._match(table, item)
+            if result is not None:
+                return result
+
+    async def ask(self, request: object, responses: object, address: tuple, saving: object = None,  # type: ignore[override]
+                  seconds: float | None = None) -> tuple:
+        self.send(request, address)
+        types = responses if isinstance(responses, (tuple, list)) else (responses,)
+        return await self.select(*types, saving=saving, seconds=seconds)
+
+    async def stop(self, address: tuple, responses: object = (Returned,), saving: object = None,  # type: ignore[override]
+                   seconds: float | None = None) -> tuple:
+        return await self.ask(Stop(), responses, address, saving=saving, seconds=seconds)
+
+
+def make_routine(spec: object, fn: object) -> Buffering:
+    return AsyncBuffering() if spec.kind == "async" else Buffering()  # type: ignore[attr-defined]
+
+
+def _result_of_exception(agent: Agent, e: BaseException) -> Faulted:
+    if isinstance(e, (KeyboardInterrupt, SystemExit)):
+        text = f"unhandled exception ({type(e).__name__})"
+        condition = "object compromised"
+    else:
+        text = f"unhandled exception ({e})"
+        condition = "object faulted"
+    if agent._threshold <= USER_LOG.FAULT or LOG.level <= USER_LOG.FAULT:
+        agent._log("!", text)
+    return Faulted(condition, text)
+
+
+def launch_routine(spec: object, agent: Buffering, args: tuple, kw: dict) -> None:
+    fn = spec.target  # type: ignore[attr-defined]
+    if spec.kind == "async":  # type: ignore[attr-defined]
+        LOOP.call(_start_task, fn, agent, args, kw)
+        return
+
+    def run() -> None:
+        try:
+            value = fn(agent, *args, **kw)
+        except Completion as c:
+            value = c.value
+        except BaseException as e:
+            value = _result_of_exception(agent, e)
+        agent.end(value)
+
+    threading.Thread(target=run, name=f"layer-cake-{spec.name}", daemon=True).start()  # type: ignore[attr-defined]
+
+
+def _start_task(fn: object, agent: AsyncBuffering, args: tuple, kw: dict) -> None:
+    async def run() -> None:
+        try:
+            value = await fn(agent, *args, **kw)  # type: ignore[operator]
+        except Completion as c:
+            value = c.value
+        except asyncio.CancelledError:
+            value = Faulted("object compromised", "unhandled exception (CancelledError)")
+        except BaseException as e:
+            value = _result_of_exception(agent, e)
+        agent.end(value)
+
+    LOOP.loop.create_task(run())  # type: ignore[union-attr]
+
+
+# Channels: a self for ordinary code --------------------------------------------------------------
+
+
+class Channel(Buffering):
+    """A ``self`` for code that is not an object (tests, scripts, REPL)."""
+
+    _name = "channel"
+
+    def __enter__(self) -> Channel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        drop_channel(self)
+
+
+def open_channel() -> Channel:
+    """A new channel with its own address; starts the runtime on first use."""
+    LOOP.start()
+    c = Channel()
+    c.object_address = new_address()
+    c.parent_address = ()
+    level = LOG.level
+    c._threshold = max(level, int(USER_LOG.DEBUG))
+    c._trail_sent = c._trail_recv = level <= USER_LOG.OBJECT
+    TABLE[c.object_address] = c
+    return c
+
+
+def drop_channel(c: Channel) -> None:
+    """Remove a channel: messages to it are then undeliverable."""
+    c._ended = True
+    TABLE.pop(c.object_address, None)
+
+
+def channel() -> Channel:
+    """Context manager form: ``with lc.channel() as self: ...``."""
+    return open_channel()
+
+
+def halt(address: tuple) -> None:
+    """Set ``halted`` on a function or async object (it checks the flag itself)."""
+    agent = TABLE.get(address)
+    if agent is not None:
+        agent.halted = True  # type: ignore[attr-defined]
