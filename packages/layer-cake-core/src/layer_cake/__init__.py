@@ -152,6 +152,13 @@ from .types._text import (  # noqa: E402
     world_to_text,
 )
 
+from .process._entry import *  # noqa: E402, F403  (names listed in its __all__)
+from .runtime._concurrency import *  # noqa: E402, F403
+from .runtime._spool import *  # noqa: E402, F403
+from .process import _entry as _entry_module  # noqa: E402
+from .runtime import _concurrency as _concurrency_module  # noqa: E402
+from .runtime import _spool as _spool_module  # noqa: E402
+
 #: True when every hot module is the compiled (Cython) build.
 COMPILED: bool = _compiled.compiled()
 
@@ -190,3 +197,4 @@ __all__ = [
     "span_to_text", "text_to_span", "clock_to_text", "text_to_clock", "world_to_text",
     "text_to_world", "delta_to_text", "text_to_delta", "UTC",
 ]
+__all__ += [*_entry_module.__all__, *_concurrency_module.__all__, *_spool_module.__all__]

@@ -1,0 +1,134 @@
+"""nox sessions: the one entry point for tests, benchmarks, lint, docs and the demo.
+
+    nox -s tests tests_pure     the suite on the compiled build, then on the pure-Python twins
+    nox -s lint                 ruff
+    nox -s bench                pytest-benchmark against the compiled build
+    nox -s docs                 relative links in the markdown files point at existing files
+    nox -s demo                 examples/codec_demo.py
+
+Every session installs the three distributions from ./packages in one command (they depend on
+each other by name) and rebuilds them from source, so an edited module is what runs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).resolve().parent
+DISTRIBUTIONS = ("layer-cake-core", "layer-cake-directory", "layer-cake-cli")
+TEST_REQUIREMENTS = ("pytest", "pytest-xdist", "hypothesis", "pytest-timeout")
+LINTED_PATHS = ("packages", "tests", "benchmarks", "noxfile.py")
+
+# Build and run environments. An empty value counts as unset in setup.py and layer_cake._build,
+# and overrides whatever the caller's shell exported.
+COMPILED = {"LC_REQUIRE_COMPILED": "1", "LC_PURE_PYTHON": ""}
+PURE = {"LC_REQUIRE_COMPILED": "", "LC_PURE_PYTHON": "1"}
+
+
+def install_layer_cake(session: nox.Session, *requirements: str) -> None:
+    """Build the three distributions with compiled hot modules and install them with extras."""
+    rebuild: list[str] = []
+    if session.venv_backend == "uv":
+        # uv caches the wheel of a local folder by the modification time of pyproject.toml and
+        # setup.py only, and the version never changes between edits: force the rebuild.
+        # (pip rebuilds and reinstalls a local folder on every install by itself.)
+        rebuild = [arg for name in DISTRIBUTIONS for arg in ("--reinstall-package", name)]
+    # setuptools builds in place and never empties build/lib, so a deleted module would still
+    # be installed. Core's setup.py prunes its own (keeping up-to-date extensions); the two
+    # pure-Python distributions cost nothing to build from scratch.
+    for name in ("layer-cake-directory", "layer-cake-cli"):
+        shutil.rmtree(ROOT / "packages" / name / "build", ignore_errors=True)
+    folders = [f"./packages/{name}" for name in DISTRIBUTIONS]
+    session.install(*rebuild, *folders, *requirements, env=COMPILED)
+
+
+def run_pytest(session: nox.Session, env: dict[str, str]) -> None:
+    install_layer_cake(session, *TEST_REQUIREMENTS)
+    session.run("pytest", "tests", "-p", "no:cacheprovider", *(session.posargs or ["-q"]), env=env)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite against the compiled build (a hot module left uncompiled is an error)."""
+    run_pytest(session, COMPILED)
+
+
+@nox.session
+def tests_pure(session: nox.Session) -> None:
+    """The test suite against the pure-Python twins of the hot modules (LC_PURE_PYTHON=1)."""
+    run_pytest(session, PURE)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the packages, tests, benchmarks and this file (config: ruff.toml)."""
+    session.install("ruff")
+    paths = [path for path in LINTED_PATHS if (ROOT / path).exists()]
+    session.run("ruff", "check", *paths, *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """pytest-benchmark files in benchmarks/ against the compiled build; JSON in .benchmarks/."""
+    install_layer_cake(session, "pytest", "pytest-benchmark", "pytest-timeout")
+    (ROOT / ".benchmarks").mkdir(exist_ok=True)
+    session.run(
+        "pytest",
+        "benchmarks",
+        "-p",
+        "no:xdist",
+        "-p",
+        "no:cacheprovider",
+        "--benchmark-json=.benchmarks/bench.json",
+        *session.posargs,
+        env=COMPILED,
+    )
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """The codec demonstration against the compiled build."""
+    install_layer_cake(session)
+    session.run("python", "examples/codec_demo.py", *session.posargs, env=COMPILED)
+
+
+# [text](target) or [text](target "title"); images too.
+MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+FENCED_BLOCK = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
+
+
+def broken_links(markdown: Path) -> list[str]:
+    """Relative link targets in ``markdown`` that name no existing file or folder."""
+    text = FENCED_BLOCK.sub("", markdown.read_text(encoding="utf-8"))
+    broken = []
+    for target in MARKDOWN_LINK.findall(text):
+        if target.startswith("#") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target):
+            continue  # an anchor in the same file, or a URL (https:, mailto:, ...)
+        path = target.split("#", 1)[0]
+        if not (markdown.parent / path).exists():
+            broken.append(target)
+    return broken
+
+
+@nox.session(default=False, venv_backend="none")
+def docs(session: nox.Session) -> None:
+    """Every relative link in docs/ and the READMEs points at an existing file."""
+    files = sorted(
+        [*ROOT.glob("docs/**/*.md"), ROOT / "README.md", *ROOT.glob("packages/*/README.md")]
+    )
+    problems = [
+        f"{markdown.relative_to(ROOT)}: {target}"
+        for markdown in files
+        if markdown.exists()
+        for target in broken_links(markdown)
+    ]
+    if problems:
+        session.error("broken relative links:\n  " + "\n  ".join(problems))
+    session.log(f"{len(files)} markdown files, every relative link resolves")

@@ -1,0 +1,5 @@
+"""layer-cake directory daemons: the GROUP, HOST and LAN nodes of the pub/sub directory."""
+
+from ._daemons import group_cake, host_cake, lan_cake
+
+__all__ = ["group_cake", "host_cake", "lan_cake"]
