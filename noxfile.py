@@ -28,8 +28,9 @@ LINTED_PATHS = ("packages", "tests", "benchmarks", "noxfile.py")
 
 # Build and run environments. An empty value counts as unset in setup.py and layer_cake._build,
 # and overrides whatever the caller's shell exported.
-COMPILED = {"LC_REQUIRE_COMPILED": "1", "LC_PURE_PYTHON": ""}
-PURE = {"LC_REQUIRE_COMPILED": "", "LC_PURE_PYTHON": "1"}
+# The compiled run uses uvloop, the pure run the stdlib asyncio loop: both loops, both builds.
+COMPILED = {"LC_REQUIRE_COMPILED": "1", "LC_PURE_PYTHON": "", "LC_EVENT_LOOP": ""}
+PURE = {"LC_REQUIRE_COMPILED": "", "LC_PURE_PYTHON": "1", "LC_EVENT_LOOP": "asyncio"}
 
 
 def install_layer_cake(session: nox.Session, *requirements: str) -> None:
@@ -62,7 +63,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def tests_pure(session: nox.Session) -> None:
-    """The test suite against the pure-Python twins of the hot modules (LC_PURE_PYTHON=1)."""
+    """The test suite against the pure-Python twins (LC_PURE_PYTHON=1) on the stdlib loop."""
     run_pytest(session, PURE)
 
 
