@@ -9,8 +9,6 @@ cdef object _deque, _datetime, _timedelta, _UUIDType, _u64, _address_structs
 
 cpdef object _mismatch(object value, object p)
 
-@cython.locals(t=object)
-cpdef object _relabel(object word, dict mapping)
 
 cdef class Encoder:
     cdef public bint json_form
@@ -36,6 +34,8 @@ cdef class Encoder:
     @cython.locals(n=cython.longlong)
     cpdef object new_alias(self)
     cpdef object pointer(self, object value, object element)
+    cpdef mention(self, object alias)
+    cpdef object relabel(self, object word, object mapping)
     cpdef object address(self, object value)
     cpdef str type_path(self, object value)
 

@@ -364,8 +364,9 @@ class Encoder:
     def any(self, value: object) -> list:
         t = type(value)
         frame: list = []
-        if self.frames is not None:
-            self.frames.append(frame)
+        if self.frames is None:
+            self.frames = []
+        self.frames.append(frame)
         try:
             if t is Incognito:
                 return self.incognito(value, frame)
@@ -379,8 +380,7 @@ class Encoder:
                 return [p.signature(), self.convert(value[0], p), frame]
             raise Fault(f"no transform {t.__name__}/Any (not a message)")
         finally:
-            if self.frames is not None:
-                self.frames.pop()
+            self.frames.pop()
 
     def incognito(self, value: Incognito, frame: list) -> list:
         word = value.decoded_word
@@ -401,10 +401,25 @@ class Encoder:
                 for alias, data in saved:
                     key = alias.n if type(alias) is PointerRef else alias
                     new = mapping[key]
-                    self.table.append([new, _relabel(data, mapping)])
+                    self.table.append([new, self.relabel(data, mapping)])
                     frame.append(new)
-                word = _relabel(word, mapping)
+        if not self.json_form:
+            word = self.relabel(word, mapping if saved else None)
         return [value.type_name, word, frame]
+
+    def relabel(self, word: object, mapping: object) -> object:
+        """A raw msgpack word made ready to re-send: pointer aliases renumbered, and address
+        tuples (msgpack arrays decode as lists, so a tuple is always an address) re-encoded."""
+        t = type(word)
+        if t is PointerRef:
+            return mapping.get(word.n, word) if mapping is not None else word
+        if t is tuple:
+            return self.address(word)
+        if t is list:
+            return [self.relabel(x, mapping) for x in word]
+        if t is dict:
+            return {k: self.relabel(v, mapping) for k, v in word.items()}
+        return word
 
     def new_alias(self) -> object:
         n = self.next_alias
@@ -425,16 +440,21 @@ class Encoder:
         entry = self.seen.get(key)
         if entry is not None:
             alias = entry[0]
-        else:
-            alias = self.new_alias()
-            self.seen[key] = (alias, value)  # holding value keeps its id unique
-            slot = [alias, None]
-            self.table.append(slot)
-            slot[1] = self.convert(value, element)
+            self.mention(alias)
+            return alias
+        alias = self.new_alias()
+        self.seen[key] = (alias, value)  # holding value keeps its id unique
+        self.mention(alias)  # first-use order, before the aliases inside it
+        slot = [alias, None]
+        self.table.append(slot)
+        slot[1] = self.convert(value, element)
+        return alias
+
+    def mention(self, alias: object) -> None:
+        """List an alias in every open ``Any`` frame (once each)."""
         for frame in self.frames:
             if alias not in frame:
                 frame.append(alias)
-        return alias
 
     def address(self, value: object) -> object:
         if self.address_out is not None:
@@ -462,18 +482,6 @@ class Encoder:
         if callable(value) and hasattr(value, "__qualname__"):
             return f"{value.__module__}.{value.__qualname__}"
         raise Fault(f"no transform {type(value).__name__}/Type")
-
-
-def _relabel(word: object, mapping: dict) -> object:
-    """Copy of a raw msgpack word with pointer aliases renumbered."""
-    t = type(word)
-    if t is PointerRef:
-        return mapping.get(word.n, word)
-    if t is list:
-        return [_relabel(x, mapping) for x in word]
-    if t is dict:
-        return {k: _relabel(v, mapping) for k, v in word.items()}
-    return word
 
 
 class Decoder:

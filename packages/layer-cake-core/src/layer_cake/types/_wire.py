@@ -46,6 +46,15 @@ def _packer() -> msgpack.Packer:
         return _local.packer
 
 
+def _pack(form: object) -> bytes:
+    """Pack with this thread's Packer; a failure is a typed error and a fresh Packer."""
+    try:
+        return _packer().pack(form)
+    except Exception as e:  # e.g. a lone surrogate in a str, an int beyond 64 bits
+        del _local.packer  # its buffer may hold a partial object
+        raise CodecRuntimeError(f"cannot encode ({type(e).__name__}: {e})") from None
+
+
 def _unpack(data: bytes) -> object:
     try:
         return msgpack.unpackb(
@@ -86,7 +95,7 @@ def _message(body: object, address_in: object = None) -> object:
 
 def encode_message(message: object) -> bytes:
     """msgpack bytes of one message (a bound-class instance or a ``cast_to`` pair)."""
-    return _packer().pack(_body(message))
+    return _pack(_body(message))
 
 
 def decode_message(data: bytes) -> object:
@@ -105,7 +114,7 @@ def encode_value(value: object, portable: Portable) -> bytes:
         data = encoder.convert(value, portable)
     except Fault as f:
         raise CodecRuntimeError(fault_text("encode", f)) from None
-    return _packer().pack([data, encoder.table or []])
+    return _pack([data, encoder.table or []])
 
 
 def decode_value(data: bytes, portable: Portable) -> object:
@@ -132,7 +141,7 @@ def pack_payload(
         back = encoder.address(return_address)
     except Fault as f:
         raise CodecRuntimeError(fault_text("encode", f)) from None
-    return _packer().pack([to, back, KIND_MESSAGE, _body(message, address_out)])
+    return _pack([to, back, KIND_MESSAGE, _body(message, address_out)])
 
 
 def unpack_payload(data: bytes, address_in: object = None) -> tuple:
