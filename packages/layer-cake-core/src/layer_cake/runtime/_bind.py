@@ -122,19 +122,28 @@ class ObjectSpec:
 
     # Filled in by the kind modules (imports kept late to avoid cycles).
     def make(self, target: object, args: tuple, kw: dict) -> object:
-        from . import _machine, _routine
-
         if self.kind == "machine":
-            return _machine.make_machine(self, target, args, kw)
-        return _routine.make_routine(self, target)
+            return _kinds()[0].make_machine(self, target, args, kw)
+        return _kinds()[1].make_routine(self, target)
 
     def launch(self, agent: object, args: tuple, kw: dict) -> None:
+        if self.kind == "machine":
+            _kinds()[0].launch_machine(self, agent)
+        else:
+            _kinds()[1].launch_routine(self, agent, args, kw)
+
+
+_KINDS: tuple = ()
+
+
+def _kinds() -> tuple:
+    """``(_machine, _routine)``, imported on first use (they import this module)."""
+    global _KINDS
+    if not _KINDS:
         from . import _machine, _routine
 
-        if self.kind == "machine":
-            _machine.launch_machine(self, agent)
-        else:
-            _routine.launch_routine(self, agent, args, kw)
+        _KINDS = (_machine, _routine)
+    return _KINDS
 
 
 def object_spec(target: object) -> ObjectSpec:

@@ -14,6 +14,7 @@ from . import _counters
 from ._log import LOG
 from ._loop import LOOP
 from ._messages import Faulted, Start, USER_LOG
+from ..types._portable import Portable
 from ._object import QUEUE, Agent, Completion, hex_of, tag_of, unwrap
 
 __all__ = [
@@ -28,7 +29,9 @@ __all__ = [
     "REPLAY_LIMIT",
 ]
 
+_MISS = object()
 REPLAY_LIMIT = 8  # the 8th save of one message discards it
+DISPATCHER_PREFIX = "layer-cake-dispatcher-"  # named dispatcher threads: shared, live for the process
 
 
 class Dispatching(Agent):
@@ -39,15 +42,20 @@ class Dispatching(Agent):
     def receive(self, message: object, to: tuple, back: tuple, replays: int = 0) -> None:
         """Dispatch one message (on the machine's own thread or the loop)."""
         if replays == 0:
-            self.took_one()
+            if self._space is None:
+                self._pending -= 1
+            else:
+                self.took_one()
         if self._ended:
             _counters.count("undeliverable")
             return
         saved_before = self._saved
         if saved_before and replays == 0:
             self._saved = []
+        else:
+            saved_before = None  # not the live list: a save during this dispatch waits for the next fresh message
         self._dispatch(message, to, back, replays)
-        if saved_before and replays == 0:
+        if saved_before:
             for m, t, b, n in saved_before:
                 if self._ended:
                     break
@@ -57,10 +65,16 @@ class Dispatching(Agent):
         self.return_address = back
         self.to_address = to
         self._received = message
-        value, key = unwrap(message)
+        if type(message) is tuple and len(message) == 2 and isinstance(message[1], Portable):
+            value, key = message
+        else:
+            value, key = message, type(message)
         spec = self._spec
         state = self.current_state
-        handler = spec.tables[state].lookup(key, value)  # type: ignore[attr-defined]
+        table = spec.tables[state]  # type: ignore[attr-defined]
+        handler = table.exact.get(key, _MISS)
+        if handler is _MISS:
+            handler = table.lookup(key, value)
         if self._trail_recv:
             self._log("<", f"Received {tag_of(message)} from <{hex_of(back)}>")
         if handler is None:
@@ -175,7 +189,7 @@ def _named_host(name: str) -> queue.SimpleQueue:
         q = _named.get(name)
         if q is None:
             q = _named[name] = queue.SimpleQueue()
-            t = threading.Thread(target=_serve, args=(q, None), name=f"layer-cake-{name}", daemon=True)
+            t = threading.Thread(target=_serve, args=(q, None), name=f"{DISPATCHER_PREFIX}{name}", daemon=True)
             t.start()
         return q
 

@@ -460,10 +460,13 @@ def _disarm_all(agent: Agent) -> None:
 
 def create_object(object_type: object, args: tuple, kw: dict, parent: tuple, creator: Agent | None) -> tuple:
     """Instantiate and start an object of a bound type; returns its address."""
-    from ._bind import object_spec
+    spec = getattr(object_type, "__lc_object__", None)
+    if spec is None or spec.target is not object_type:
+        from ._bind import object_spec
 
-    spec = object_spec(object_type)
-    LOOP.start()
+        spec = object_spec(object_type)  # raises the not-registered error
+    if LOOP.loop is None:
+        LOOP.start()
     agent = spec.make(object_type, args, kw)
     address = new_address()
     agent.object_address = address
