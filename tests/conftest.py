@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from layer_cake import _build
+from layer_cake.runtime._machine import DISPATCHER_PREFIX
 
 #: How long a test's threads and child processes get to finish after the test returns.
 LEAK_GRACE_SECONDS = 5.0
@@ -78,12 +79,27 @@ def child_processes() -> set[int]:
     return children
 
 
+#: The loop thread and the named dispatcher threads (``bind(M, ..., thread='x')``) are started
+#: on first use and serve every later object of the process: they persist by design. Object
+#: threads (function objects, ``Threaded`` machines) are not exempt: a test stops what it made.
+LOOP_THREAD_NAME = "layer-cake-loop"
+
+
+def persists_by_design(thread: threading.Thread) -> bool:
+    """True for the process-wide runtime threads that outlive any one test."""
+    return thread.name == LOOP_THREAD_NAME or thread.name.startswith(DISPATCHER_PREFIX)
+
+
 def threads_left(before: set[threading.Thread], deadline: float) -> list[threading.Thread]:
     """Threads started since ``before`` that are still alive at ``deadline``."""
     for thread in threading.enumerate():
-        if thread not in before:
+        if thread not in before and not persists_by_design(thread):
             thread.join(max(0.0, deadline - time.monotonic()))
-    return [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    return [
+        t
+        for t in threading.enumerate()
+        if t not in before and t.is_alive() and not persists_by_design(t)
+    ]
 
 
 def processes_left(before: set[int], deadline: float) -> set[int]:

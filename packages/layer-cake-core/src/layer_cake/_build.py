@@ -21,6 +21,7 @@ __all__ = ["HOT_MODULES", "PURE_PYTHON_FORCED", "COMPILED_REQUIRED", "install", 
 HOT_MODULES: tuple[str, ...] = (
     "layer_cake.types._convert",
     "layer_cake.net._frame",
+    "layer_cake.runtime._dispatch",
 )
 
 PURE_PYTHON_FORCED = os.environ.get("LC_PURE_PYTHON", "") not in ("", "0")

@@ -8,10 +8,12 @@ name at dispatch time.
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import sys
 import threading
 import typing
+import uuid
 
 from ..types._errors import PointConstructionError
 from ..types._hints import hint_to_portable
@@ -49,9 +51,14 @@ def flatten(types: object) -> list:
     return out
 
 
+# Hints that name a scalar portable: their values travel as casts, keyed by the portable.
+_SCALAR_HINTS = frozenset((bool, int, float, str, bytes, bytearray, datetime.datetime,
+                           datetime.timedelta, uuid.UUID))
+
+
 def message_key(expr: object) -> object:
     """The dispatch key of a type expression: the class itself, or a canonical portable."""
-    if isinstance(expr, type) and not issubclass(expr, Portable):
+    if isinstance(expr, type) and not issubclass(expr, Portable) and expr not in _SCALAR_HINTS:
         return expr
     p = hint_to_portable(expr)
     if p is None:

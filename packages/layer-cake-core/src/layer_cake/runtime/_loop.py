@@ -1,9 +1,7 @@
 """The event-loop thread: one per process, owning I/O, timers and loop-hosted objects.
 
-Delivery to a loop-hosted object appends ``(object, message, to, return)`` to one run queue
-(a deque). A drain is scheduled only when none is pending: from the loop thread with
-``call_soon``, from other threads with one ``call_soon_threadsafe`` per batch, never one
-wake-up per message. A drain handles a bounded batch, then yields to I/O.
+Delivery to a loop-hosted object goes through the run queue of ``_dispatch`` (``RUN``): one
+deque, drained in bounded batches, woken once per batch rather than once per message.
 
 uvloop is used when installed, unless ``LC_EVENT_LOOP=asyncio`` asks for the stdlib loop.
 """
@@ -11,15 +9,14 @@ uvloop is used when installed, unless ``LC_EVENT_LOOP=asyncio`` asks for the std
 from __future__ import annotations
 
 import asyncio
-import collections
 import os
 import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["LOOP", "EventLoop", "loop_kind"]
+from ._dispatch import run_queue as RUN
 
-_BATCH = 4096
+__all__ = ["LOOP", "EventLoop", "loop_kind"]
 
 
 def loop_kind() -> str:
@@ -40,8 +37,6 @@ class EventLoop:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
         self.ident = 0
-        self.queue: collections.deque = collections.deque()
-        self.scheduled = False
         self._lock = threading.Lock()
         self.kind = ""
 
@@ -66,10 +61,12 @@ class EventLoop:
             def run() -> None:
                 asyncio.set_event_loop(loop)
                 self.ident = threading.get_ident()
+                RUN.ident = self.ident
                 loop.call_soon(ready.set)
                 loop.run_forever()
 
             self.thread = threading.Thread(target=run, name="layer-cake-loop", daemon=True)
+            RUN.loop = loop
             self.thread.start()
             ready.wait()
             self.loop = loop
@@ -78,32 +75,9 @@ class EventLoop:
         """True on the loop thread."""
         return threading.get_ident() == self.ident
 
-    # Delivery --------------------------------------------------------------------------------
-
     def post(self, obj: object, message: object, to: tuple, back: tuple) -> None:
         """Queue a message for a loop-hosted object (any thread)."""
-        self.queue.append((obj, message, to, back))
-        if not self.scheduled:
-            self.scheduled = True
-            if threading.get_ident() == self.ident:
-                self.loop.call_soon(self.drain)  # type: ignore[union-attr]
-            else:
-                self.loop.call_soon_threadsafe(self.drain)  # type: ignore[union-attr]
-
-    def drain(self) -> None:
-        """Deliver queued messages in order, a bounded batch per turn (loop thread)."""
-        self.scheduled = False
-        q = self.queue
-        pop = q.popleft
-        for _ in range(_BATCH):
-            try:
-                obj, message, to, back = pop()
-            except IndexError:
-                return
-            obj.receive(message, to, back)
-        if q and not self.scheduled:
-            self.scheduled = True
-            self.loop.call_soon(self.drain)  # type: ignore[union-attr]
+        RUN.post(obj, message, to, back)
 
     # Calls onto the loop ---------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from . import _counters
 from ._log import LOG
 from ._loop import LOOP
 from ._messages import Faulted, Start, USER_LOG
-from ..types._portable import Portable
-from ._object import QUEUE, Agent, Completion, hex_of, tag_of, unwrap
+from ._dispatch import configure, machine_deliver, machine_receive
+from ._object import QUEUE, Agent, Completion, hex_of, tag_of
 
 __all__ = [
     "Point",
@@ -29,7 +29,6 @@ __all__ = [
     "REPLAY_LIMIT",
 ]
 
-_MISS = object()
 REPLAY_LIMIT = 8  # the 8th save of one message discards it
 DISPATCHER_PREFIX = "layer-cake-dispatcher-"  # named dispatcher threads: shared, live for the process
 
@@ -38,64 +37,18 @@ class Dispatching(Agent):
     """Dispatch of received messages to handlers, with save and replay."""
 
     current_state: object = None
+    receive = machine_receive  # compiled hot path (_dispatch.py)
 
-    def receive(self, message: object, to: tuple, back: tuple, replays: int = 0) -> None:
-        """Dispatch one message (on the machine's own thread or the loop)."""
-        if replays == 0:
-            if self._space is None:
-                self._pending -= 1
-            else:
-                self.took_one()
-        if self._ended:
-            _counters.count("undeliverable")
-            return
-        saved_before = self._saved
-        if saved_before and replays == 0:
-            self._saved = []
-        else:
-            saved_before = None  # not the live list: a save during this dispatch waits for the next fresh message
-        self._dispatch(message, to, back, replays)
-        if saved_before:
-            for m, t, b, n in saved_before:
-                if self._ended:
-                    break
-                self._dispatch(m, t, b, n)
-
-    def _dispatch(self, message: object, to: tuple, back: tuple, replays: int) -> None:
-        self.return_address = back
-        self.to_address = to
-        self._received = message
-        if type(message) is tuple and len(message) == 2 and isinstance(message[1], Portable):
-            value, key = message
-        else:
-            value, key = message, type(message)
-        spec = self._spec
-        state = self.current_state
-        table = spec.tables[state]  # type: ignore[attr-defined]
-        handler = table.exact.get(key, _MISS)
-        if handler is _MISS:
-            handler = table.lookup(key, value)
-        if self._trail_recv:
-            self._log("<", f"Received {tag_of(message)} from <{hex_of(back)}>")
-        if handler is None:
-            saving = spec.saving.get(state) if spec.stateful else None  # type: ignore[attr-defined]
-            if saving is not None and saving.lookup(key, value):
-                self.save_message(message, to, back, replays)
-                return
-            self._drop(message, value, back)
-            return
-        try:
-            result = handler(self, value)
-            if spec.stateful:  # type: ignore[attr-defined]
-                if result not in spec.tables:  # type: ignore[attr-defined]
-                    self.end(Faulted(f'machine "{spec.name}" returned no state',  # type: ignore[attr-defined]
-                                     f"handler {handler.__name__}"))
-                    return
-                self.current_state = result
-        except Completion as c:
-            self.end(c.value)
-        except Exception as e:
+    def _handler_raised(self, e: BaseException) -> None:
+        """A handler ended the machine (``complete``) or raised."""
+        if isinstance(e, Completion):
+            self.end(e.value)
+        elif isinstance(e, Exception):
             self._fault(e)
+        else:  # KeyboardInterrupt, SystemExit
+            if self._threshold <= USER_LOG.FAULT or LOG.level <= USER_LOG.FAULT:
+                self._log("!", f"unhandled exception ({type(e).__name__})")
+            self.end(Faulted("object compromised", f"unhandled exception ({type(e).__name__})"))
 
     def _fault(self, e: BaseException) -> None:
         if self._threshold <= USER_LOG.FAULT or LOG.level <= USER_LOG.FAULT:
@@ -120,6 +73,43 @@ class Dispatching(Agent):
         self._saved.append((message, to, back, replays + 1))
 
 
+def _dispatch_slow(self: Dispatching, message: object, to: tuple, back: tuple, replays: int,
+                   value: object, key: object, handler: object) -> None:
+    """Dispatch with logging, saving, dropping and state changes (the general path)."""
+    spec = self._spec
+    state = self.current_state
+    if self._trail_recv:
+        self._log("<", f"Received {tag_of(message)} from <{hex_of(back)}>")
+    if handler is None:
+        saving = spec.saving.get(state) if spec.stateful else None  # type: ignore[attr-defined]
+        if saving is not None and saving.lookup(key, value):
+            self.save_message(message, to, back, replays)
+            return
+        self._drop(message, value, back)
+        return
+    try:
+        result = handler(self, value)  # type: ignore[operator]
+    except BaseException as e:
+        self._handler_raised(e)
+        return
+    if spec.stateful:  # type: ignore[attr-defined]
+        if result not in spec.tables:  # type: ignore[attr-defined]
+            self.end(Faulted(f'machine "{spec.name}" returned no state',  # type: ignore[attr-defined]
+                             f"handler {handler.__name__}"))  # type: ignore[attr-defined]
+            return
+        self.current_state = result
+
+
+def _full(target: Agent, message: object) -> None:
+    """A machine's queue is full: loop-side senders get QueueFull, thread senders wait."""
+    if LOOP.on_loop() or getattr(threading.current_thread(), "lc_dispatcher", False):
+        target.queue_full(message, None)
+    target.wait_for_space(message, None)
+
+
+configure(QUEUE.capacity, None, None, None, _full, _dispatch_slow)
+
+
 class Point(Dispatching):
     """Base of machines hosted on the loop (or a named dispatcher thread)."""
 
@@ -127,17 +117,7 @@ class Point(Dispatching):
         self._agent_init()
         self._saved: list = []
 
-    def deliver(self, message: object, to: tuple, back: tuple) -> None:
-        if self._pending >= QUEUE.capacity:
-            if LOOP.on_loop() or getattr(threading.current_thread(), "lc_dispatcher", False):
-                self.queue_full(message, None)
-            self.wait_for_space(message, None)
-        self._pending += 1
-        host = self._host
-        if host is None:
-            LOOP.post(self, message, to, back)
-        else:
-            host.put((self, message, to, back))
+    deliver = machine_deliver  # compiled hot path (_dispatch.py)
 
     _host: object = None  # a named dispatcher's queue, or the machine's own (Threaded)
 

@@ -14,8 +14,10 @@ import time
 from ..types._message import cast_to
 from ..types._portable import K_ANY, Portable, install
 from ..types._portable import Word as _Word
+from ..types._registry import SPECS
 from . import _counters
 from ._log import LOG, text_of, write_entry
+from ._dispatch import TABLE, configure, send_from, unwrap
 from ._loop import LOOP
 from ._messages import Faulted, Returned, Stop, USER_LOG
 
@@ -35,7 +37,6 @@ __all__ = [
     "unwrap",
 ]
 
-TABLE: dict[tuple, Agent] = {}
 _ids = itertools.count(16)
 TIMER_ADDRESS = (1,)  # return address of timer expiries
 _WORD = install(_Word())
@@ -57,6 +58,7 @@ def set_queue_capacity(n: int) -> None:
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"queue capacity must be a positive int, not {n!r}")
     QUEUE.capacity = n
+    configure(n, None, None, None, None, None)
 
 
 def new_address() -> tuple:
@@ -98,23 +100,15 @@ class OnReturned:
             agent.returned_type = value[1]
             value = value[0]
         else:
-            spec = type(value).__dict__.get("__lc_message__")
+            spec = SPECS.get(type(value))
             agent.returned_type = spec.portable if spec is not None else None
         return self.routine(agent, value, self.args)  # type: ignore[operator]
-
-
-def unwrap(message: object) -> tuple[object, object]:
-    """``(bare value, dispatch key)``: the portable for cast values, else the class."""
-    t = type(message)
-    if t is tuple and len(message) == 2 and isinstance(message[1], Portable):  # type: ignore[arg-type]
-        return message[0], message[1]  # type: ignore[index]
-    return message, t
 
 
 def _portable_of(message: object) -> object:
     if type(message) is tuple and len(message) == 2 and isinstance(message[1], Portable):
         return message[1]
-    spec = type(message).__dict__.get("__lc_message__")
+    spec = SPECS.get(type(message))
     return spec.portable if spec is not None else None
 
 
@@ -357,7 +351,7 @@ class Agent:
 
 def _typed_result(value: object, return_type: object) -> object:
     """Wrap a result per ``return_type``; instances and casts pass unchanged."""
-    if value is None or type(value).__dict__.get("__lc_message__") is not None:
+    if value is None or type(value) in SPECS:
         return value
     if type(value) is tuple and len(value) == 2 and isinstance(value[1], Portable):
         return value
@@ -374,20 +368,17 @@ def _typed_result(value: object, return_type: object) -> object:
     return cast_to(value, _WORD)
 
 
-def send_from(sender: Agent | None, message: object, to: tuple, back: tuple, logged: bool = False) -> None:
-    """The send path: look up, log, copy if the type asks for it, deliver."""
-    target = TABLE.get(to)
-    if target is None:
-        _undeliverable(sender, message, to)
-        return
-    spec = type(message).__dict__.get("__lc_message__")
-    if spec is not None and spec.copy_before_sending and not spec.immutable and not spec.not_portable:
-        from ._copy import copy_message
+def _log_sent(sender: Agent, message: object, to: tuple) -> None:
+    sender._log(">", f"Sent {tag_of(message)} to <{hex_of(to)}>")
 
-        message = copy_message(message, spec)
-    if sender is not None and sender._trail_sent and not logged and (spec is None or spec.message_trail):
-        sender._log(">", f"Sent {tag_of(message)} to <{hex_of(to)}>")
-    target.deliver(message, to, back)
+
+def _copy(message: object, spec: object) -> object:
+    from ._copy import copy_message
+
+    try:
+        return copy_message(message, spec)
+    except Exception:  # a field that does not fit its type: send as is rather than fail here
+        return message
 
 
 def _undeliverable(sender: Agent | None, message: object, to: object) -> None:
@@ -398,6 +389,9 @@ def _undeliverable(sender: Agent | None, message: object, to: object) -> None:
             sender._log("~", text)
         else:
             write_entry("~", (0,), "runtime", text)
+
+
+configure(QUEUE.capacity, _undeliverable, _copy, _log_sent, None, None)
 
 
 # Timers (loop thread) ----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from msgpack import ExtType
 from . import _text
 from ._message import Incognito, default_of, resolve_signature
 from ._portable import Portable
-from ._registry import bind_message
+from ._registry import SPECS, bind_message
 
 __all__ = [
     "Encoder",
@@ -370,7 +370,7 @@ class Encoder:
         try:
             if t is Incognito:
                 return self.incognito(value, frame)
-            spec = t.__dict__.get("__lc_message__")
+            spec = SPECS.get(t)
             if spec is not None:
                 if spec.not_portable:
                     raise Fault(f'"{spec.signature}" is not portable')

@@ -31,7 +31,7 @@ from ._portable import (
     install,
     lookup_signature,
 )
-from ._registry import bind_library_message
+from ._registry import SPECS, bind_library_message
 
 __all__ = [
     "Incognito",
@@ -93,11 +93,12 @@ bind_library_message(
 )
 bind_library_message(Unknown, "layer_cake.message_memory.Unknown")
 Unknown.__lc_message__.not_portable = True  # type: ignore[attr-defined]
+Unknown.__lc_message__.needs_copy = False  # type: ignore[attr-defined]
 
 
 def cast_to(value: object, portable: object) -> object:
     """Wrap a constructed value as a message: ``(value, portable)``; class instances pass."""
-    if type(value).__dict__.get("__lc_message__") is not None:
+    if type(value) in SPECS:
         return value
     if not isinstance(portable, Portable):
         from ._hints import def_type
@@ -114,7 +115,7 @@ def cast_back(message: object) -> tuple[object, Portable]:
     """
     if message is None:
         return (None, install(Any()))
-    spec = type(message).__dict__.get("__lc_message__")
+    spec = SPECS.get(type(message))
     if spec is not None:
         return (message, spec.portable)
     if type(message) is tuple and len(message) == 2 and isinstance(message[1], Portable):
@@ -136,7 +137,7 @@ def message_to_tag(m: object) -> str:
     """Dotted path for class instances, the tag for cast values, ``<none>`` for None."""
     if m is None:
         return "<none>"
-    spec = type(m).__dict__.get("__lc_message__")
+    spec = SPECS.get(type(m))
     if spec is not None:
         return spec.signature
     if type(m) is tuple and len(m) == 2 and isinstance(m[1], Portable):
@@ -281,12 +282,12 @@ def _dotted(name: str) -> Portable | None:
             target = getattr(target, attr, None)
             if target is None:
                 return None
-        # Only enums and bound classes: a peer's text must never make us construct an
-        # arbitrary class.
+        # Only enums and bound classes (messages, machines): a peer's text must never make us
+        # construct an arbitrary class.
         if isinstance(target, type):
             if issubclass(target, enum.Enum):
                 return install(Enumeration(target))
-            if target.__dict__.get("__lc_message__") is not None:
+            if target in SPECS or "__lc_object__" in target.__dict__:
                 return install(UserDefined(target))
         return None
     return None

@@ -23,9 +23,13 @@ from ._portable import (
     install,
 )
 
-__all__ = ["MessageSpec", "bind_message", "bind_library_message", "message_spec"]
+__all__ = ["MessageSpec", "SPECS", "bind_message", "bind_library_message", "message_spec"]
 
 _lock = threading.RLock()
+
+#: Exact class -> its schema; the hot paths read this (a dict lookup) rather than
+#: ``type(m).__dict__``, which builds a mappingproxy on every call.
+SPECS: dict[type, MessageSpec] = {}
 
 # Kinds whose values may be mutated in place by a sender after sending.
 _MUTABLE_KINDS = frozenset((K_BLOCK, K_POINTER, K_ANY, K_WORD))
@@ -44,6 +48,7 @@ class MessageSpec:
         "copy_before_sending",
         "not_portable",
         "immutable",
+        "needs_copy",
     )
 
     def __init__(self, cls: type, signature: str) -> None:
@@ -56,6 +61,7 @@ class MessageSpec:
         self.copy_before_sending = True
         self.not_portable = False
         self.immutable = False  # all fields are immutable scalars: never copied
+        self.needs_copy = False  # copy_before_sending and some field is mutable
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}: {p.signature()}" for n, p in self.fields)
@@ -119,6 +125,7 @@ def _bind(
                 del cls.__lc_message__  # type: ignore[attr-defined]
                 raise
             spec.portable = install(UserDefined(cls))  # type: ignore[assignment]
+            SPECS[cls] = spec
         spec.message_trail = message_trail
         spec.execution_trace = execution_trace
         spec.copy_before_sending = copy_before_sending
@@ -126,6 +133,7 @@ def _bind(
         spec.immutable = all(
             not p.structural and p.kind not in _MUTABLE_KINDS for _, p in spec.fields
         )
+        spec.needs_copy = copy_before_sending and not spec.immutable and not not_portable
         assert spec.portable is not None
         return spec.portable
 
