@@ -155,6 +155,12 @@ from .types._text import (  # noqa: E402
 from .process._entry import *  # noqa: E402, F403  (names listed in its __all__)
 from .runtime._concurrency import *  # noqa: E402, F403
 from .runtime._spool import *  # noqa: E402, F403
+from .net._http_messages import *  # noqa: E402, F403
+from .net._rest import *  # noqa: E402, F403
+from .net._transport import *  # noqa: E402, F403
+from .net import _http_messages as _http_messages_module  # noqa: E402
+from .net import _rest as _rest_module  # noqa: E402
+from .net import _transport as _transport_module  # noqa: E402
 from .process import _entry as _entry_module  # noqa: E402
 from .runtime import _concurrency as _concurrency_module  # noqa: E402
 from .runtime import _spool as _spool_module  # noqa: E402
@@ -197,4 +203,7 @@ __all__ = [
     "span_to_text", "text_to_span", "clock_to_text", "text_to_clock", "world_to_text",
     "text_to_world", "delta_to_text", "text_to_delta", "UTC",
 ]
-__all__ += [*_entry_module.__all__, *_concurrency_module.__all__, *_spool_module.__all__]
+__all__ += [
+    *_entry_module.__all__, *_concurrency_module.__all__, *_spool_module.__all__,
+    *_http_messages_module.__all__, *_rest_module.__all__, *_transport_module.__all__,
+]

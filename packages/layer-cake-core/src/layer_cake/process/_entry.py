@@ -1,3 +1,389 @@
-"""(being written)"""
+"""The process entry point ``lc.create`` (api-core §11).
 
-__all__: list[str] = []
+``create`` parses ``sys.argv``, starts the runtime, runs the main object with a channel as
+its parent and waits on that channel for its ``Returned``. Signals reach that wait as
+markers in the channel's inbox (``_SignalRelay``); the waiting main thread turns them into a
+``Stop`` and a log entry.
+After the main object ends, its value is written per §11.3, objects still alive get ``Stop``
+and are waited for (woken by their ``Returned``, rerouted to the channel), then the process
+exits with the status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import NoReturn
+
+from ..runtime._bind import object_spec
+from ..runtime._log import set_level
+from ..runtime._messages import FAULTY_EXIT, Faulted, Returned, Stop
+from ..runtime._object import TABLE
+from ..runtime._routine import Channel, drop_channel, open_channel
+from ..types._argument import decode_argument
+from ..types._errors import CodecRuntimeError, PointConstructionError
+from ..types._json import encode_data, encode_json
+from ..types._portable import Any, Portable, install, installed
+from ._command_line import (
+    CL,
+    Arguments,
+    CommandLine,
+    parse_arguments,
+    process_schema,
+    split_command,
+    update_command_line,
+)
+
+__all__ = ["create", "CL", "CommandLine", "DEFAULT_HOME"]
+
+#: Folder name of a home (cli.md).
+DEFAULT_HOME = ".layer-cake"
+
+#: How long objects still alive after the main object ends get to finish once stopped. It
+#: exceeds a ProcessObject's own 10 s grace so that its child is always reaped.
+STOP_GRACE_SECONDS = 12.0
+
+_ANY = install(Any())
+
+# Signals turned into a Stop of the main object (SIGINT itself and its aliases).
+_STOPPING = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+    if hasattr(signal, name)
+)
+_IGNORED = tuple(getattr(signal, name) for name in ("SIGUSR1", "SIGUSR2") if hasattr(signal, name))
+# Catchable signals that would otherwise end the process silently: logged as unexpected.
+# Job control, terminal, pipe and child signals keep their default behaviour (SIGCHLD's
+# default is "ignore" already; catching it would fight the child watcher).
+_UNEXPECTED = tuple(
+    getattr(signal, name)
+    for name in ("SIGALRM", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGPWR", "SIGIO")
+    if hasattr(signal, name)
+)
+
+_ROLE_FLAGS = (
+    "home_path",
+    "role_name",
+    "create_role",
+    "update_role",
+    "factory_reset",
+    "dump_role",
+    "edit_role",
+    "delete_role",
+    "role_file",
+)
+
+
+class _Signalled:
+    """Marker put into the channel by the signal relay (never sent between objects)."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+
+def create(
+    object_type: object,
+    object_table: list | None = None,
+    environment_variables: object = None,
+    sticky: bool = False,
+    strict: bool = True,
+) -> NoReturn:
+    """Run ``object_type`` as this process's main object, write its result and exit.
+
+    Args:
+        object_type: a bound function or machine class; the main object.
+        object_table: bound functions selected by the first word of the command line (the
+            name with any trailing ``_`` removed: ``list_`` is ``list``).
+        environment_variables: a bound-class instance whose fields are set from the
+            ``LC_V_<FIELD>`` environment variables.
+        sticky: force a persistent role (roles need a home: no effect in this release).
+        strict: when False, arguments that match nothing are tolerated.
+
+    Raises:
+        SystemExit: always, with the exit status of api-core §11.3.
+    """
+    prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "layer-cake"
+    status = run(prog, sys.argv[1:], object_type, object_table, environment_variables, strict)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    raise SystemExit(status)
+
+
+def run(
+    prog: str,
+    argv: list[str],
+    object_type: object,
+    object_table: list | None = None,
+    environment_variables: object = None,
+    strict: bool = True,
+) -> int:
+    """The body of ``create``: everything but the exit; returns the exit status."""
+    update_command_line({})
+    target, argv = _select(object_type, object_table, argv)
+    if target is None:
+        return _output(Faulted("no object to run (give a sub-command)"), prog)
+    try:
+        schema = object_spec(target).schema
+    except PointConstructionError as e:
+        return _output(Faulted(str(e)), prog)
+
+    parsed = parse_arguments(argv, process_schema(), schema, strict=strict)
+    if isinstance(parsed, Faulted):
+        return _output(parsed, prog)
+    assert isinstance(parsed, Arguments)
+    update_command_line(parsed.process)
+    if CL.debug_level is not None:
+        set_level(CL.debug_level, sys.stderr)
+
+    if CL.help:
+        for name, portable in schema.items():
+            sys.stdout.write(f"--{name.replace('_', '-')}={portable.signature()}\n")
+        return 0
+    if CL.dump_types:
+        sys.stdout.write("".join(f"{s}\n" for s in installed()))
+        return 0
+    if any(getattr(CL, name) for name in _ROLE_FLAGS):
+        return _output(Faulted("role settings need a home (not available in this release)"), prog)
+    if environment_variables is not None:
+        fault = _read_environment(environment_variables)
+        if fault is not None:
+            return _output(fault, prog)
+
+    value = _run_main(target, parsed.settings)
+    return _output(value, prog)
+
+
+def _select(
+    object_type: object, object_table: list | None, argv: list[str]
+) -> tuple[object, list[str]]:
+    """The object to run: the table entry named by the first word, else ``object_type``."""
+    if not object_table:
+        return object_type, list(argv)
+    by_name = {getattr(f, "__name__", "").rstrip("_"): f for f in object_table}
+    command, rest = split_command(argv, by_name)
+    if command is None:
+        return object_type, rest
+    return by_name[command], rest
+
+
+def _read_environment(instance: object) -> Faulted | None:
+    """Set the fields of ``instance`` from ``LC_V_<FIELD>`` variables."""
+    spec = type(instance).__dict__.get("__lc_message__")
+    if spec is None:
+        return Faulted(
+            f'cannot read environment variables into "{type(instance).__name__}" (not registered)'
+        )
+    for name, portable in spec.fields:
+        variable = f"LC_V_{name.upper()}"
+        text = os.environ.get(variable)
+        if text is None:
+            continue
+        try:
+            setattr(instance, name, decode_argument(text, portable))
+        except CodecRuntimeError as e:
+            return Faulted(f'cannot decode value for "{variable}" ({e})')
+    return None
+
+
+# Running the main object ---------------------------------------------------------------------
+
+
+def _run_main(target: object, settings: dict) -> object:
+    """Create the main object under a new channel; its value once it ends."""
+    channel = open_channel()
+    relay = _SignalRelay(channel)
+    try:
+        try:
+            main = channel.create(target, **settings)
+        except PointConstructionError as e:
+            return Faulted(str(e))
+        except TypeError as e:  # settings the object cannot take
+            return Faulted(f"cannot create main object ({e})")
+        stopping = False
+        while True:
+            m = channel.input()
+            if isinstance(m, Returned):
+                if channel.return_address == main:
+                    value = m.message
+                    break
+            elif isinstance(m, _Signalled):
+                stopping = _on_signalled(channel, main, m.number, stopping)
+        _stop_lingering(channel, STOP_GRACE_SECONDS)
+        return value
+    finally:
+        relay.close()
+        drop_channel(channel)
+
+
+class _SignalRelay:
+    """Turns the process's signals into ``_Signalled`` markers in a channel's inbox.
+
+    A Python-level handler runs only when the main thread next executes bytecode, and the
+    kernel may deliver a signal to any thread: a main thread blocked on its inbox would not
+    wake. So the handlers are no-ops; the C-level handler writes each signal number to the
+    wakeup fd (from whichever thread took it), and a small thread reads the numbers and puts
+    the markers into the inbox.
+    """
+
+    def __init__(self, channel: Channel) -> None:
+        self.previous: dict = {}
+        self.previous_fd: int | None = None
+        self.write_fd: int | None = None
+        inbox = channel._inbox
+        me = channel.object_address
+        try:
+            for number in _STOPPING + _UNEXPECTED + _IGNORED:
+                self.previous[number] = signal.signal(number, _ignore)
+        except ValueError:  # not the main thread: signals stay as they are
+            self._restore_handlers()
+            return
+        read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.write_fd, False)
+        self.previous_fd = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
+
+        def relay() -> None:
+            with open(read_fd, "rb", buffering=0) as pipe:
+                while data := pipe.read(64):  # empty at EOF: close() ran
+                    for number in data:
+                        inbox.put((_Signalled(number), me, me))
+
+        threading.Thread(target=relay, name="layer-cake-signals", daemon=True).start()
+
+    def close(self) -> None:
+        """Restore the previous handlers and wakeup fd; the relay thread ends."""
+        if self.write_fd is not None:
+            signal.set_wakeup_fd(self.previous_fd if self.previous_fd is not None else -1)
+            os.close(self.write_fd)
+            self.write_fd = None
+        self._restore_handlers()
+
+    def _restore_handlers(self) -> None:
+        for number, handler in self.previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        self.previous = {}
+
+
+def _ignore(number: int, frame: object) -> None:
+    """A no-op handler: the relay does the work (and, unlike SIG_IGN, exec resets it)."""
+
+
+def _on_signalled(channel: Channel, main: tuple, number: int, stopping: bool) -> bool:
+    if number in _IGNORED:
+        return stopping
+    if number in _STOPPING:
+        if number != signal.SIGINT:
+            channel.trace(f"Accepting signal {number} as SIGINT alias")
+        if not stopping:
+            channel.send(Stop(), main)
+        return True
+    channel.warning(f"Unexpected signal {number}")
+    return stopping
+
+
+def _stop_lingering(channel: Channel, grace: float) -> None:
+    """Stop every object still alive and wait for them, at most ``grace`` seconds.
+
+    An object whose parent is gone (or is a channel) is re-parented to ``channel``, so its
+    ``Returned`` (sent after its last log entry) both wakes the wait and marks it done. The
+    others end into their own, stopping, parents; they are checked at each wake-up, when
+    any that became orphans are re-parented in turn.
+    """
+    me = channel.object_address
+    awaited: set[tuple] = set()  # re-parented here: done when their Returned arrives
+
+    def survey() -> list[tuple]:
+        """Re-parent the orphans; the live objects that still have a parent of their own."""
+        others = []
+        for address, agent in list(TABLE.items()):
+            if address == me or address in awaited or isinstance(agent, Channel):
+                continue
+            parent = TABLE.get(agent.parent_address)
+            if parent is None or isinstance(parent, Channel):
+                agent.parent_address = me
+                # end() pops the table before it reads the parent: still listed, it reports here.
+                if address in TABLE:
+                    awaited.add(address)
+            else:
+                others.append(address)
+        return [a for a in others if a in TABLE]
+
+    others = survey()
+    for address in (*awaited, *others):
+        channel.send(Stop(), address)
+    deadline = time.monotonic() + grace
+    while awaited or others:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        message, _ = channel.select(seconds=left)  # any message: a Returned, a signal
+        if isinstance(message, Returned):
+            awaited.discard(channel.return_address)
+        others = survey()
+
+
+# Output ------------------------------------------------------------------------------------------
+
+
+def _typed(value: object) -> tuple[object, Portable]:
+    """``(bare value, portable)`` of a result."""
+    if type(value) is tuple and len(value) == 2 and isinstance(value[1], Portable):
+        return value[0], value[1]
+    spec = type(value).__dict__.get("__lc_message__")
+    if spec is not None:
+        return value, spec.portable
+    return value, _ANY
+
+
+def _bare_json(value: object, pretty: bool) -> str:
+    """The data form of a value (the whole shipment when it holds pointers)."""
+    v, p = _typed(value)
+    shipment = encode_data(v, p)
+    data = shipment if "pointer" in shipment else shipment["value"]
+    try:
+        if pretty:
+            return json.dumps(data, indent=4, sort_keys=True, ensure_ascii=False)
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as e:
+        raise CodecRuntimeError(f"cannot encode ({e})") from None
+
+
+def _output(value: object, prog: str) -> int:
+    """Write a result per api-core §11.3; the exit status."""
+    fault = value if isinstance(value, Faulted) else None
+    status = (fault.exit_status or FAULTY_EXIT) if fault is not None else 0
+    try:
+        if CL.output_file:
+            name = CL.output_file if CL.output_file.endswith(".json") else f"{CL.output_file}.json"
+            text = encode_json(value, _ANY, pretty=True)
+            try:
+                with open(name, "w", encoding="utf-8") as f:
+                    f.write(text)
+                    f.write("\n")
+            except OSError as e:
+                sys.stderr.write(f'{prog}: cannot write "{name}" ({e.strerror or e})\n')
+                return e.errno or FAULTY_EXIT
+        elif CL.full_output:
+            sys.stdout.write(encode_json(value, _ANY, pretty=not CL.child_process))
+            sys.stdout.write("\n")
+        elif fault is None and value is not None:
+            sys.stdout.write(_bare_json(value, pretty=not CL.child_process))
+            sys.stdout.write("\n")
+        if fault is not None and not CL.full_output:
+            sys.stderr.write(f"{prog}: {fault}\n")
+        sys.stdout.flush()
+    except CodecRuntimeError as e:
+        sys.stderr.write(f"{prog}: {e}\n")
+        return FAULTY_EXIT
+    except OSError as e:  # stdout gone (closed pipe)
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"{prog}: cannot write output ({e.strerror or e})\n")
+        return e.errno or FAULTY_EXIT
+    return status
