@@ -471,10 +471,11 @@ def test_msgpack_uses_bin_for_bytes_and_uuid_and_floats_for_spans():
     assert json.loads(encode_json(b"\x00\xff", lc.String())) == {"value": "\x00\xff"}
 
 
-def test_frame_payload_carries_addresses_as_ext_type_1():
+def test_frame_payload_carries_the_receivers_address_as_ext_3_and_the_senders_as_ext_1():
     payload = pack_payload((1, 2), (3,), lc.Ack())
     raw = msgpack.unpackb(payload)
-    assert raw[0] == msgpack.ExtType(1, (1).to_bytes(8, "big") + (2).to_bytes(8, "big"))
+    assert raw[0] == msgpack.ExtType(3, (1).to_bytes(8, "big") + (2).to_bytes(8, "big"))
+    assert raw[1] == msgpack.ExtType(1, (3).to_bytes(8, "big"))
     assert raw[2] == 0
     to, back, kind, message = unpack_payload(payload)
     assert (to, back, kind, type(message)) == ((1, 2), (3,), 0, lc.Ack)

@@ -1,3 +1,457 @@
-"""(being written)"""
+"""TCP transports: ``listen``, ``connect``, ``stop_listening`` and the connection proxies.
 
-__all__: list[str] = []
+Each connection is one asyncio ``Protocol`` on the loop thread plus a local **proxy** object
+that stands for the remote party: sending to the proxy transmits, and inbound messages carry
+the proxy (or an address behind it) as their return address.
+
+Addresses are rewritten in exactly one place, here. A remote object seen through proxy ``p``
+has the local address ``(p, *its address over there)``; sending to it routes to ``p``
+(``send_from`` looks up the first element), which strips its own id. On the way out an
+address that starts with ``p`` is going home and travels in the receiver's terms
+(``ExtType(3)``); any other travels in ours (``ExtType(1)``) and the receiver prefixes its
+own proxy. So addresses stay valid over any number of hops and come back home as local ones.
+
+The protocol classes only move bytes: framing is ``_frame`` (sans-I/O), bodies ``_wire``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+import socket
+import uuid
+
+from msgpack import ExtType
+
+from ..runtime import _counters
+from ..runtime._dispatch import TABLE, machine_deliver, send_from
+from ..runtime._log import LOG
+from ..runtime._loop import LOOP
+from ..runtime._messages import Faulted, USER_LOG
+from ..runtime._object import QUEUE, Agent, hex_of, new_address, tag_of
+from ..types._convert import EXT_ADDRESS, EXT_LOCAL_ADDRESS, LocalAddress, _address_struct
+from ..types._errors import CodecRuntimeError
+from ..types._wire import KIND_MESSAGE, pack_payload, unpack_payload
+from ._frame import FrameDecoder, FrameEncoder, OutboundFrameTooLarge, OversizeFrame, PeerHello, RemoteFrameError
+from ._hostport import HostPort
+from ._messages import (
+    Accepted,
+    Close,
+    Closed,
+    Connected,
+    ConnectStream,
+    EndOfTransport,
+    Listening,
+    ListenForStream,
+    NotConnected,
+    NotListening,
+)
+
+__all__ = [
+    "listen",
+    "connect",
+    "stop_listening",
+    "ListenForStream",
+    "ConnectStream",
+    "Listening",
+    "Accepted",
+    "Connected",
+    "NotListening",
+    "NotAccepted",
+    "NotConnected",
+    "Close",
+    "Closed",
+    "EndOfTransport",
+]
+
+from ._messages import NotAccepted  # noqa: E402  (listed above with its siblings)
+
+MiB = 1024 * 1024
+_LISTENS: dict[uuid.UUID, tuple] = {}  # lid -> (server, request, controller)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _ipp(sockname: object) -> HostPort:
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        return HostPort(str(sockname[0]), int(sockname[1]))
+    return HostPort()
+
+
+def _os_text(e: BaseException) -> str:
+    """``[Errno 98] Address already in use``: the OS text, the same on uvloop and asyncio."""
+    code = getattr(e, "errno", None)
+    if isinstance(code, int) and code > 0:
+        return f"[Errno {code}] {os.strerror(code)}"
+    return str(e)
+
+
+def _trace(address: tuple, name: str, text: str) -> None:
+    if LOG.level <= USER_LOG.TRACE:
+        from ..runtime._log import write_entry
+
+        write_entry("~", address, name, text)
+
+
+class Proxy(Agent):
+    """The local stand-in for the remote end of one connection (loop-hosted)."""
+
+    _name = "proxy"
+    deliver = machine_deliver
+
+    def __init__(self, link: _Link) -> None:
+        self._agent_init()
+        self._saved: list = []
+        self._host = None
+        self.link = link
+        self.backlog: list = []  # held while the socket's write buffer is full
+
+    def receive(self, message: object, to: tuple, back: tuple) -> None:
+        """Loop side: transmit (or hold while the transport is paused)."""
+        if self._ended:
+            self._pending -= 1
+            _counters.count("undeliverable")
+            return
+        if self.link.paused:
+            self.backlog.append((message, to, back))  # still counted: senders feel the pressure
+            return
+        self.took_one()
+        self.link.send_out(message, to, back)
+
+    def resume(self) -> None:
+        """The transport drained: send what was held, in order."""
+        held, self.backlog = self.backlog, []
+        for i, (message, to, back) in enumerate(held):
+            if self.link.paused:
+                self.backlog = held[i:] + self.backlog
+                return
+            self.took_one()
+            self.link.send_out(message, to, back)
+
+
+class _Link(asyncio.Protocol):
+    """What every connection has: a proxy, a controller, and exactly one ``Closed``."""
+
+    def __init__(self, controller: tuple) -> None:
+        self.controller = controller
+        self.transport: asyncio.Transport | None = None
+        self.proxy: Proxy | None = None
+        self.proxy_address: tuple = ()
+        self.proxy_id = 0
+        self.paused = False
+        self.reading_paused = False
+        self.closing: Closed | None = None  # set when this side decided to close
+        self.ended = False
+        self.opened_ipp = HostPort()
+        self.opened_at: datetime.datetime | None = None
+
+    # Setup --------------------------------------------------------------------------------------
+
+    def attach(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self.opened_at = _now()
+        self.proxy = Proxy(self)
+        self.proxy_address = new_address()
+        self.proxy_id = self.proxy_address[0]
+        self.proxy.object_address = self.proxy_address
+        self.proxy.parent_address = self.controller
+        self.proxy._threshold = max(LOG.level, int(USER_LOG.DEBUG))
+        TABLE[self.proxy_address] = self.proxy
+
+    # Flow control -------------------------------------------------------------------------------
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        if self.proxy is not None:
+            self.proxy.resume()
+
+    # Sending ------------------------------------------------------------------------------------
+
+    def send_out(self, message: object, to: tuple, back: tuple) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def reply_fault(self, fault: Faulted, sender: tuple) -> None:
+        send_from(None, fault, sender, self.proxy_address)
+
+    # Ending -------------------------------------------------------------------------------------
+
+    def close(self, reason: EndOfTransport, message: object = None, note: str | None = None,
+              error_code: int | None = None) -> None:
+        """Close from this side; the controller's ``Closed`` follows when the socket is gone."""
+        if self.closing is None:
+            self.closing = Closed(message, reason, note, error_code, self.opened_ipp, self.opened_at)
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        closed = self.closing
+        if closed is None:
+            note = str(exc) if exc is not None else None
+            closed = Closed(None, EndOfTransport.ABANDONED_BY_REMOTE, note, None, self.opened_ipp, self.opened_at)
+        proxy = self.proxy
+        if proxy is not None:
+            proxy._ended = True
+            TABLE.pop(self.proxy_address, None)
+            for message, _to, back in proxy.backlog:
+                _counters.count("undeliverable")
+                _trace(self.proxy_address, "proxy", f"Undeliverable {tag_of(message)} from <{hex_of(back)}>")
+            proxy.backlog = []
+        send_from(None, closed, self.controller, self.proxy_address)
+
+
+class WireLink(_Link):
+    """A layer-cake ↔ layer-cake connection: hello, then length-prefixed msgpack frames."""
+
+    def __init__(self, controller: tuple, max_frame: int, announce: object) -> None:
+        super().__init__(controller)
+        self.encoder = FrameEncoder(max_frame)
+        self.decoder = FrameDecoder(max_frame)
+        self.announce = announce  # () -> the Accepted/Connected message
+        self.stalled: list = []  # inbound (to, back, message) waiting for queue space
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.attach(transport)
+        self.opened_ipp = _ipp(transport.get_extra_info("peername"))
+        transport.write(self.encoder.hello(False))  # type: ignore[attr-defined]
+        send_from(None, self.announce(self), self.controller, self.proxy_address)
+
+    # Address rewriting (the one place) ---------------------------------------------------------
+
+    def address_out(self, a: tuple) -> ExtType:
+        if a and a[0] == self.proxy_id:  # going home: in the receiver's own terms
+            rest = a[1:]
+            return ExtType(EXT_LOCAL_ADDRESS, _address_struct(len(rest)).pack(*rest))
+        return ExtType(EXT_ADDRESS, _address_struct(len(a)).pack(*a))
+
+    def address_in(self, a: tuple) -> tuple:
+        if type(a) is LocalAddress:
+            return tuple(a)
+        return (self.proxy_id, *a)
+
+    # Outbound -----------------------------------------------------------------------------------
+
+    def send_out(self, message: object, to: tuple, back: tuple) -> None:
+        if len(to) == 1 and type(message) is Close:
+            self.close(message.reason, message.message, message.note, message.error_code)
+            return
+        if self.transport is None or self.transport.is_closing():
+            _counters.count("undeliverable")
+            return
+        try:
+            payload = pack_payload(to[1:], back, message, self.address_out)
+        except CodecRuntimeError as e:
+            _trace(self.proxy_address, "proxy", f"cannot send {tag_of(message)} ({e})")
+            self.close(EndOfTransport.OUTBOUND_STREAMING, note=str(e))
+            return
+        try:
+            header, body = self.encoder.frame_parts(payload)
+        except OutboundFrameTooLarge as e:
+            self.reply_fault(Faulted("message too large", f"{tag_of(message)} {e}"), back)
+            return
+        if len(body) > 65536:
+            self.transport.writelines((header, body))
+        else:
+            self.transport.write(header + body)
+
+    # Inbound ------------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.decoder.feed(data)
+        except RemoteFrameError as e:
+            for event in getattr(e, "events", ()):
+                self.frame(event)
+            if isinstance(e, OversizeFrame):
+                _counters.count("frames_rejected")
+            if LOG.level <= USER_LOG.WARNING:
+                from ..runtime._log import write_entry
+
+                write_entry("?", self.proxy_address, "proxy", f"Closing connection ({e})")
+            self.close(EndOfTransport.INBOUND_STREAMING, note=str(e))
+            return
+        for event in events:
+            self.frame(event)
+
+    def frame(self, event: object) -> None:
+        if type(event) is PeerHello:
+            self.encoder.set_peer_limit(event.max_frame)  # type: ignore[attr-defined]
+            return
+        if self.closing is not None:
+            return
+        try:
+            to, back, kind, message = unpack_payload(event, self.address_in)  # type: ignore[arg-type]
+        except CodecRuntimeError as e:
+            self.close(EndOfTransport.INBOUND_STREAMING, note=str(e))
+            return
+        if kind != KIND_MESSAGE:
+            return  # keep-alive probes: any frame counts as life
+        if not to:
+            to = self.controller
+        if self.stalled or self._full(to):
+            self.stalled.append((to, back, message))
+            self._stall()
+            return
+        send_from(None, message, to, back)
+
+    def _full(self, to: tuple) -> bool:
+        target = TABLE.get(to)
+        if target is None and len(to) > 1:
+            target = TABLE.get(to[:1])
+        return target is not None and target.queued() >= QUEUE.capacity
+
+    def _stall(self) -> None:
+        """A receiver's queue is full: stop reading until it is half empty (nothing dropped)."""
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+            LOOP.loop.call_later(0.005, self._retry)  # type: ignore[union-attr]
+
+    def _retry(self) -> None:
+        while self.stalled:
+            to, back, message = self.stalled[0]
+            target = TABLE.get(to) or (TABLE.get(to[:1]) if len(to) > 1 else None)
+            if target is not None and target.queued() > QUEUE.capacity // 2:
+                LOOP.loop.call_later(0.005, self._retry)  # type: ignore[union-attr]
+                return
+            self.stalled.pop(0)
+            send_from(None, message, to, back)
+        self.reading_paused = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+
+# The API ---------------------------------------------------------------------------------------
+
+
+def listen(self: Agent, requested_ipp: HostPort, encrypted: bool = False, http_server: list | None = None,
+           uri_form: object = None, default_to_request: bool = False, response_timeout: float = 60.0,
+           max_frame: int = 16 * MiB) -> uuid.UUID:
+    """Listen at ``requested_ipp``; ``Listening`` or ``NotListening`` follows. Returns the lid."""
+    lid = uuid.uuid4()
+    request = ListenForStream(lid, requested_ipp, encrypted, list(http_server or []), uri_form,
+                              default_to_request, response_timeout, max_frame)
+    LOOP.start()
+    LOOP.call(_start_listen, self.object_address, request)
+    return lid
+
+
+def connect(self: Agent, requested_ipp: HostPort, encrypted: bool = False, keep_alive: bool = False,
+            http_client: str | None = None, application_json: bool = False,
+            layer_cake_json: bool | None = None, max_frame: int = 16 * MiB) -> None:
+    """Connect to ``requested_ipp``; ``Connected`` or ``NotConnected`` follows.
+
+    Raises:
+        ValueError: ``application_json`` and ``layer_cake_json`` disagree.
+    """
+    if layer_cake_json is not None:
+        if application_json and not layer_cake_json:
+            raise ValueError("application_json and layer_cake_json disagree")
+        application_json = layer_cake_json
+    request = ConnectStream(requested_ipp, encrypted, keep_alive, http_client, application_json, max_frame)
+    LOOP.start()
+    LOOP.call(_start_connect, self.object_address, request)
+
+
+def stop_listening(self: Agent, lid: uuid.UUID) -> None:
+    """Stop a listen; existing connections survive. ``NotListening`` confirms."""
+    LOOP.start()
+    LOOP.call(_stop_listen, self.object_address, lid)
+
+
+def _start_listen(controller: tuple, request: ListenForStream) -> None:
+    LOOP.loop.create_task(_listen(controller, request))  # type: ignore[union-attr]
+
+
+def _protocol_factory(controller: tuple, request: ListenForStream, listening: list) -> object:
+    if request.http_server or request.uri_form is not None:
+        from ._http_link import http_server_factory
+
+        return http_server_factory(controller, request, listening)
+
+    def accepted(link: _Link) -> Accepted:
+        return Accepted(listening[0], link.opened_ipp, link.proxy_address, link.opened_at)
+
+    return lambda: WireLink(controller, request.max_frame, accepted)
+
+
+async def _listen(controller: tuple, request: ListenForStream) -> None:
+    loop = LOOP.loop
+    assert loop is not None
+    ipp = request.requested_ipp
+    listening: list = []
+    try:
+        if request.uri_form is not None:
+            from ._http_link import check_form
+
+            check_form(request.uri_form)
+        server = await loop.create_server(
+            _protocol_factory(controller, request, listening), ipp.host, ipp.port,
+            reuse_address=True, backlog=128,
+        )
+    except (OSError, ValueError, TypeError, OverflowError) as e:
+        code = getattr(e, "errno", None) or 0
+        send_from(None, NotListening(request, code, _os_text(e)), controller, controller)
+        return
+    actual = _ipp(server.sockets[0].getsockname()) if server.sockets else ipp
+    message = Listening(request, actual, controller)
+    listening.append(message)
+    _LISTENS[request.lid] = (server, request, controller)
+    _trace(controller, "listen", f'Listening on "{actual}", requested "{ipp}"')
+    send_from(None, message, controller, controller)
+
+
+def _stop_listen(controller: tuple, lid: uuid.UUID) -> None:
+    entry = _LISTENS.pop(lid, None)
+    if entry is None:
+        request = ListenForStream(lid)
+        send_from(None, NotListening(request, 0, f'no such entry "{lid}"'), controller, controller)
+        return
+    server, request, owner = entry
+    server.close()
+    send_from(None, NotListening(request, 0, "stopped"), controller, controller)
+
+
+def _start_connect(controller: tuple, request: ConnectStream) -> None:
+    LOOP.loop.create_task(_connect(controller, request))  # type: ignore[union-attr]
+
+
+async def _connect(controller: tuple, request: ConnectStream) -> None:
+    loop = LOOP.loop
+    assert loop is not None
+    ipp = request.requested_ipp
+
+    def connected(link: _Link) -> Connected:
+        local = _ipp(link.transport.get_extra_info("sockname")) if link.transport else HostPort()
+        _trace(controller, "connect", f'Connected to "{ipp}", at local address "{local}"')
+        return Connected(request, local, link.proxy_address, link.opened_at)
+
+    if request.http_client is not None:
+        from ._http_link import http_client_factory
+
+        factory = http_client_factory(controller, request, connected)
+    else:
+
+        def factory() -> WireLink:
+            return WireLink(controller, request.max_frame, connected)
+
+    try:
+        await loop.create_connection(factory, ipp.host, ipp.port)
+    except (OSError, ValueError, TypeError, OverflowError) as e:
+        code = getattr(e, "errno", None) or 0
+        text = _os_text(e) or "fault on pending connect, unreachable, no service at that address or blocked"
+        send_from(None, NotConnected(request, code, text), controller, controller)

@@ -85,8 +85,11 @@ def send_from(sender: object, message: object, to: object, back: object, logged:
     """The send path: look up, copy if the type asks for it, log if on, deliver."""
     target = TABLE.get(to)
     if target is None:
-        HOOKS.undeliverable(sender, message, to)
-        return
+        if type(to) is tuple and len(to) > 1:
+            target = TABLE.get(to[:1])  # a proxy: the rest of the address lies beyond it
+        if target is None:
+            HOOKS.undeliverable(sender, message, to)
+            return
     spec = SPECS.get(type(message))
     if spec is not None and spec.needs_copy:
         message = HOOKS.copy(message, spec)

@@ -58,6 +58,7 @@ cdef class Decoder:
     cpdef dict mapping(self, list data, object p)
     cpdef object any(self, object data)
     cpdef object incognito(self, str signature, object word, object aliases)
+    cpdef object localize(self, object word)
     @cython.locals(kind=cython.int)
     cpdef object pointer(self, object data, object element)
     cpdef object address(self, object data)

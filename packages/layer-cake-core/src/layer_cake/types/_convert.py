@@ -35,6 +35,8 @@ __all__ = [
     "PointerRef",
     "EXT_ADDRESS",
     "EXT_POINTER",
+    "EXT_LOCAL_ADDRESS",
+    "LocalAddress",
     "ext_hook",
     "fault_text",
 ]
@@ -64,8 +66,9 @@ K_ADDRESS = 21
 K_TYPE = 22
 K_WORD = 23
 
-EXT_ADDRESS = 1
+EXT_ADDRESS = 1  # an address in the sender's terms: the receiving transport prefixes its proxy
 EXT_POINTER = 2
+EXT_LOCAL_ADDRESS = 3  # an address in the receiver's own terms (it came back home)
 FIRST_ALIAS = 1100
 
 _deque = collections.deque
@@ -130,12 +133,22 @@ def _address_struct(n: int) -> struct.Struct:
     return s
 
 
+class LocalAddress(tuple):
+    """An address read from the wire that is already in the receiver's terms."""
+
+    __slots__ = ()
+
+
 def ext_hook(code: int, data: bytes) -> object:
     """msgpack ``ext_hook``: addresses become tuples, pointer aliases ``PointerRef``."""
     if code == EXT_ADDRESS:
         if len(data) % 8:
             raise ValueError("malformed address")
         return _address_struct(len(data) // 8).unpack(data)
+    if code == EXT_LOCAL_ADDRESS:
+        if len(data) % 8:
+            raise ValueError("malformed address")
+        return LocalAddress(_address_struct(len(data) // 8).unpack(data))
     if code == EXT_POINTER:
         if len(data) != 8:
             raise ValueError("malformed pointer alias")
@@ -413,7 +426,7 @@ class Encoder:
         t = type(word)
         if t is PointerRef:
             return mapping.get(word.n, word) if mapping is not None else word
-        if t is tuple:
+        if t is tuple or t is LocalAddress:
             return self.address(word)
         if t is list:
             return [self.relabel(x, mapping) for x in word]
@@ -457,13 +470,13 @@ class Encoder:
                 frame.append(alias)
 
     def address(self, value: object) -> object:
-        if self.address_out is not None:
-            value = self.address_out(value)
-        if type(value) is not tuple and type(value) is not list:
+        if not isinstance(value, (tuple, list)):
             raise Fault(f"no transform {type(value).__name__}/Address")
         for x in value:
             if type(x) is not int or x < 0:
                 raise Fault(f"malformed address {value!r}")
+        if self.address_out is not None:
+            return self.address_out(tuple(value))  # the transport's rewrite to wire form
         if self.json_form:
             return list(value)
         try:
@@ -747,8 +760,22 @@ class Decoder:
             for alias in aliases:
                 key = alias.n if type(alias) is PointerRef else alias
                 if key in self.table:
-                    saved.append([alias, self.table[key]])
-        return Incognito(signature, word, saved, [])
+                    saved.append([alias, self.localize(self.table[key])])
+        return Incognito(signature, self.localize(word), saved, [])
+
+    def localize(self, word: object) -> object:
+        """Addresses inside an unknown type's raw data, rewritten like typed ones (msgpack
+        arrays decode as lists, so a tuple there is always an address)."""
+        if self.address_in is None:
+            return word
+        t = type(word)
+        if t is tuple or t is LocalAddress:
+            return self.address_in(word)
+        if t is list:
+            return [self.localize(x) for x in word]
+        if t is dict:
+            return {k: self.localize(v) for k, v in word.items()}
+        return word
 
     def pointer(self, data: object, element: object) -> object:
         t = type(data)
@@ -790,17 +817,14 @@ class Decoder:
         return value
 
     def address(self, data: object) -> object:
-        t = type(data)
-        if t is tuple or t is list:
-            for x in data:
-                if type(x) is not int or x < 0:
-                    raise Fault(f"malformed address {data!r}")
-            value = tuple(data) if t is list else data
-        else:
-            raise Fault(f"no transform {t.__name__}/Address")
+        if not isinstance(data, (tuple, list)):
+            raise Fault(f"no transform {type(data).__name__}/Address")
+        for x in data:
+            if type(x) is not int or x < 0:
+                raise Fault(f"malformed address {data!r}")
         if self.address_in is not None:
-            return self.address_in(value)
-        return value
+            return self.address_in(data)  # the transport's rewrite to local form
+        return data if type(data) is tuple else tuple(data)
 
     def type_value(self, data: object) -> object:
         if type(data) is not str:

@@ -7,13 +7,24 @@ thread reuses one ``msgpack.Packer``; decoding uses one ``unpackb`` with our ``e
 
 from __future__ import annotations
 
+import struct
 import threading
 
 import msgpack
+from msgpack import ExtType
 
-from ._convert import Decoder, Encoder, Fault, PointerRef, ext_hook, fault_text
+from ._convert import (
+    EXT_LOCAL_ADDRESS,
+    Decoder,
+    Encoder,
+    Fault,
+    PointerRef,
+    _address_struct,
+    ext_hook,
+    fault_text,
+)
 from ._errors import CodecRuntimeError
-from ._portable import Any, Address, Portable, install
+from ._portable import Address, Any, Portable, install
 
 __all__ = [
     "KIND_MESSAGE",
@@ -25,6 +36,7 @@ __all__ = [
     "encode_value",
     "decode_value",
     "pack_payload",
+    "pack_control",
     "unpack_payload",
 ]
 
@@ -134,14 +146,26 @@ def decode_value(data: bytes, portable: Portable) -> object:
 def pack_payload(
     to_address: tuple, return_address: tuple, message: object, address_out: object = None
 ) -> bytes:
-    """One frame payload ``[to, return, 0, body]`` for a message."""
-    encoder = Encoder(False)
+    """One frame payload ``[to, return, 0, body]`` for a message.
+
+    ``to_address`` is already in the receiver's terms (``ExtType(3)``); the return address and
+    addresses inside the message go through ``address_out`` (the transport's rewrite), or are
+    sent in the sender's terms (``ExtType(1)``) when there is none.
+    """
+    encoder = Encoder(False, address_out)
     try:
-        to = encoder.address(to_address)
+        to = ExtType(EXT_LOCAL_ADDRESS, _address_struct(len(to_address)).pack(*to_address))
         back = encoder.address(return_address)
-    except Fault as f:
-        raise CodecRuntimeError(fault_text("encode", f)) from None
+    except (Fault, struct.error) as e:
+        reason = e.reason if isinstance(e, Fault) else str(e)
+        raise CodecRuntimeError(f"cannot encode (malformed address: {reason})") from None
     return _pack([to, back, KIND_MESSAGE, _body(message, address_out)])
+
+
+def pack_control(kind: int, body: object) -> bytes:
+    """A payload of another kind (keep-alive, key exchange) with empty addresses."""
+    empty = ExtType(EXT_LOCAL_ADDRESS, b"")
+    return _pack([empty, empty, kind, body])
 
 
 def unpack_payload(data: bytes, address_in: object = None) -> tuple:
@@ -153,8 +177,10 @@ def unpack_payload(data: bytes, address_in: object = None) -> tuple:
     if type(form) is not list or len(form) != 4:
         raise CodecRuntimeError("cannot decode (malformed frame payload)")
     to, back, kind, body = form
-    if type(to) is not tuple or type(back) is not tuple or type(kind) is not int:
+    if not isinstance(to, tuple) or not isinstance(back, tuple) or type(kind) is not int:
         raise CodecRuntimeError("cannot decode (malformed frame header)")
+    to = tuple(to)
+    back = address_in(back) if address_in is not None else tuple(back)
     if kind == KIND_MESSAGE:
         return to, back, kind, _message(body, address_in)
     return to, back, kind, body
