@@ -1,3 +1,736 @@
-"""(being written)"""
+"""Sans-I/O HTTP/1.1 server connection (spec: networking-and-http §6, §7).
 
-__all__: list[str] = []
+Bytes in, events out; no sockets here. The transport's ``data_received`` calls
+``receive_data(data)`` (``b""`` at end of input) and acts on the events returned:
+
+* ``Deliver(message)``: hand ``message`` to the controller (an API class instance, an
+  ``HttpRequest`` or a ``FormRequest``), return address = the connection's proxy, and start
+  the ``response_timeout`` timer;
+* ``Reply(data, close, error)``: write ``data`` now (a response the server made itself), then
+  close if ``close``; ``error`` is the ``RemoteHttpError`` to log as a WARNING, if any;
+* ``Close()``: the peer has gone and nothing is owed: close.
+
+Whatever the application sends to the proxy goes to ``respond(value) -> (data, close)``;
+after writing, the transport calls ``next_events()`` for what the answer released. An
+unanswered request becomes ``unanswered(seconds) -> (data, close)``, a 504.
+
+How it works: httptools parses; its callbacks fill one ``_Parsed`` record per request and check
+the §6.4 limits as the bytes arrive, raising a ``RemoteHttpError`` (httptools wraps it in
+``HttpParserCallbackError``) to stop at the first violation. Parsed requests wait in a FIFO
+and only the head is turned into an event, and only while no request is in flight: a
+pipelined request is delivered after the previous one was answered, and server-made answers
+(400, 404, a rejection) keep their place in the response order. A rejection stops the reading
+for good; it is the last entry the FIFO ever gets and its reply closes the connection.
+
+Errors are split by side as in h11: ``RemoteHttpError`` (the client sent something we refuse;
+it carries the status) and ``LocalHttpError`` (the transport asked for something impossible,
+such as a response with no request awaiting one).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from email.utils import formatdate
+from re import compile as _compile
+from urllib.parse import unquote_plus
+
+import httptools
+
+from ..runtime._counters import count
+from ..runtime._messages import (
+    Busy,
+    Faulted,
+    OutOfService,
+    Overloaded,
+    TemporarilyUnavailable,
+    TimedOut,
+)
+from ..types._argument import decode_argument
+from ..types._errors import CodecError
+from ..types._json import decode_json, encode_json
+from ..types._registry import SPECS, bind_message
+from ._http_messages import FormRequest, HttpRequest, HttpResponse, ReForm
+
+__all__ = [
+    "API_SERVER",
+    "REST_SERVER",
+    "MAX_METHOD",
+    "MAX_URI",
+    "MAX_VERSION",
+    "MAX_HEADER_NAME",
+    "MAX_HEADER_VALUE",
+    "MAX_HEADER_SECTION",
+    "MAX_BODY",
+    "HttpServerConnection",
+    "Deliver",
+    "Reply",
+    "Close",
+    "HttpError",
+    "LocalHttpError",
+    "RemoteHttpError",
+    "BadRequest",
+    "NotFound",
+    "MalformedRequest",
+    "NonPrintableRequest",
+    "UriTooLong",
+    "HeaderTooLarge",
+    "PayloadTooLarge",
+]
+
+API_SERVER = "Layer-Cake-API-server/1.0"
+REST_SERVER = "Layer-Cake-REST-server/1.0"
+
+# §6.4 limits.
+MAX_METHOD = 10
+MAX_URI = 8000
+MAX_VERSION = 16
+MAX_HEADER_NAME = 128
+MAX_HEADER_VALUE = 1024
+MAX_BODY = 256 * 1024
+# DECISION: the spec bounds each header line but not their number; httptools buffers a
+# header until it is complete, so the whole head is bounded too (431 beyond this).
+MAX_HEADER_SECTION = 64 * 1024
+
+
+# Errors ------------------------------------------------------------------------------------
+
+
+class HttpError(Exception):
+    """A failure of the HTTP server protocol."""
+
+
+class LocalHttpError(HttpError):
+    """Our side misused the connection (e.g. ``respond`` with no request awaiting one)."""
+
+
+class RemoteHttpError(HttpError):
+    """The client sent a request the server answers itself with ``status_code``.
+
+    ``str()`` is the response body: ``cannot recover request "<uri>" (<reason>)``.
+    """
+
+    status_code = 400
+    reason_phrase = "Bad Request"
+    rejection = False  # a §6.4 rejection: counted, logged, connection closed
+
+    def __init__(self, reason: str, uri: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.uri = uri
+
+    def __str__(self) -> str:
+        if self.uri is None:
+            return f"cannot recover request ({self.reason})"
+        return f'cannot recover request "{self.uri}" ({self.reason})'
+
+
+class BadRequest(RemoteHttpError):
+    """400: the request does not decode into a message (§6.1; the connection stays open)."""
+
+
+class NotFound(RemoteHttpError):
+    """404: the name is not an API class and ``default_to_request`` is off."""
+
+    status_code = 404
+    reason_phrase = "Not Found"
+
+
+class MalformedRequest(RemoteHttpError):
+    """400: not HTTP/1.1, or a method/version over its limit (§6.4)."""
+
+    rejection = True
+
+
+class NonPrintableRequest(MalformedRequest):
+    """400: a non-printable byte in the request line or a header (§6.4)."""
+
+
+class UriTooLong(RemoteHttpError):
+    """414: request URI over ``MAX_URI`` characters."""
+
+    status_code = 414
+    reason_phrase = "URI Too Long"
+    rejection = True
+
+
+class HeaderTooLarge(RemoteHttpError):
+    """431: a header name/value, or the whole header section, over its limit."""
+
+    status_code = 431
+    reason_phrase = "Request Header Fields Too Large"
+    rejection = True
+
+
+class PayloadTooLarge(RemoteHttpError):
+    """413: a body over ``MAX_BODY`` bytes."""
+
+    status_code = 413
+    reason_phrase = "Payload Too Large"
+    rejection = True
+
+
+class _StopReading(Exception):
+    """Raised from a callback: input after the connection's last request is ignored."""
+
+
+# Events ------------------------------------------------------------------------------------
+
+
+class Deliver:
+    """Hand ``message`` to the controller (return address: the connection's proxy)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"Deliver({self.message!r})"
+
+
+class Reply:
+    """Write ``data`` now; then close the connection if ``close``.
+
+    ``error`` is the refusal behind a server-made response (log a WARNING with the peer
+    address when ``error.rejection``); None for ``100 Continue``.
+    """
+
+    __slots__ = ("close", "data", "error")
+
+    def __init__(self, data: bytes, close: bool, error: RemoteHttpError | None = None) -> None:
+        self.data = data
+        self.close = close
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Reply({self.data[:40]!r}..., close={self.close})"
+
+
+class Close:
+    """The peer has closed and nothing is owed to it: close the connection."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Close()"
+
+
+# Response building -------------------------------------------------------------------------
+
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_TEXT = b"text/plain; charset=utf-8"
+_JSON = b"application/json"
+_FORM = "application/x-www-form-urlencoded"
+_NON_PRINTABLE = _compile(rb"[^\x20-\x7e]")
+_NON_PRINTABLE_VALUE = _compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB and obs-text allowed
+_UNSAFE_HEADER = _compile(r"[\r\n\x00]")
+
+# Faults without an error_code that have their own status (§6.2).
+_FAULT_STATUS: dict[type, tuple[int, bytes]] = {
+    Busy: (503, b"Service Unavailable"),
+    Overloaded: (503, b"Service Unavailable"),
+    TemporarilyUnavailable: (503, b"Service Unavailable"),
+    OutOfService: (503, b"Service Unavailable"),
+    TimedOut: (504, b"Gateway Timeout"),
+}
+# Other faults: the reason phrase by status class (§6.2).
+_CLASS_PHRASE = {1: b"Information", 2: b"OK", 3: b"Multiple Choices", 4: b"Client Error",
+                 5: b"Server Error"}
+# Headers the server writes itself; an HttpResponse.header entry replaces ours.
+_OWN_HEADERS = frozenset(("date", "server", "content-type"))
+
+_date_cache = [-1, b""]  # [second, text]: the Date header is formatted once a second
+
+
+def _date() -> bytes:
+    """RFC 1123 date, GMT."""
+    now = int(time.time())
+    if now != _date_cache[0]:
+        _date_cache[1] = formatdate(now, usegmt=True).encode("ascii")
+        _date_cache[0] = now
+    return _date_cache[1]  # type: ignore[return-value]
+
+
+def _unquote(text: str) -> str:
+    """URL-decoding with ``+`` as a space; plain text (the common case) passes untouched."""
+    if "%" in text or "+" in text:
+        return unquote_plus(text)
+    return text
+
+
+def _fault_status(fault: Faulted) -> tuple[int, bytes]:
+    code = fault.error_code
+    if code is None:
+        for cls, status in _FAULT_STATUS.items():
+            if isinstance(fault, cls):
+                return status
+        return 500, b"Server Error"
+    if type(code) is int and 100 <= code <= 599:
+        return code, _CLASS_PHRASE[code // 100]
+    return 500, b"Server Error"
+
+
+# The connection ----------------------------------------------------------------------------
+
+
+class _Parsed:
+    """One request as parsed (or the rejection that ended the input, in ``error``)."""
+
+    __slots__ = (
+        "body",
+        "content_type",
+        "error",
+        "expect",
+        "header",
+        "keep_alive",
+        "method",
+        "uri",
+        "version",
+    )
+
+    def __init__(self) -> None:
+        self.method = ""
+        self.uri = ""
+        self.version = "HTTP/1.1"
+        self.header: dict[str, str] = {}
+        self.content_type: str | None = None
+        self.expect = False
+        self.body = bytearray()
+        self.keep_alive = True
+        self.error: RemoteHttpError | None = None
+
+
+# Parser phases.
+_IDLE, _HEAD, _BODY = 0, 1, 2
+
+
+class HttpServerConnection:
+    """One accepted HTTP/1.1 connection, without the I/O.
+
+    Args:
+        api_classes: the ``http_server`` list; a request names one by class name.
+        uri_form: the REST ``ReForm``; when given, every request is a ``FormRequest`` (or 400).
+        default_to_request: unknown names become ``HttpRequest`` (else 404).
+        server_name: the ``Server`` header; by default ``Layer-Cake-REST-server/1.0`` with a
+            ``uri_form``, else ``Layer-Cake-API-server/1.0``.
+
+    Raises:
+        ValueError: ``uri_form`` does not compile (the ``NotListening`` text).
+    """
+
+    def __init__(
+        self,
+        api_classes: list[type] | None = None,
+        uri_form: ReForm | None = None,
+        default_to_request: bool = False,
+        server_name: str | None = None,
+    ) -> None:
+        self._api: dict[str, tuple[type, dict[str, object], object]] = {}
+        for cls in api_classes or ():
+            spec = SPECS.get(cls)
+            if spec is None:
+                bind_message(cls)
+                spec = SPECS[cls]
+            self._api[cls.__name__] = (cls, dict(spec.fields), spec.portable)
+        self._form = uri_form.compile_form() if uri_form is not None else None
+        self._default_to_request = default_to_request
+        if server_name is None:
+            server_name = REST_SERVER if uri_form is not None else API_SERVER
+        self._server = server_name.encode("latin-1", "replace")
+
+        self._parser = httptools.HttpRequestParser(self)
+        self._phase = _IDLE
+        self._current = _Parsed()
+        self._uri_parts: list[bytes] = []
+        self._uri_length = 0
+        self._head_bytes = 0
+        self._begun = False  # a message began during the current feed
+
+        self._queue: deque[_Parsed] = deque()
+        self._in_flight: _Parsed | None = None
+        self._awaiting: str | None = None
+        self._reading = True  # False after EOF, a rejection, or a last (non keep-alive) request
+        self._peer_closed = False
+        self._closed = False
+
+    # Transport side ----------------------------------------------------------------------
+
+    @property
+    def awaiting(self) -> str | None:
+        """Name of the message delivered and not yet answered (None when none is)."""
+        return self._awaiting
+
+    @property
+    def closed(self) -> bool:
+        """True once an event or answer said to close."""
+        return self._closed
+
+    def receive_data(self, data: bytes) -> list[Deliver | Reply | Close]:
+        """Feed bytes from the socket (``b""`` at end of input); the events they release."""
+        if not self._reading or self._closed:
+            return []
+        if not data:
+            self._reading = False
+            self._peer_closed = True
+            return self.next_events()
+        self._begun = False
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as e:
+            cause = e.__context__
+            if isinstance(cause, RemoteHttpError):
+                self._reject(cause)
+            elif isinstance(cause, _StopReading):
+                pass
+            else:
+                raise  # a bug of ours, not the client's
+        except httptools.HttpParserUpgrade:
+            # The request before the upgrade is complete and queued; what follows is not
+            # HTTP/1.1: answer that request, then close.
+            if self._queue:
+                self._queue[-1].keep_alive = False
+            self._reading = False
+        except httptools.HttpParserError as e:
+            self._reject(MalformedRequest(f"malformed request line or header ({e})"))
+        else:
+            if self._phase == _HEAD and not self._begun:
+                # The whole read belonged to a head still incomplete.
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEADER_SECTION:
+                    self._reject(HeaderTooLarge(
+                        f"header section longer than {MAX_HEADER_SECTION} bytes",
+                        self._uri_text()))
+        events = self.next_events()
+        if (self._phase == _BODY and self._current.expect and self._reading
+                and self._in_flight is None and not self._queue and not self._closed):
+            self._current.expect = False
+            events.append(Reply(_CONTINUE, False))
+        return events
+
+    def next_events(self) -> list[Deliver | Reply | Close]:
+        """Events released now: the next request to deliver, server-made answers, a close."""
+        events: list[Deliver | Reply | Close] = []
+        queue = self._queue
+        while self._in_flight is None and queue and not self._closed:
+            parsed = queue.popleft()
+            if parsed.error is not None:
+                self._closed = True
+                events.append(Reply(self._refusal(parsed.error, parsed), True, parsed.error))
+                break
+            try:
+                message = self._decode(parsed)
+            except RemoteHttpError as error:
+                close = self._closing_after(parsed)
+                self._closed = close
+                events.append(Reply(self._refusal(error, parsed), close, error))
+                continue
+            self._in_flight = parsed
+            self._awaiting = type(message).__name__
+            events.append(Deliver(message))
+        if (self._peer_closed and self._in_flight is None and not queue
+                and not self._closed):
+            self._closed = True
+            events.append(Close())
+        return events
+
+    def respond(self, value: object) -> tuple[bytes, bool]:
+        """The response to the request in flight for ``value`` sent by the application (§6.2).
+
+        Returns:
+            ``(data, close)``: write ``data``, then close the connection if ``close``; else
+            call ``next_events()``.
+
+        Raises:
+            LocalHttpError: no request is awaiting a response.
+        """
+        parsed = self._in_flight
+        if parsed is None or self._closed:
+            raise LocalHttpError("no request awaiting a response")
+        self._in_flight = None
+        self._awaiting = None
+        data, close = self.response(value, parsed.method == "HEAD")
+        close = close or self._closing_after(parsed)
+        self._closed = close
+        return data, close
+
+    def unanswered(self, seconds: float) -> tuple[bytes, bool]:
+        """504 for the request in flight after ``seconds`` without an answer (§6.1 item 6).
+
+        Counts ``http_unanswered``. The connection is closed after it: a late answer could
+        otherwise be taken for the answer to the next request.
+
+        Raises:
+            LocalHttpError: no request is awaiting a response.
+        """
+        parsed = self._in_flight
+        if parsed is None or self._closed:
+            raise LocalHttpError("no request awaiting a response")
+        count("http_unanswered")
+        text = f'no response to "{self._awaiting}" within {seconds:g} seconds'
+        self._in_flight = None
+        self._awaiting = None
+        self._closed = True
+        return self._build(504, b"Gateway Timeout", _TEXT, text.encode(), (),
+                           parsed.method == "HEAD"), True
+
+    def response(self, value: object, head: bool = False) -> tuple[bytes, bool]:
+        """The bytes of the response for ``value`` (§6.2), and whether it asks to close.
+
+        ``head``: the request was ``HEAD``, so the body is left out (its length stays).
+        """
+        if type(value) is HttpResponse:
+            return self._custom(value, head)
+        if isinstance(value, Faulted):
+            status, phrase = _fault_status(value)
+        else:
+            status, phrase = 200, b"OK"
+        try:
+            body = encode_json(value).encode()
+        except CodecError as e:
+            return self._plain(500, b"Server Error", f"cannot encode response ({e})", head), False
+        return self._build(status, phrase, _JSON, body, (), head), False
+
+    # Requests to messages (§6.1, §7) -------------------------------------------------------
+
+    def _decode(self, parsed: _Parsed) -> object:
+        uri = parsed.uri
+        body = parsed.body
+        if self._form is not None:
+            pattern, names = self._form
+            match = pattern.fullmatch(uri)
+            if match is None:
+                raise BadRequest("request URI does not match form", uri)
+            return FormRequest(parsed.method, uri, {n: match.group(n) for n in names},
+                               parsed.version, parsed.header, body if body else None)
+        if len(uri) < 2 or uri[0] != "/":
+            raise BadRequest(f'unexpected request URI "{uri}"', uri)
+        path, query_mark, query = uri.partition("?")
+        name = path[path.rfind("/") + 1:]
+        api = self._api.get(name)
+        if api is None:
+            if self._default_to_request:
+                return HttpRequest(parsed.method, uri, parsed.version, parsed.header,
+                                   body if body else None)
+            raise NotFound(f'unknown message "{name}"', uri)
+        cls, fields, portable = api
+        content_type = parsed.content_type
+        media = content_type.partition(";")[0].strip().lower() if content_type else ""
+        if query_mark:
+            return self._fill(cls(), name, fields, query, uri)
+        if media == _FORM:
+            return self._fill(cls(), name, fields, body.decode("utf-8", "replace"), uri)
+        if media == "application/json":
+            if parsed.method != "POST":
+                raise BadRequest(f'JSON body with method "{parsed.method}" (POST expected)', uri)
+            if not body:
+                return cls()
+            try:
+                return decode_json(body, portable)  # type: ignore[arg-type]
+            except CodecError as e:
+                raise BadRequest(str(e), uri) from None
+        if not body:
+            return cls()
+        raise BadRequest(f'unexpected content type "{content_type or ""}" for HTTP request '
+                         f'"{name}"', uri)
+
+    @staticmethod
+    def _fill(message: object, name: str, fields: dict[str, object], text: str,
+              uri: str) -> object:
+        """Set fields from ``key=value&...`` text (types-and-encoding §8)."""
+        for pair in text.split("&"):
+            if not pair:
+                continue
+            key, equals, value = pair.partition("=")
+            key = _unquote(key)
+            if not equals:
+                raise BadRequest(f'unexpected field "{key}" query', uri)
+            portable = fields.get(key)
+            if portable is None:
+                raise BadRequest(f'unknown key "{key}" in "{name}" query', uri)
+            try:
+                decoded = decode_argument(_unquote(value), portable)  # type: ignore[arg-type]
+            except (CodecError, ValueError, TypeError, RecursionError) as e:
+                raise BadRequest(f'no conversion for "{key}" ({e})', uri) from None
+            setattr(message, key, decoded)
+        return message
+
+    # Responses -----------------------------------------------------------------------------
+
+    def _closing_after(self, parsed: _Parsed) -> bool:
+        """Close after answering ``parsed``: the client asked, or nothing more can come."""
+        return not parsed.keep_alive or (self._peer_closed and not self._queue)
+
+    def _refusal(self, error: RemoteHttpError, parsed: _Parsed) -> bytes:
+        return self._plain(error.status_code, error.reason_phrase.encode("ascii"), str(error),
+                           parsed.method == "HEAD")
+
+    def _plain(self, status: int, phrase: bytes, text: str, head: bool = False) -> bytes:
+        return self._build(status, phrase, _TEXT, text.encode("utf-8"), (), head)
+
+    def _custom(self, r: HttpResponse, head: bool) -> tuple[bytes, bool]:
+        body = r.body
+        header = r.header or {}
+        own = {}
+        close = False
+        for name, value in header.items():
+            lower = str(name).lower()
+            if _UNSAFE_HEADER.search(str(name)) or _UNSAFE_HEADER.search(str(value)):
+                return self._plain(500, b"Server Error",
+                                   f'Custom response with unsafe header "{name!s}"', head), False
+            if lower == "connection" and str(value).strip().lower() == "close":
+                close = True
+            own[lower] = (name, value)
+        if body is None:
+            content, content_type = b"", None
+        elif isinstance(body, str):
+            content, content_type = body.encode("utf-8"), _TEXT
+        elif isinstance(body, (bytes, bytearray, memoryview)):
+            if "content-type" not in own:
+                return self._plain(500, b"Server Error",
+                                   'Custom response but "Content-Type" not specified', head), close
+            content, content_type = bytes(body), None
+        else:
+            try:
+                content, content_type = encode_json(body).encode(), _JSON
+            except CodecError as e:
+                return self._plain(500, b"Server Error", f"cannot encode response ({e})",
+                                   head), close
+        try:
+            status = int(r.status_code)
+        except (TypeError, ValueError):
+            status = 0
+        if not 100 <= status <= 599 or _UNSAFE_HEADER.search(f"{r.http}{r.reason_phrase}"):
+            return self._plain(500, b"Server Error",
+                               f'Custom response with bad status "{r.status_code}"', head), close
+        extra = [
+            (str(name).encode("latin-1", "replace"), str(value).encode("latin-1", "replace"))
+            for lower, (name, value) in own.items()
+            if lower not in ("content-length", "transfer-encoding")
+        ]
+        first = f"{r.http or 'HTTP/1.1'} {status} {r.reason_phrase or ''}".encode(
+            "latin-1", "replace")
+        return self._build_line(first, own, content_type, content, extra, head), close
+
+    def _build(self, status: int, phrase: bytes, content_type: bytes | None, body: bytes,
+               extra: tuple | list, head: bool) -> bytes:
+        return self._build_line(b"HTTP/1.1 %d %s" % (status, phrase), {}, content_type, body,
+                                extra, head)
+
+    def _build_line(self, first: bytes, own: dict, content_type: bytes | None, body: bytes,
+                    extra: tuple | list, head: bool) -> bytes:
+        parts = [first]
+        if "date" not in own:
+            parts.append(b"Date: " + _date())
+        if "server" not in own:
+            parts.append(b"Server: " + self._server)
+        parts.append(b"Content-Length: %d" % len(body))
+        if content_type is not None and "content-type" not in own:
+            parts.append(b"Content-Type: " + content_type)
+        for name, value in extra:
+            parts.append(name + b": " + value)
+        parts.append(b"")
+        parts.append(b"" if head else body)
+        return b"\r\n".join(parts)
+
+    # Rejections (§6.4) ---------------------------------------------------------------------
+
+    def _reject(self, error: RemoteHttpError) -> None:
+        """Stop reading for good; the refusal is the last thing the FIFO releases."""
+        count("http_rejected")
+        self._reading = False
+        if error.uri is None and self._uri_parts and not isinstance(error, UriTooLong):
+            error.uri = self._uri_text()
+        refused = _Parsed()
+        refused.error = error
+        refused.keep_alive = False
+        if self._phase != _IDLE:
+            refused.method = self._current.method
+        self._queue.append(refused)
+        self._phase = _IDLE
+
+    def _uri_text(self) -> str:
+        return b"".join(self._uri_parts).decode("ascii", "replace")
+
+    # httptools callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if not self._reading:
+            raise _StopReading
+        self._current = _Parsed()
+        self._uri_parts = []
+        self._uri_length = 0
+        self._head_bytes = 0
+        self._begun = True
+        self._phase = _HEAD
+
+    def on_url(self, fragment: bytes) -> None:
+        if not self._uri_parts:
+            method = self._parser.get_method()
+            if len(method) > MAX_METHOD:
+                raise MalformedRequest(f"method longer than {MAX_METHOD} characters")
+            self._current.method = method.decode("ascii", "replace")
+        self._uri_length += len(fragment)
+        if self._uri_length > MAX_URI:
+            raise UriTooLong(f"request URI longer than {MAX_URI} characters")
+        if _NON_PRINTABLE.search(fragment):
+            raise NonPrintableRequest("non-printable byte in request line")
+        self._uri_parts.append(fragment)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(name) > MAX_HEADER_NAME:
+            raise HeaderTooLarge(f"header name longer than {MAX_HEADER_NAME} characters",
+                                 self._uri_text())
+        text = name.decode("latin-1")
+        if len(value) > MAX_HEADER_VALUE:
+            raise HeaderTooLarge(f'header "{text}" longer than {MAX_HEADER_VALUE} characters',
+                                 self._uri_text())
+        if _NON_PRINTABLE.search(name) or _NON_PRINTABLE_VALUE.search(value):
+            raise NonPrintableRequest(f'non-printable byte in header "{text}"',
+                                      self._uri_text())
+        current = self._current
+        decoded = value.decode("latin-1")
+        header = current.header
+        header[text] = f"{header[text]}, {decoded}" if text in header else decoded
+        lower = text.lower()
+        if lower == "content-type":
+            current.content_type = decoded
+        elif lower == "expect":
+            current.expect = decoded.strip().lower() == "100-continue"
+
+    def on_headers_complete(self) -> None:
+        current = self._current
+        current.uri = uri = self._uri_text()
+        if not self._uri_parts:  # no URL callback: the method is read here
+            current.method = self._parser.get_method().decode("ascii", "replace")
+            if len(current.method) > MAX_METHOD:
+                raise MalformedRequest(f"method longer than {MAX_METHOD} characters")
+        version = "HTTP/" + self._parser.get_http_version()
+        if len(version) > MAX_VERSION:
+            raise MalformedRequest(f"version longer than {MAX_VERSION} characters", uri)
+        current.version = version
+        for name, value in current.header.items():
+            if name.lower() == "content-length":
+                try:
+                    length = int(value.partition(",")[0])
+                except ValueError:
+                    raise MalformedRequest(f'bad Content-Length "{value}"', uri) from None
+                if length > MAX_BODY:
+                    raise PayloadTooLarge(
+                        f"body of {length} bytes, more than {MAX_BODY}", uri)
+        self._phase = _BODY
+
+    def on_body(self, chunk: bytes) -> None:
+        body = self._current.body
+        if len(body) + len(chunk) > MAX_BODY:
+            raise PayloadTooLarge(f"body longer than {MAX_BODY} bytes", self._current.uri)
+        body += chunk
+
+    def on_message_complete(self) -> None:
+        current = self._current
+        current.keep_alive = keep_alive = self._parser.should_keep_alive()
+        current.expect = False
+        self._queue.append(current)
+        self._phase = _IDLE
+        if not keep_alive:
+            self._reading = False  # Connection: close (or HTTP/1.0): nothing more is read

@@ -33,6 +33,7 @@ from ..runtime._object import QUEUE, Agent, hex_of, new_address, tag_of
 from ..types._convert import EXT_ADDRESS, EXT_LOCAL_ADDRESS, LocalAddress, _address_struct
 from ..types._errors import CodecRuntimeError
 from ..types._wire import KIND_MESSAGE, pack_payload, unpack_payload
+from ._crypto import LinkCipher, RemoteCryptoError
 from ._frame import FrameDecoder, FrameEncoder, OutboundFrameTooLarge, OversizeFrame, PeerHello, RemoteFrameError
 from ._hostport import HostPort
 from ._messages import (
@@ -215,19 +216,36 @@ class _Link(asyncio.Protocol):
 
 
 class WireLink(_Link):
-    """A layer-cake ↔ layer-cake connection: hello, then length-prefixed msgpack frames."""
+    """A layer-cake ↔ layer-cake connection: hello, then length-prefixed msgpack frames.
 
-    def __init__(self, controller: tuple, max_frame: int, announce: object) -> None:
+    Encrypted (networking §4.4): the key exchange follows the hello in clear, and
+    ``Accepted``/``Connected`` wait for the peer's key; a failure before that (encryption
+    mismatch, bad key, peer gone) gives ``NotAccepted``/``NotConnected`` instead of ``Closed``.
+    """
+
+    def __init__(self, controller: tuple, max_frame: int, announce: object, encrypted: bool = False,
+                 refuse: object = None) -> None:
         super().__init__(controller)
         self.encoder = FrameEncoder(max_frame)
         self.decoder = FrameDecoder(max_frame)
         self.announce = announce  # () -> the Accepted/Connected message
+        self.refuse = refuse  # (link, text) -> the NotAccepted/NotConnected message
+        self.announced = False
+        self.cipher = LinkCipher(encrypted)
+        self.held: list = []  # outbound (payload, message, back) until the cipher is ready
         self.stalled: list = []  # inbound (to, back, message) waiting for queue space
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(transport)
         self.opened_ipp = _ipp(transport.get_extra_info("peername"))
-        transport.write(self.encoder.hello(False))  # type: ignore[attr-defined]
+        key = self.cipher.start()  # our public key, in clear right after the hello
+        hello = self.encoder.hello(self.cipher.encrypted)
+        transport.write(hello if key is None else hello + self.encoder.frame(key))  # type: ignore[attr-defined]
+        if self.cipher.ready:
+            self._announce()
+
+    def _announce(self) -> None:
+        self.announced = True
         send_from(None, self.announce(self), self.controller, self.proxy_address)
 
     # Address rewriting (the one place) ---------------------------------------------------------
@@ -258,8 +276,14 @@ class WireLink(_Link):
             _trace(self.proxy_address, "proxy", f"cannot send {tag_of(message)} ({e})")
             self.close(EndOfTransport.OUTBOUND_STREAMING, note=str(e))
             return
+        if not self.cipher.ready:
+            self.held.append((payload, message, back))
+            return
+        self._write(payload, message, back)
+
+    def _write(self, payload: bytes, message: object, back: tuple) -> None:
         try:
-            header, body = self.encoder.frame_parts(payload)
+            header, body = self.encoder.frame_parts(self.cipher.seal(payload))
         except OutboundFrameTooLarge as e:
             self.reply_fault(Faulted("message too large", f"{tag_of(message)} {e}"), back)
             return
@@ -288,10 +312,20 @@ class WireLink(_Link):
             self.frame(event)
 
     def frame(self, event: object) -> None:
-        if type(event) is PeerHello:
-            self.encoder.set_peer_limit(event.max_frame)  # type: ignore[attr-defined]
-            return
         if self.closing is not None:
+            return
+        try:
+            if type(event) is PeerHello:
+                self.encoder.set_peer_limit(event.max_frame)  # type: ignore[attr-defined]
+                self.cipher.receive_hello(event)  # the first event: a mismatch shows at once
+                return
+            if not self.cipher.ready:
+                self.cipher.receive_key(event)  # type: ignore[arg-type]
+                self._ready()
+                return
+            event = self.cipher.open(event)  # type: ignore[arg-type]
+        except RemoteCryptoError as e:
+            self.close(EndOfTransport.INBOUND_STREAMING, note=str(e))
             return
         try:
             to, back, kind, message = unpack_payload(event, self.address_in)  # type: ignore[arg-type]
@@ -307,6 +341,33 @@ class WireLink(_Link):
             self._stall()
             return
         send_from(None, message, to, back)
+
+    def _ready(self) -> None:
+        """The key exchange completed: announce the link and send what was held, in order."""
+        if not self.announced:
+            self._announce()
+        held, self.held = self.held, []
+        for payload, message, back in held:
+            if self.transport is None or self.transport.is_closing():
+                _counters.count("undeliverable")
+                continue
+            self._write(payload, message, back)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.announced or self.ended or self.refuse is None:
+            super().connection_lost(exc)
+            return
+        # Never announced (encrypted, ended before the key exchange): a refusal, no Closed.
+        self.ended = True
+        if self.proxy is not None:
+            self.proxy._ended = True
+        TABLE.pop(self.proxy_address, None)
+        for _ in self.held:
+            _counters.count("undeliverable")
+        self.held = []
+        note = self.closing.note if self.closing is not None else None
+        text = note or (str(exc) if exc is not None else "closed before the key exchange")
+        send_from(None, self.refuse(self, text), self.controller, self.controller)  # type: ignore[operator]
 
     def _full(self, to: tuple) -> bool:
         target = TABLE.get(to)
@@ -383,10 +444,17 @@ def _protocol_factory(controller: tuple, request: ListenForStream, listening: li
 
         return http_server_factory(controller, request, listening)
 
+    verb = "Accepted (encrypted)" if request.encrypted else "Accepted"
+
     def accepted(link: _Link) -> Accepted:
+        at = listening[0].listening_ipp
+        _trace(controller, "listen", f'{verb} "{link.opened_ipp}", listening "{at}"')
         return Accepted(listening[0], link.opened_ipp, link.proxy_address, link.opened_at)
 
-    return lambda: WireLink(controller, request.max_frame, accepted)
+    def refused(link: _Link, text: str) -> NotAccepted:
+        return NotAccepted(listening[0], 0, text)
+
+    return lambda: WireLink(controller, request.max_frame, accepted, request.encrypted, refused)
 
 
 async def _listen(controller: tuple, request: ListenForStream) -> None:
@@ -411,7 +479,8 @@ async def _listen(controller: tuple, request: ListenForStream) -> None:
     message = Listening(request, actual, controller)
     listening.append(message)
     _LISTENS[request.lid] = (server, request, controller)
-    _trace(controller, "listen", f'Listening on "{actual}", requested "{ipp}"')
+    verb = "Listening (encrypted)" if request.encrypted else "Listening"
+    _trace(controller, "listen", f'{verb} on "{actual}", requested "{ipp}"')
     send_from(None, message, controller, controller)
 
 
@@ -435,10 +504,15 @@ async def _connect(controller: tuple, request: ConnectStream) -> None:
     assert loop is not None
     ipp = request.requested_ipp
 
+    verb = "Connected (encrypted)" if request.encrypted else "Connected"
+
     def connected(link: _Link) -> Connected:
         local = _ipp(link.transport.get_extra_info("sockname")) if link.transport else HostPort()
-        _trace(controller, "connect", f'Connected to "{ipp}", at local address "{local}"')
+        _trace(controller, "connect", f'{verb} to "{ipp}", at local address "{local}"')
         return Connected(request, local, link.proxy_address, link.opened_at)
+
+    def refused(link: _Link, text: str) -> NotConnected:
+        return NotConnected(request, 0, text)
 
     if request.http_client is not None:
         from ._http_link import http_client_factory
@@ -447,7 +521,7 @@ async def _connect(controller: tuple, request: ConnectStream) -> None:
     else:
 
         def factory() -> WireLink:
-            return WireLink(controller, request.max_frame, connected)
+            return WireLink(controller, request.max_frame, connected, request.encrypted, refused)
 
     try:
         await loop.create_connection(factory, ipp.host, ipp.port)

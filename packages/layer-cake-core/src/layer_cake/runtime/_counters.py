@@ -7,7 +7,7 @@ import threading
 __all__ = ["COUNTERS", "count", "runtime_counters", "NAMES"]
 
 NAMES = ("queue_full", "undeliverable", "dropped_unhandled", "dropped_replay",
-         "frames_rejected", "http_rejected")
+         "frames_rejected", "http_rejected", "http_unanswered")
 
 COUNTERS: dict[str, int] = dict.fromkeys(NAMES, 0)
 _lock = threading.Lock()
@@ -21,7 +21,7 @@ def count(name: str, n: int = 1) -> None:
 
 def runtime_counters() -> object:
     """A snapshot: ``Gas(queue_full, undeliverable, dropped_unhandled, dropped_replay,
-    frames_rejected, http_rejected)``."""
+    frames_rejected, http_rejected, http_unanswered)``."""
     from .._utilities import Gas
 
     with _lock:

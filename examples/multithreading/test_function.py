@@ -1,0 +1,19 @@
+"""A function object that computes a table; runnable on its own:
+
+    python3 test_function.py --x=2 --y=3
+"""
+
+import random
+
+import layer_cake as lc
+from test_api import table_type
+
+
+def texture(self, x: int = 8, y: int = 8) -> list[list[float]]:
+    return [[random.random() for _ in range(x)] for _ in range(y)]
+
+
+lc.bind(texture, return_type=table_type)
+
+if __name__ == "__main__":
+    lc.create(texture)
