@@ -29,7 +29,9 @@ bytes_type bytearray_type datetime_type timedelta_type uuid_type NO_SUCH_ADDRESS
 CodecRuntimeError MessageRegistrationError
 listen connect stop_listening HostPort LocalPort ListenForStream ConnectStream
 Listening Accepted Connected NotListening NotAccepted NotConnected Close Closed
-EndOfTransport publish subscribe clear_published clear_subscribed Published Subscribed
+EndOfTransport HttpRequest HttpResponse FormRequest HttpMethod ReForm ResourceDispatch
+decode_resource decode_body cannot_be_dispatched cannot_be_converted
+publish subscribe clear_published clear_subscribed Published Subscribed
 NotPublished NotSubscribed PublishedCleared SubscribedCleared Available Delivered Dropped
 DIRECTORY_PORT DIRECTORY_AT_HOST directory_at_lan
 File Folder read_from_file write_to_file remove_folder remove_contents
