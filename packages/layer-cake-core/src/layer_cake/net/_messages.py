@@ -74,6 +74,8 @@ class ConnectStream:
         http_client: str | None = None,
         application_json: bool = False,
         max_frame: int = 16 * MiB,
+        keep_alive_period: float = 1.0,
+        keep_alive_limit: float = 3.0,
     ) -> None:
         self.requested_ipp = requested_ipp if requested_ipp is not None else HostPort()
         self.encrypted = encrypted
@@ -81,6 +83,8 @@ class ConnectStream:
         self.http_client = http_client
         self.application_json = application_json
         self.max_frame = max_frame
+        self.keep_alive_period = keep_alive_period
+        self.keep_alive_limit = keep_alive_limit
 
 
 class Listening:

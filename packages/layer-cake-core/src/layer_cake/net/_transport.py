@@ -20,6 +20,7 @@ import asyncio
 import datetime
 import os
 import socket
+import time
 import uuid
 
 from msgpack import ExtType
@@ -32,7 +33,7 @@ from ..runtime._messages import Faulted, USER_LOG
 from ..runtime._object import QUEUE, Agent, hex_of, new_address, tag_of
 from ..types._convert import EXT_ADDRESS, EXT_LOCAL_ADDRESS, LocalAddress, _address_struct
 from ..types._errors import CodecRuntimeError
-from ..types._wire import KIND_MESSAGE, pack_payload, unpack_payload
+from ..types._wire import KIND_KEEP_ALIVE, KIND_MESSAGE, pack_control, pack_payload, unpack_payload
 from ._crypto import LinkCipher, RemoteCryptoError
 from ._frame import FrameDecoder, FrameEncoder, OutboundFrameTooLarge, OversizeFrame, PeerHello, RemoteFrameError
 from ._hostport import HostPort
@@ -224,8 +225,12 @@ class WireLink(_Link):
     """
 
     def __init__(self, controller: tuple, max_frame: int, announce: object, encrypted: bool = False,
-                 refuse: object = None) -> None:
+                 refuse: object = None, keep_alive: tuple | None = None) -> None:
         super().__init__(controller)
+        self.keep_alive = keep_alive  # (period, limit) seconds, or None: no probes from this side
+        self.last_in = self.last_out = 0.0
+        self.probes_logged = 0
+        self.probe_timer: asyncio.TimerHandle | None = None
         self.encoder = FrameEncoder(max_frame)
         self.decoder = FrameDecoder(max_frame)
         self.announce = announce  # () -> the Accepted/Connected message
@@ -247,6 +252,37 @@ class WireLink(_Link):
     def _announce(self) -> None:
         self.announced = True
         send_from(None, self.announce(self), self.controller, self.proxy_address)
+        if self.keep_alive is not None:
+            self.last_in = self.last_out = time.monotonic()
+            self._schedule_probe()
+
+    # Keep-alive (networking §4.3): any inbound frame is a sign of life ------------------------
+
+    def _schedule_probe(self) -> None:
+        period, limit = self.keep_alive  # type: ignore[misc]
+        tick = max(min(period, limit / 3.0), 0.01)
+        self.probe_timer = LOOP.loop.call_later(tick, self._probe)  # type: ignore[union-attr]
+
+    def _probe(self) -> None:
+        self.probe_timer = None
+        if self.ended or self.closing is not None or self.transport is None:
+            return
+        period, limit = self.keep_alive  # type: ignore[misc]
+        now = time.monotonic()
+        if now - self.last_in > limit:
+            self.close(EndOfTransport.WENT_STALE, note="unresponsive")
+            return
+        if now - self.last_out >= period and self.cipher.ready:
+            if self.probes_logged < 3:
+                self.probes_logged += 1
+                _trace(self.proxy_address, "proxy", "Keep-alive probe")
+            self._write_control(0)
+        self._schedule_probe()
+
+    def _write_control(self, body: int) -> None:
+        header, sealed = self.encoder.frame_parts(self.cipher.seal(pack_control(KIND_KEEP_ALIVE, body)))
+        self.transport.write(header + sealed)  # type: ignore[union-attr]
+        self.last_out = time.monotonic()
 
     # Address rewriting (the one place) ---------------------------------------------------------
 
@@ -291,10 +327,14 @@ class WireLink(_Link):
             self.transport.writelines((header, body))
         else:
             self.transport.write(header + body)
+        if self.keep_alive is not None:
+            self.last_out = time.monotonic()
 
     # Inbound ------------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self.keep_alive is not None:
+            self.last_in = time.monotonic()
         try:
             events = self.decoder.feed(data)
         except RemoteFrameError as e:
@@ -333,7 +373,9 @@ class WireLink(_Link):
             self.close(EndOfTransport.INBOUND_STREAMING, note=str(e))
             return
         if kind != KIND_MESSAGE:
-            return  # keep-alive probes: any frame counts as life
+            if kind == KIND_KEEP_ALIVE and message == 0:
+                self._write_control(1)  # answer a probe, whichever side asked
+            return
         if not to:
             to = self.controller
         if self.stalled or self._full(to):
@@ -354,6 +396,9 @@ class WireLink(_Link):
             self._write(payload, message, back)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.probe_timer is not None:
+            self.probe_timer.cancel()
+            self.probe_timer = None
         if self.announced or self.ended or self.refuse is None:
             super().connection_lost(exc)
             return
@@ -413,8 +458,13 @@ def listen(self: Agent, requested_ipp: HostPort, encrypted: bool = False, http_s
 
 def connect(self: Agent, requested_ipp: HostPort, encrypted: bool = False, keep_alive: bool = False,
             http_client: str | None = None, application_json: bool = False,
-            layer_cake_json: bool | None = None, max_frame: int = 16 * MiB) -> None:
+            layer_cake_json: bool | None = None, max_frame: int = 16 * MiB,
+            keep_alive_period: float = 1.0, keep_alive_limit: float = 3.0) -> None:
     """Connect to ``requested_ipp``; ``Connected`` or ``NotConnected`` follows.
+
+    ``keep_alive``: probe every ``keep_alive_period`` seconds of outbound silence and close with
+    ``Closed(WENT_STALE, note='unresponsive')`` after ``keep_alive_limit`` seconds of inbound
+    silence (NEW figures: 1 s and 3 s; the original probed once a minute).
 
     Raises:
         ValueError: ``application_json`` and ``layer_cake_json`` disagree.
@@ -423,7 +473,8 @@ def connect(self: Agent, requested_ipp: HostPort, encrypted: bool = False, keep_
         if application_json and not layer_cake_json:
             raise ValueError("application_json and layer_cake_json disagree")
         application_json = layer_cake_json
-    request = ConnectStream(requested_ipp, encrypted, keep_alive, http_client, application_json, max_frame)
+    request = ConnectStream(requested_ipp, encrypted, keep_alive, http_client, application_json, max_frame,
+                            keep_alive_period, keep_alive_limit)
     LOOP.start()
     LOOP.call(_start_connect, self.object_address, request)
 
@@ -521,7 +572,8 @@ async def _connect(controller: tuple, request: ConnectStream) -> None:
     else:
 
         def factory() -> WireLink:
-            return WireLink(controller, request.max_frame, connected, request.encrypted, refused)
+            probes = (request.keep_alive_period, request.keep_alive_limit) if request.keep_alive else None
+            return WireLink(controller, request.max_frame, connected, request.encrypted, refused, probes)
 
     try:
         await loop.create_connection(factory, ipp.host, ipp.port)
