@@ -102,6 +102,7 @@ class Proxy(Agent):
     """The local stand-in for the remote end of one connection (loop-hosted)."""
 
     _name = "proxy"
+    _lingers = False  # ends with the process: not stopped like a lingering object
     deliver = machine_deliver
 
     def __init__(self, link: _Link) -> None:
@@ -237,6 +238,7 @@ class WireLink(_Link):
         self.refuse = refuse  # (link, text) -> the NotAccepted/NotConnected message
         self.announced = False
         self.cipher = LinkCipher(encrypted)
+        self.hello_seen = False  # outbound frames wait for the peer's limit (its hello)
         self.held: list = []  # outbound (payload, message, back) until the cipher is ready
         self.stalled: list = []  # inbound (to, back, message) waiting for queue space
 
@@ -272,7 +274,7 @@ class WireLink(_Link):
         if now - self.last_in > limit:
             self.close(EndOfTransport.WENT_STALE, note="unresponsive")
             return
-        if now - self.last_out >= period and self.cipher.ready:
+        if now - self.last_out >= period and self.cipher.ready and self.hello_seen:
             if self.probes_logged < 3:
                 self.probes_logged += 1
                 _trace(self.proxy_address, "proxy", "Keep-alive probe")
@@ -312,7 +314,7 @@ class WireLink(_Link):
             _trace(self.proxy_address, "proxy", f"cannot send {tag_of(message)} ({e})")
             self.close(EndOfTransport.OUTBOUND_STREAMING, note=str(e))
             return
-        if not self.cipher.ready:
+        if not self.cipher.ready or not self.hello_seen:
             self.held.append((payload, message, back))
             return
         self._write(payload, message, back)
@@ -358,6 +360,9 @@ class WireLink(_Link):
             if type(event) is PeerHello:
                 self.encoder.set_peer_limit(event.max_frame)  # type: ignore[attr-defined]
                 self.cipher.receive_hello(event)  # the first event: a mismatch shows at once
+                self.hello_seen = True
+                if self.cipher.ready and self.held:
+                    self._ready()  # send what waited for the peer's limit
                 return
             if not self.cipher.ready:
                 self.cipher.receive_key(event)  # type: ignore[arg-type]
@@ -400,6 +405,9 @@ class WireLink(_Link):
             self.probe_timer.cancel()
             self.probe_timer = None
         if self.announced or self.ended or self.refuse is None:
+            for _ in self.held:  # sent after the link went down, before the peer's hello
+                _counters.count("undeliverable")
+            self.held = []
             super().connection_lost(exc)
             return
         # Never announced (encrypted, ended before the key exchange): a refusal, no Closed.

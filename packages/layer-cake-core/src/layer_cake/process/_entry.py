@@ -305,6 +305,8 @@ def _stop_lingering(channel: Channel, grace: float) -> None:
         for address, agent in list(TABLE.items()):
             if address == me or address in awaited or isinstance(agent, Channel):
                 continue
+            if not getattr(agent, "_lingers", True):  # a connection's proxy: ends with the process
+                continue
             parent = TABLE.get(agent.parent_address)
             if parent is None or isinstance(parent, Channel):
                 agent.parent_address = me
