@@ -45,7 +45,7 @@ class Xy:
         self.y = y
 
 
-in_module(Xy, "test_api")
+in_module(Xy, "golden_api")
 lc.bind(Xy)
 
 
@@ -240,6 +240,17 @@ def test_registration_is_idempotent():
     assert lc.bind(Xy) is lc.bind(Xy)
 
 
+def test_a_second_class_under_a_bound_signature_is_refused():
+    class Xy:  # same module and name as the bound one, a different class
+        def __init__(self, x: int = 0):
+            self.x = x
+
+    Xy.__module__ = "golden_api"
+    Xy.__qualname__ = "Xy"
+    with pytest.raises(lc.MessageRegistrationError, match="already bound to another class"):
+        lc.bind(Xy)
+
+
 def test_not_portable_message_cannot_be_encoded():
     class Local:
         def __init__(self, n: int = 0):
@@ -266,7 +277,7 @@ def test_cast_to_wraps_values_and_passes_class_instances():
 
 def test_message_to_tag():
     assert lc.message_to_tag(None) == "<none>"
-    assert lc.message_to_tag(Xy()) == "test_api.Xy"
+    assert lc.message_to_tag(Xy()) == "golden_api.Xy"
     assert lc.message_to_tag(lc.cast_to([[1.0]], lc.def_type(list[list[float]]))) == "list_list_float"
 
 
@@ -435,10 +446,10 @@ def test_unknown_type_path_for_a_type_field():
 
 
 def test_type_field_decodes_to_the_installed_user_defined():
-    t = decode_json('{"value": "test_api.Xy"}', lc.Type())
+    t = decode_json('{"value": "golden_api.Xy"}', lc.Type())
     assert isinstance(t, lc.UserDefined)
     assert t.element is Xy
-    assert json.loads(encode_json(Xy, lc.Type())) == {"value": "test_api.Xy"}
+    assert json.loads(encode_json(Xy, lc.Type())) == {"value": "golden_api.Xy"}
 
 
 def test_integer_out_of_range_is_refused():
@@ -456,7 +467,7 @@ def test_no_partially_filled_object_on_failure():
 
 def test_msgpack_body_of_a_message_is_signature_data_aliases_table():
     data = encode_message(Xy(2, 3))
-    assert data == msgpack.packb(["test_api.Xy", {"x": 2, "y": 3}, [], []])
+    assert data == msgpack.packb(["golden_api.Xy", {"x": 2, "y": 3}, [], []])
     back = decode_message(data)
     assert (type(back), back.x, back.y) == (Xy, 2, 3)
 
@@ -549,7 +560,7 @@ def test_class_argument_is_a_json_fragment():
 
 
 def test_type_argument_is_a_dotted_path():
-    t = decode_argument("test_api.Xy", lc.Type())
+    t = decode_argument("golden_api.Xy", lc.Type())
     assert isinstance(t, lc.UserDefined) and t.element is Xy
 
 

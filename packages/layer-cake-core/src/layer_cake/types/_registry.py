@@ -124,7 +124,15 @@ def _bind(
             except MessageRegistrationError:
                 del cls.__lc_message__  # type: ignore[attr-defined]
                 raise
-            spec.portable = install(UserDefined(cls))  # type: ignore[assignment]
+            portable = install(UserDefined(cls))
+            if portable.element is not cls:  # type: ignore[attr-defined]
+                del cls.__lc_message__  # type: ignore[attr-defined]
+                other = portable.element  # type: ignore[attr-defined]
+                raise MessageRegistrationError(
+                    f'cannot register "{cls.__qualname__}" (signature "{spec.signature}" is '
+                    f"already bound to another class, {other.__module__}.{other.__qualname__})"
+                )
+            spec.portable = portable  # type: ignore[assignment]
             SPECS[cls] = spec
         spec.message_trail = message_trail
         spec.execution_trace = execution_trace
