@@ -12,6 +12,7 @@ each other by name) and rebuilds them from source, so an edited module is what r
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -75,9 +76,23 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", *paths, *session.posargs)
 
 
+def ensure_wrk(session: nox.Session) -> None:
+    """wrk for benchmarks/test_bench_http_load.py: installed from Debian's packages when root."""
+    if shutil.which("wrk"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-qq", "wrk", external=True, env=env)
+    if shutil.which("wrk") is None:
+        session.error("wrk is needed by benchmarks/test_bench_http_load.py: install it "
+                      "(Debian/Ubuntu: sudo apt-get install -y wrk) or pass -k 'not wrk_load'")
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """pytest-benchmark files in benchmarks/ against the compiled build; JSON in .benchmarks/."""
+    ensure_wrk(session)
     install_layer_cake(session, "pytest", "pytest-benchmark", "pytest-timeout")
     (ROOT / ".benchmarks").mkdir(exist_ok=True)
     session.run(

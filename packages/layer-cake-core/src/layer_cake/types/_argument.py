@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 
 from . import _text
 from ._convert import Decoder, Encoder, Fault
@@ -19,10 +20,13 @@ from ._portable import (
     K_ANY,
     K_ARRAY,
     K_BLOCK,
+    K_BOOLEAN,
     K_CLOCK,
     K_DELTA,
     K_DEQUE,
     K_ENUM,
+    K_FLOAT,
+    K_INTEGER,
     K_MAP,
     K_POINTER,
     K_SET,
@@ -38,6 +42,11 @@ from ._portable import (
 )
 
 __all__ = ["decode_argument", "encode_argument", "needs_full_encoding"]
+
+# JSON's number grammar (what json.loads would accept), for the fast paths above.
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_BOOLEANS = {"true": True, "false": False}
 
 _TEXT_KINDS = frozenset((K_UNICODE, K_STRING, K_BLOCK, K_ENUM, K_CLOCK, K_SPAN, K_WORLD,
                          K_DELTA, K_UUID, K_TYPE))
@@ -72,6 +81,12 @@ def decode_argument(text: str, p: Portable) -> object:
     try:
         if k in _TEXT_KINDS:
             return _decode_text(text, p)
+        if k == K_INTEGER and _INTEGER.fullmatch(text):  # the common query/CLI cases, no JSON parse
+            return Decoder(True).convert(int(text), p)
+        if k == K_FLOAT and _NUMBER.fullmatch(text):
+            return float(text)
+        if k == K_BOOLEAN and text in _BOOLEANS:
+            return _BOOLEANS[text]
         form = json.loads(text)
         if k != K_ANY and needs_full_encoding(p):
             return decode_data(form, p)
