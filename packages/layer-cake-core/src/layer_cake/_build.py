@@ -20,6 +20,7 @@ __all__ = ["HOT_MODULES", "PURE_PYTHON_FORCED", "COMPILED_REQUIRED", "install", 
 #: The one list of modules compiled by setup.py (dotted names).
 HOT_MODULES: tuple[str, ...] = (
     "layer_cake.types._convert",
+    "layer_cake.types._pretty",
     "layer_cake.net._frame",
     "layer_cake.runtime._dispatch",
 )

@@ -11,11 +11,11 @@ import json
 from ._convert import Decoder, Encoder, Fault, fault_text
 from ._errors import CodecRuntimeError
 from ._portable import Any, Portable, install
+from ._pretty import pretty_dumps
 
 __all__ = ["encode_json", "decode_json", "encode_data", "decode_data"]
 
 _ANY = install(Any())
-_pretty = json.JSONEncoder(indent=4, sort_keys=True, ensure_ascii=False)
 # Compact output skips key sorting: it is for machines, and sorting costs ~40% on big bodies.
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
@@ -44,7 +44,7 @@ def encode_json(value: object, portable: Portable = _ANY, pretty: bool = True) -
     """
     shipment = encode_data(value, portable)
     try:
-        return (_pretty if pretty else _compact).encode(shipment)
+        return pretty_dumps(shipment) if pretty else _compact.encode(shipment)
     except (TypeError, ValueError) as e:  # e.g. a Word holding something JSON cannot hold
         raise CodecRuntimeError(f"cannot encode ({e})") from None
 
