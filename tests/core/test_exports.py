@@ -47,8 +47,6 @@ ProcessObject Utility
 publish subscribe clear_published clear_subscribed Published Subscribed
 NotPublished NotSubscribed PublishedCleared SubscribedCleared Available Delivered Dropped
 DIRECTORY_PORT DIRECTORY_AT_HOST directory_at_lan
-File Folder read_from_file write_to_file remove_folder remove_contents
-resource_folder model_folder tmp_folder resource_path model_path tmp_path
 """.split())
 
 

@@ -77,6 +77,7 @@ _ROLE_FLAGS = (
     "delete_role",
     "role_file",
 )
+_CHILD_ROLE_FLAGS = tuple(name for name in _ROLE_FLAGS if name != "role_name")
 
 
 class _Signalled:
@@ -149,7 +150,9 @@ def run(
     if CL.dump_types:
         sys.stdout.write("".join(f"{s}\n" for s in installed()))
         return 0
-    if any(getattr(CL, name) for name in _ROLE_FLAGS):
+    # A ProcessObject names its child with --role-name; without a home that is only a name.
+    role_flags = _CHILD_ROLE_FLAGS if CL.child_process else _ROLE_FLAGS
+    if any(getattr(CL, name) for name in role_flags):
         return _output(Faulted("role settings need a home (not available in this release)"), prog)
     if environment_variables is not None:
         fault = _read_environment(environment_variables)

@@ -1,0 +1,615 @@
+"""Child processes as objects: ``ProcessObject`` and ``Utility`` (api-core §10.6).
+
+How it works: both are stateless machines on the loop. ``Start`` resolves the target and
+builds the command; a task on the loop then starts the child (``create_subprocess_exec``,
+the loop's own, so uvloop's under uvloop), reads its stdout to the end and waits for its
+exit. The task reports back to the machine with two private messages, ``ChildStarted`` and
+``ChildEnded``, so every decision (logging, stopping, the result) is taken by a handler.
+
+Every child gets a parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGKILL)`` in
+``preexec_fn``, Linux only): a SIGKILLed parent leaves no orphans. The signal follows the
+thread that forked, which is the loop thread, alive for the whole process. A ProcessObject's
+child also gets its own process group (a new session), so the terminal's control-c reaches
+only the parent, which passes it on as ``Stop`` → SIGINT to the group.
+
+Stop: SIGINT, then ``Aborted()`` once the child has exited; a child still running
+``GRACE_SECONDS`` later is killed (SIGKILL to its group) with a WARNING. Live ProcessObjects
+are ordinary objects in the address table, so ``lc.create`` stops them at process end with
+every other lingering object (its grace exceeds this one). ``LIVE`` tracks the running
+children; an ``atexit`` hook kills any left when the interpreter exits some other way.
+
+Library mode (a target bound with ``entry_point``, or ``object_api``) needs the pub/sub
+directory, which is not in this release: such a ProcessObject ends with a fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import ctypes
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+
+from ..runtime._bind import bind_stateless, object_spec
+from ..runtime._loop import LOOP
+from ..runtime._machine import Point, Stateless
+from ..runtime._messages import (
+    FAULTY_EXIT,
+    T1,
+    USER_LOG,
+    Aborted,
+    Faulted,
+    ProcessOrigin,
+    Start,
+    Stop,
+)
+from ..runtime._object import TIMER_ADDRESS
+from ..types._argument import encode_argument
+from ..types._errors import CodecRuntimeError, PointConstructionError
+from ..types._hints import hint_to_portable
+from ..types._json import decode_json
+from ..types._portable import Portable
+from ._command_line import CL, process_schema
+
+__all__ = ["ProcessObject", "Utility"]
+
+#: Seconds a stopped child gets between SIGINT and SIGKILL.
+GRACE_SECONDS = 10.0
+
+#: After a child's exit, how long its stdout may stay open (held by a descendant) before the
+#: output read so far is taken as the whole.
+OUTPUT_DRAIN_SECONDS = 2.0
+
+_PAGE = 80  # characters of unexpected output quoted in a fault
+
+#: Machines with a running child (loop thread writes; the atexit hook reads).
+LIVE: set = set()
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> object:
+    """libc's ``prctl``, resolved once in the parent (the forked child only calls it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _death_signal(parent: int) -> object:
+    """A ``preexec_fn`` that asks for SIGKILL when ``parent`` dies (None off Linux)."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))  # type: ignore[operator]
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(FAULTY_EXIT)
+
+    return preexec
+
+
+# Messages from the child's task to its machine (private: never leave this process).
+
+
+class ChildStarted:
+    """The child is running."""
+
+    __slots__ = ("pid",)
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+
+class ChildEnded:
+    """The child exited (``code``, captured stdout), or could not start (``fault``)."""
+
+    __slots__ = ("code", "fault", "output")
+
+    def __init__(self, code: int | None, output: bytes | None, fault: Faulted | None = None) -> None:
+        self.code = code
+        self.output = output
+        self.fault = fault
+
+
+# Running a child (loop thread) ---------------------------------------------------------------
+
+
+class _Child(Point, Stateless):
+    """What ProcessObject and Utility share: one child process, stopped on ``Stop``."""
+
+    own_group = False  # the child leads a process group of its own
+
+    def _child_init(self) -> None:
+        Point.__init__(self)
+        Stateless.__init__(self)
+        self.process: asyncio.subprocess.Process | None = None
+        self.task: asyncio.Task | None = None
+        self.stopping = False
+
+    def launch(self, command: list[str], stdin: object, stdout: object, feed: bytes | None) -> None:
+        """Start the task that runs ``command`` (a handler, on the loop thread)."""
+        self.task = LOOP.loop.create_task(_run_child(self, command, stdin, stdout, feed))  # type: ignore[union-attr]
+
+    def signal_child(self, number: int) -> None:
+        """Send ``number`` to the child (its group when it has one), if it still runs."""
+        process = self.process
+        if process is None or process.returncode is not None:
+            return  # an unreaped child keeps its pid (and group id): never a stranger's
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if self.own_group:
+                os.killpg(process.pid, number)
+            else:
+                process.send_signal(number)
+
+
+async def _run_child(
+    machine: _Child, command: list[str], stdin: object, stdout: object, feed: bytes | None
+) -> None:
+    """Start the child, collect its stdout, wait for its exit; report each step."""
+    me = machine.object_address
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=None,
+            start_new_session=machine.own_group,
+            preexec_fn=_death_signal(os.getpid()),
+        )
+    except (OSError, ValueError, subprocess.SubprocessError) as e:
+        fault = Faulted(f"cannot execute {command[0]}", str(e))
+        machine.deliver(ChildEnded(None, None, fault), me, me)
+        return
+    machine.process = process
+    LIVE.add(machine)
+    try:
+        machine.deliver(ChildStarted(process.pid), me, me)
+        output = bytearray()
+        reader = None
+        if process.stdout is not None:
+            reader = asyncio.ensure_future(_read_all(process.stdout, output))
+        if feed is not None and process.stdin is not None:
+            with contextlib.suppress(OSError, ConnectionError):
+                process.stdin.write(feed)
+                await process.stdin.drain()
+            process.stdin.close()
+        code = await process.wait()
+        if reader is not None:
+            # EOF normally comes with the exit; a descendant may hold the pipe open.
+            await asyncio.wait({reader}, timeout=OUTPUT_DRAIN_SECONDS)
+            reader.cancel()
+    except BaseException as e:  # noqa: BLE001 - the machine must hear of the end, whatever it was
+        machine.deliver(ChildEnded(None, None, Faulted("child process lost", str(e) or type(e).__name__)), me, me)
+        raise
+    finally:
+        LIVE.discard(machine)
+    machine.deliver(ChildEnded(code, bytes(output) if reader is not None else None), me, me)
+
+
+async def _read_all(stream: asyncio.StreamReader, into: bytearray) -> None:
+    while chunk := await stream.read(65536):
+        into += chunk
+
+
+def _stop_child(self: _Child) -> None:
+    """``Stop``: SIGINT now (or as soon as the child runs), SIGKILL after the grace."""
+    if self.stopping:
+        return
+    self.stopping = True
+    if self.process is not None:
+        self.signal_child(signal.SIGINT)
+        self.start(T1, GRACE_SECONDS)
+    # Not started yet: ChildStarted sees ``stopping`` and signals then.
+
+
+def _child_started(self: _Child, message: ChildStarted) -> None:
+    if self._threshold <= USER_LOG.OBJECT:
+        self._log("(", f"Started process ({message.pid})")
+    if self.stopping:
+        self.signal_child(signal.SIGINT)
+        self.start(T1, GRACE_SECONDS)
+
+
+def _grace_expired(self: _Child, message: T1) -> None:
+    if self.return_address != TIMER_ADDRESS or self.process is None:
+        return
+    if self.process.returncode is None:
+        self.warning(
+            f"Process ({self.process.pid}) still running {GRACE_SECONDS:g} s after SIGINT, "
+            "sending SIGKILL"
+        )
+        self.signal_child(signal.SIGKILL)
+
+
+def _child_exited(self: _Child, message: ChildEnded) -> bool:
+    """Log the end; True when the machine ends ``Aborted`` (it was stopped)."""
+    if message.code is not None and self.process is not None:
+        if self._threshold <= USER_LOG.OBJECT:
+            self._log(")", f"Process ({self.process.pid}) ended with {message.code}")
+    self.cancel(T1)
+    return self.stopping
+
+
+# ProcessObject -------------------------------------------------------------------------------------
+
+
+class ProcessObject(_Child):
+    """Run a layer-cake executable as a child process; end with its result.
+
+    Args:
+        object_or_name: a bound function or machine (its module's file runs), a script
+            ``"x.py"`` (looked up beside this process's executable, then in the cwd), or a
+            program on PATH.
+        *args: positional arguments, passed as ``str(arg)``.
+        origin: the child's ``--origin`` (default: inherited, RUN → RUN_CHILD,
+            START → START_CHILD).
+        home_path: the child's ``--home-path`` (default: this process's).
+        role_name: the child's role (default: the module's base name); prefixed with this
+            process's role and a dot unless ``top_role``.
+        object_api, extra_types: library mode (not available in this release).
+        remainder_args: words passed after the positional arguments.
+        **settings: passed as ``--name=value``, encoded by the target's schema.
+    """
+
+    own_group = True
+
+    def __init__(
+        self,
+        object_or_name: object,
+        *args: object,
+        origin: ProcessOrigin | None = None,
+        home_path: str | None = None,
+        role_name: str | None = None,
+        top_role: bool = False,
+        object_api: object = None,
+        extra_types: object = None,
+        remainder_args: list[str] | None = None,
+        **settings: object,
+    ) -> None:
+        self._child_init()
+        self.object_or_name = object_or_name
+        self.args = args
+        self.origin = origin
+        self.home_path = home_path
+        self.role_name = role_name
+        self.top_role = top_role
+        self.object_api = object_api
+        self.extra_types = extra_types
+        self.remainder_args = remainder_args
+        self.settings = settings
+
+
+def ProcessObject_Start(self: ProcessObject, message: Start) -> None:
+    command = _process_command(self)
+    if isinstance(command, Faulted):
+        self.complete(command)
+    self.console(shlex.join(command))
+    self.launch(command, subprocess.DEVNULL, subprocess.PIPE, None)
+
+
+def ProcessObject_ChildStarted(self: ProcessObject, message: ChildStarted) -> None:
+    _child_started(self, message)
+
+
+def ProcessObject_ChildEnded(self: ProcessObject, message: ChildEnded) -> None:
+    if _child_exited(self, message):
+        self.complete(Aborted())
+    if message.fault is not None:
+        self.complete(message.fault)
+    self.complete(_process_result(message.code, message.output or b""))
+
+
+def ProcessObject_Stop(self: ProcessObject, message: Stop) -> None:
+    _stop_child(self)
+
+
+def ProcessObject_T1(self: ProcessObject, message: T1) -> None:
+    _grace_expired(self, message)
+
+
+bind_stateless(ProcessObject, (Start, ChildStarted, ChildEnded, Stop, T1))
+
+
+def _process_result(code: int, output: bytes) -> object:
+    """The value of an ended child: its decoded output, or a fault saying why not."""
+    if code == 0 and not output.strip():
+        return None
+    if code in (0, FAULTY_EXIT):
+        try:
+            value = decode_json(output)
+        except CodecRuntimeError as e:
+            if code == 0:
+                return Faulted(f"cannot decode output ({e}) not a standard executable?")
+        else:
+            if code == 0 or isinstance(value, Faulted):
+                return value
+    return Faulted(
+        f"non-standard process exit - code={code}, output={bool(output.strip())}, "
+        f'page="{_page(output)}"'
+    )
+
+
+def _page(output: bytes) -> str:
+    """The start of some output, on one line, quotes and newlines escaped."""
+    text = output.decode("utf-8", errors="replace").strip()
+    cut = text[:_PAGE]
+    cut = cut.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return cut + ("..." if len(text) > _PAGE else "")
+
+
+def _process_command(self: ProcessObject) -> list[str] | Faulted:
+    """The child's command line (api-core §10.6), or the fault that prevents it."""
+    target = self.object_or_name
+    schema: dict[str, Portable] = {}
+    if isinstance(target, str):
+        name = target
+        found = _find_program(target, self.home_path or CL.home_path)
+        if found is None:
+            return Faulted(f"cannot execute {name} (not found)")
+        command, base = found
+        if self.object_api:
+            return _no_library_mode(name)
+    else:
+        name = getattr(target, "__name__", repr(target))
+        try:
+            spec = object_spec(target)
+        except PointConstructionError:
+            return Faulted(f"cannot execute {name} (not registered)")
+        if spec.entry_point or self.object_api:
+            return _no_library_mode(name)
+        path = _module_file(target)
+        if path is None:
+            return Faulted(f"cannot execute {name} (not found)")
+        command = [sys.executable, path]
+        base = os.path.splitext(os.path.basename(path))[0]
+        schema = spec.schema
+
+    command += [str(a) for a in self.args]
+    command += [str(a) for a in self.remainder_args or ()]
+
+    process = process_schema()
+    settings = dict(self.settings)
+    origin = self.origin if self.origin is not None else _inherited(CL.origin)
+    starting = origin in (ProcessOrigin.START, ProcessOrigin.START_CHILD)
+    role = self.role_name or base
+    if not self.top_role and CL.role_name:
+        role = f"{CL.role_name}.{role}"
+    implied: dict[str, object] = {
+        "origin": origin,
+        "child_process": True,
+        "full_output": True,
+        "home_path": self.home_path or CL.home_path,
+        "role_name": role,
+        "debug_level": None if starting else CL.debug_level,
+        "keep_logs": True if CL.keep_logs else None,
+    }
+    for key in list(implied):  # settings naming a process argument override the implied one
+        if key in settings:
+            implied[key] = settings.pop(key)
+
+    for key, value in settings.items():
+        if value is None:
+            continue
+        text = _encoded(key, value, schema.get(key) or process.get(key))
+        if isinstance(text, Faulted):
+            return text
+        command.append(f"--{key.replace('_', '-')}={text}")
+    for key, value in implied.items():
+        if value is None:
+            continue
+        dashed = key.replace("_", "-")
+        if value is True and key in ("child_process", "full_output", "keep_logs"):
+            command.append(f"--{dashed}")
+            continue
+        text = _encoded(key, value, process[key])
+        if isinstance(text, Faulted):
+            return text
+        command.append(f"--{dashed}={text}")
+    return command
+
+
+def _no_library_mode(name: str) -> Faulted:
+    return Faulted(f"cannot execute {name} (library mode needs the directory, not available in this release)")
+
+
+def _inherited(origin: ProcessOrigin) -> ProcessOrigin:
+    """A child's origin: RUN → RUN_CHILD, START → START_CHILD, others unchanged."""
+    if origin == ProcessOrigin.RUN:
+        return ProcessOrigin.RUN_CHILD
+    if origin == ProcessOrigin.START:
+        return ProcessOrigin.START_CHILD
+    return origin
+
+
+def _encoded(key: str, value: object, portable: Portable | None) -> str | Faulted:
+    """``value`` as argument text: by the declared type, else by its own type."""
+    try:
+        if portable is None:
+            if isinstance(value, str):
+                return value
+            portable = hint_to_portable(type(value))
+        if portable is None:
+            return Faulted(f'cannot encode value for "{key}" (no type for {type(value).__name__})')
+        return encode_argument(value, portable)
+    except (CodecRuntimeError, PointConstructionError) as e:
+        return Faulted(f'cannot encode value for "{key}" ({e})')
+
+
+def _module_file(target: object) -> str | None:
+    """The file that runs a bound target: its module's, or this script for ``__main__``."""
+    module_name = getattr(target, "__module__", None)
+    if module_name == "__main__":
+        path = sys.argv[0] if sys.argv and sys.argv[0] else None
+    else:
+        module = sys.modules.get(module_name or "")
+        path = getattr(module, "__file__", None)
+    if not path:
+        return None
+    path = os.path.abspath(path)
+    return path if os.path.isfile(path) else None
+
+
+def _find_program(name: str, home_path: str | None) -> tuple[list[str], str] | None:
+    """``(command head, base name)`` of a script or a program on PATH; None if not found."""
+    base = os.path.splitext(os.path.basename(name))[0]
+    if name.endswith(".py"):
+        if os.path.isabs(name):
+            places = [name]
+        else:
+            beside = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+            places = [
+                *([os.path.join(home_path, "script", name)] if home_path else []),
+                *([os.path.join(beside, name)] if beside else []),
+                os.path.abspath(name),
+            ]
+        for place in places:
+            if os.path.isfile(place):
+                return [sys.executable, place], base
+        return None
+    program = shutil.which(name)
+    if program is None:
+        return None
+    return [program], base
+
+
+# Utility -------------------------------------------------------------------------------------------
+
+
+class Utility(_Child):
+    """Run a program that is not a layer-cake executable (an editor, a tool on PATH).
+
+    The program shares this process's terminal (no process group of its own) and stderr.
+
+    Args:
+        name: the program (looked up on PATH, or a path).
+        *args: its arguments: ``str(arg)``, or encoded per ``args_schema``.
+        args_schema: a type expression per positional argument (values then pass through
+            ``encode_argument``: JSON for structures, verbatim text for strings).
+        punctuation: ``(prefix, separator)`` of settings, default ``("--", "=")``; a space
+            separator passes name and value as two words.
+        stdin: text or bytes written to the program's stdin (default: inherited).
+        stdout: None (inherited), ``str`` (captured, the result as text) or ``bytes``.
+        **settings: passed as ``<prefix><name><separator><value>``, dashes for underscores;
+            ``True`` alone as ``<prefix><name>``; ``None`` and ``False`` omitted.
+
+    Result: None or the captured output on exit 0; else ``Faulted('utility "name" failed',
+    'exit code N')``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *args: object,
+        args_schema: object = None,
+        punctuation: object = None,
+        stdin: str | None = None,
+        stdout: object = None,
+        **settings: object,
+    ) -> None:
+        self._child_init()
+        self.name = name
+        self.args = args
+        self.args_schema = args_schema
+        self.punctuation = punctuation
+        self.feed = stdin
+        self.capture = stdout
+        self.settings = settings
+
+
+def Utility_Start(self: Utility, message: Start) -> None:
+    command = _utility_command(self)
+    if isinstance(command, Faulted):
+        self.complete(command)
+    if self.capture not in (None, str, bytes):
+        self.complete(Faulted(f'cannot execute {self.name} (stdout must be None, str or bytes)'))
+    self.console(shlex.join(command))
+    feed = self.feed
+    if isinstance(feed, str):
+        feed = feed.encode()
+    stdin = subprocess.PIPE if feed is not None else None
+    stdout = subprocess.PIPE if self.capture is not None else None
+    self.launch(command, stdin, stdout, feed)  # type: ignore[arg-type]
+
+
+def Utility_ChildStarted(self: Utility, message: ChildStarted) -> None:
+    _child_started(self, message)
+
+
+def Utility_ChildEnded(self: Utility, message: ChildEnded) -> None:
+    if _child_exited(self, message):
+        self.complete(Aborted())
+    if message.fault is not None:
+        self.complete(message.fault)
+    if message.code != 0:
+        self.complete(Faulted(f'utility "{self.name}" failed', f"exit code {message.code}"))
+    output = message.output
+    if output is None:
+        self.complete(None)
+    self.complete(output.decode("utf-8", errors="replace") if self.capture is str else output)
+
+
+def Utility_Stop(self: Utility, message: Stop) -> None:
+    _stop_child(self)
+
+
+def Utility_T1(self: Utility, message: T1) -> None:
+    _grace_expired(self, message)
+
+
+bind_stateless(Utility, (Start, ChildStarted, ChildEnded, Stop, T1))
+
+
+def _utility_command(self: Utility) -> list[str] | Faulted:
+    program = self.name if os.path.sep in self.name else shutil.which(self.name)
+    if program is None or not os.path.isfile(program):
+        return Faulted(f"cannot execute {self.name} (not found)")
+    command = [program]
+    schema = list(self.args_schema or ())
+    for i, arg in enumerate(self.args):
+        if i < len(schema):
+            portable = schema[i] if isinstance(schema[i], Portable) else hint_to_portable(schema[i])
+            text = _encoded(f"argument {i}", arg, portable)
+            if isinstance(text, Faulted):
+                return text
+            command.append(text)
+        else:
+            command.append(str(arg))
+    prefix, separator = self.punctuation or ("--", "=")
+    for key, value in self.settings.items():
+        if value is None or value is False:
+            continue
+        flag = f"{prefix}{key.replace('_', '-')}"
+        if value is True:
+            command.append(flag)
+            continue
+        text = _encoded(key, value, None)
+        if isinstance(text, Faulted):
+            return text
+        if separator == " ":
+            command += [flag, text]
+        else:
+            command.append(f"{flag}{separator}{text}")
+    return command
+
+
+# Interpreter exit ----------------------------------------------------------------------------------
+
+
+@atexit.register
+def _kill_remaining() -> None:
+    """Children still running when the interpreter exits are killed (``lc.create`` has
+    normally stopped them already; on Linux the death signal would do it too)."""
+    for machine in list(LIVE):
+        machine.signal_child(signal.SIGKILL)
