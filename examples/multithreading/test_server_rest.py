@@ -9,8 +9,9 @@
         -d '{"value": {"name": "Ada", "age": 37}}' http://127.0.0.1:5050/customer/1
     curl -s -X DELETE http://127.0.0.1:5050/customer/1
 
-The records are kept in memory only and are lost when the server stops: persistence
-(``lc.model_folder``, File/Folder of api-core §12) is not built yet.
+The records are stored in the role's model folder (``lc.model_folder()``: the current
+directory, or ``--model-path=DIR``), in ``customers.json``, after every change: they survive
+a restart.
 """
 
 import layer_cake as lc
@@ -35,12 +36,21 @@ FORM = lc.ReForm("/{resource}(/{identity})?", resource=r"\w+", identity=r"[0-9]+
 class Table:
     """The customers by identity, and the next identity to give out."""
 
-    def __init__(self):
-        self.customer: dict[int, Customer] = {}
-        self.next_identity = 1
+    def __init__(self, customer: dict[int, Customer] | None = None, next_identity: int = 1):
+        self.customer = customer if customer is not None else {}
+        self.next_identity = next_identity
 
 
-TABLE = Table()  # one server per process; see the note above about persistence
+lc.bind(Table)
+
+TABLE = Table()  # the records of this server process, loaded from and saved to STORE
+STORE: list = []  # the model file, opened when the server starts
+
+
+def saved(response: object) -> object:
+    """Store the table after a change, then answer."""
+    STORE[0].store(TABLE)
+    return response
 
 
 def not_found(identity: int) -> lc.HttpResponse:
@@ -55,9 +65,9 @@ def add_customer(self, body: Customer) -> lc.HttpResponse:
     identity = TABLE.next_identity
     TABLE.next_identity += 1
     TABLE.customer[identity] = body
-    return lc.HttpResponse(status_code=201, reason_phrase="Created",
-                           header={"Location": f"/customer/{identity}"},
-                           body=lc.cast_to(identity, identity_type))
+    return saved(lc.HttpResponse(status_code=201, reason_phrase="Created",
+                                 header={"Location": f"/customer/{identity}"},
+                                 body=lc.cast_to(identity, identity_type)))
 
 
 def list_customers(self) -> tuple:
@@ -76,13 +86,13 @@ def update_customer(self, identity: int, body: Customer) -> object:
         return lc.HttpResponse(status_code=400, reason_phrase="Bad Request",
                                body="no customer in the request body")
     TABLE.customer[identity] = body
-    return lc.HttpResponse()
+    return saved(lc.HttpResponse())
 
 
 def delete_customer(self, identity: int) -> object:
     if TABLE.customer.pop(identity, None) is None:
         return not_found(identity)
-    return lc.HttpResponse()
+    return saved(lc.HttpResponse())
 
 
 dispatch = lc.ResourceDispatch(FORM, [Customer])
@@ -95,6 +105,9 @@ dispatch.add(Customer, lc.HttpMethod.DELETE, delete_customer, identity=int)
 
 
 def server(self, server_address: lc.HostPort | None = None) -> None:
+    STORE.append(lc.model_folder().file("customers", Table, create_default=True))
+    recovered = STORE[0].recover()
+    TABLE.customer, TABLE.next_identity = recovered.customer, recovered.next_identity
     lc.listen(self, server_address or DEFAULT_ADDRESS, uri_form=FORM)
     m = self.input()
     if not isinstance(m, lc.Listening):

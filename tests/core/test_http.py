@@ -593,7 +593,8 @@ def test_default_to_request_hands_unknown_names_to_the_application(ch: lc.Channe
 def test_the_rest_example_creates_reads_updates_and_deletes(tmp_path: Path) -> None:
     shipment = {"Content-Type": "application/json"}
     ada = b'{"value": {"name": "Ada", "age": 36}}'
-    with example_server(tmp_path, "test_server_rest.py") as port:
+    model = f"--model-path={tmp_path}"
+    with example_server(tmp_path, "test_server_rest.py", model) as port:
         r = request(port, "POST", "/customer", ada, shipment)
         assert (r.status, r.reason) == (201, "Created")
         assert r.header["server"] == "Layer-Cake-REST-server/1.0"
@@ -631,6 +632,14 @@ def test_the_rest_example_creates_reads_updates_and_deletes(tmp_path: Path) -> N
         r = request(port, "POST", "/customer", b'{"value": {"name": 5}}', shipment)
         assert r.status == 400
         assert r.text().startswith('Cannot complete conversion "body=<22 bytes>" (')
+
+    # The data survives a restart (the model file in --model-path).
+    assert (tmp_path / "customers.json").exists()
+    with example_server(tmp_path, "test_server_rest.py", model) as port:
+        assert request(port, "GET", "/customer/1").status == 404
+        assert request(port, "GET", "/customer/2").value()[1] == {"name": "Alan", "age": 41}
+        r = request(port, "POST", "/customer", ada, shipment)
+        assert r.value()[:2] == ["integer8", 3]  # identities are not reused
 
 
 # Scenario 73, 74: the HTTP client ----------------------------------------------------------------
