@@ -10,12 +10,11 @@ from __future__ import annotations
 import queue
 import threading
 
-from . import _counters
+from ._dispatch import configure, machine_deliver, machine_receive
 from ._log import LOG
 from ._loop import LOOP
-from ._messages import Faulted, Start, USER_LOG
-from ._dispatch import configure, machine_deliver, machine_receive
-from ._object import QUEUE, Agent, Completion, hex_of, tag_of
+from ._messages import USER_LOG, Faulted, Start
+from ._object import QUEUE, REPLAY_LIMIT, Agent, Completion, hex_of, tag_of
 
 __all__ = [
     "Point",
@@ -29,7 +28,6 @@ __all__ = [
     "REPLAY_LIMIT",
 ]
 
-REPLAY_LIMIT = 8  # the 8th save of one message discards it
 DISPATCHER_PREFIX = "layer-cake-dispatcher-"  # named dispatcher threads: shared, live for the process
 
 
@@ -55,23 +53,6 @@ class Dispatching(Agent):
             self._log("!", f"unhandled exception ({e})")
         self.end(Faulted("object faulted", f"unhandled exception ({e})"))
 
-    def _drop(self, message: object, value: object, back: tuple) -> None:
-        _counters.count("dropped_unhandled")
-        if self._trail_recv or LOG.level <= USER_LOG.OBJECT:
-            text = f"Dropped {tag_of(message)} from <{hex_of(back)}>"
-            if isinstance(value, Faulted):
-                text += f" ({value})"
-            self._log("<", text)
-
-    def save_message(self, message: object, to: tuple, back: tuple, replays: int) -> None:
-        """Keep a message for replay after the next fresh one (at most 7 times)."""
-        if replays + 1 >= REPLAY_LIMIT:
-            _counters.count("dropped_replay")
-            if self._threshold <= USER_LOG.WARNING or LOG.level <= USER_LOG.WARNING:
-                self._log("?", f"Saved {tag_of(message)} discarded after {REPLAY_LIMIT} replays")
-            return
-        self._saved.append((message, to, back, replays + 1))
-
 
 def _dispatch_slow(self: Dispatching, message: object, to: tuple, back: tuple, replays: int,
                    value: object, key: object, handler: object) -> None:
@@ -83,9 +64,9 @@ def _dispatch_slow(self: Dispatching, message: object, to: tuple, back: tuple, r
     if handler is None:
         saving = spec.saving.get(state) if spec.stateful else None  # type: ignore[attr-defined]
         if saving is not None and saving.lookup(key, value):
-            self.save_message(message, to, back, replays)
+            self.keep_for_replay(message, to, back, replays)
             return
-        self._drop(message, value, back)
+        self.dropped(message, back)
         return
     try:
         result = handler(self, value)  # type: ignore[operator]

@@ -16,10 +16,10 @@ from ..types._portable import K_ANY, Portable, install
 from ..types._portable import Word as _Word
 from ..types._registry import SPECS
 from . import _counters
-from ._log import LOG, text_of, write_entry
 from ._dispatch import TABLE, configure, send_from, unwrap
+from ._log import LOG, text_of, write_entry
 from ._loop import LOOP
-from ._messages import Faulted, Returned, Stop, USER_LOG
+from ._messages import USER_LOG, Faulted, Returned, Stop
 
 __all__ = [
     "Agent",
@@ -39,6 +39,7 @@ __all__ = [
 
 _ids = itertools.count(16)
 TIMER_ADDRESS = (1,)  # return address of timer expiries
+REPLAY_LIMIT = 8  # the 8th save of one message discards it
 _WORD = install(_Word())
 
 
@@ -281,6 +282,27 @@ class Agent:
         text = text_of(a, kv)
         if text:
             self._log(char, text)
+
+    # Unhandled and saved messages (shared by machines and function objects) --------------------
+
+    def dropped(self, message: object, back: tuple) -> None:
+        """A message nothing matched: counted, and logged with the OBJECT trail."""
+        _counters.count("dropped_unhandled")
+        if self._trail_recv or LOG.level <= USER_LOG.OBJECT:
+            value = unwrap(message)[0]
+            text = f"Dropped {tag_of(message)} from <{hex_of(back)}>"
+            if isinstance(value, Faulted):
+                text += f" ({value})"
+            self._log("<", text)
+
+    def keep_for_replay(self, message: object, to: tuple, back: tuple, replays: int) -> None:
+        """Save a message to replay after the next fresh one; the 8th save discards it."""
+        if replays + 1 >= REPLAY_LIMIT:
+            _counters.count("dropped_replay")
+            if self._threshold <= USER_LOG.WARNING or LOG.level <= USER_LOG.WARNING:
+                self._log("?", f"Saved {tag_of(message)} discarded after {REPLAY_LIMIT} replays")
+            return
+        self._saved.append((message, to, back, replays + 1))
 
     # Delivery (overridden per kind) ----------------------------------------------------------------
 

@@ -14,11 +14,10 @@ import threading
 import time
 
 from ..types._errors import PointConstructionError
-from . import _counters
 from ._bind import DispatchTable, flatten, message_key
 from ._log import LOG
 from ._loop import LOOP
-from ._messages import Faulted, SelectTimer, Stop, USER_LOG, Returned
+from ._messages import USER_LOG, Faulted, Returned, SelectTimer, Stop
 from ._object import QUEUE, TABLE, Agent, Completion, hex_of, new_address, tag_of, unwrap
 
 __all__ = [
@@ -34,8 +33,6 @@ __all__ = [
     "channel",
     "halt",
 ]
-
-REPLAY_LIMIT = 8
 
 
 class SelectTable:
@@ -144,29 +141,15 @@ class Buffering(Agent):
         if index is not None:
             return self._accept(item), index
         if table.saving is not None and table.saving.lookup(key, value):
-            self._keep(item)
+            self.keep_for_replay(*item)
             return None
-        _counters.count("dropped_unhandled")
-        if self._trail_recv or LOG.level <= USER_LOG.OBJECT:
-            text = f"Dropped {tag_of(message)} from <{hex_of(item[2])}>"
-            if isinstance(value, Faulted):
-                text += f" ({value})"
-            self._log("<", text)
+        self.dropped(message, item[2])
         return None
 
     def save(self, value: object = None) -> None:
         """Push back the message just received; it replays after the next fresh one."""
         message, replays = self._current
-        self._keep((message, self.to_address, self.return_address, replays))
-
-    def _keep(self, item: tuple) -> None:
-        message, to, back, replays = item
-        if replays + 1 >= REPLAY_LIMIT:
-            _counters.count("dropped_replay")
-            if self._threshold <= USER_LOG.WARNING or LOG.level <= USER_LOG.WARNING:
-                self._log("?", f"Saved {tag_of(message)} discarded after {REPLAY_LIMIT} replays")
-            return
-        self._saved.append((message, to, back, replays + 1))
+        self.keep_for_replay(message, self.to_address, self.return_address, replays)
 
     def ask(self, request: object, responses: object, address: tuple, saving: object = None,
             seconds: float | None = None) -> tuple:
