@@ -117,13 +117,15 @@ class ChildEnded:
 
     __slots__ = ("code", "fault", "output")
 
-    def __init__(self, code: int | None, output: bytes | None, fault: Faulted | None = None) -> None:
+    def __init__(
+        self, code: int | None, output: bytes | None, fault: Faulted | None = None
+    ) -> None:
         self.code = code
         self.output = output
         self.fault = fault
 
 
-# Running a child (loop thread) ---------------------------------------------------------------
+# Running a child (loop thread) -------------------------------------------------------------------
 
 
 class _Child(Point, Stateless):
@@ -136,7 +138,8 @@ class _Child(Point, Stateless):
         Stateless.__init__(self)
         self.process: asyncio.subprocess.Process | None = None
         self.task: asyncio.Task | None = None
-        self.stopping = False
+        self.stopping = False  # Stop received
+        self.interrupted = False  # SIGINT sent, grace timer running
 
     def launch(self, command: list[str], stdin: object, stdout: object, feed: bytes | None) -> None:
         """Start the task that runs ``command`` (a handler, on the loop thread)."""
@@ -190,9 +193,10 @@ async def _run_child(
             # EOF normally comes with the exit; a descendant may hold the pipe open.
             await asyncio.wait({reader}, timeout=OUTPUT_DRAIN_SECONDS)
             reader.cancel()
-    except BaseException as e:  # noqa: BLE001 - the machine must hear of the end, whatever it was
-        machine.deliver(ChildEnded(None, None, Faulted("child process lost", str(e) or type(e).__name__)), me, me)
-        raise
+    except Exception as e:  # the machine must hear of the end, whatever it was
+        lost = Faulted("child process lost", str(e) or type(e).__name__)
+        machine.deliver(ChildEnded(None, None, lost), me, me)
+        return
     finally:
         LIVE.discard(machine)
     machine.deliver(ChildEnded(code, bytes(output) if reader is not None else None), me, me)
@@ -205,29 +209,31 @@ async def _read_all(stream: asyncio.StreamReader, into: bytearray) -> None:
 
 def _stop_child(self: _Child) -> None:
     """``Stop``: SIGINT now (or as soon as the child runs), SIGKILL after the grace."""
-    if self.stopping:
-        return
     self.stopping = True
-    if self.process is not None:
+    _interrupt(self)
+
+
+def _interrupt(self: _Child) -> None:
+    """SIGINT to a stopping child, once; the grace timer starts."""
+    if self.stopping and not self.interrupted and self.process is not None:
+        self.interrupted = True
         self.signal_child(signal.SIGINT)
         self.start(T1, GRACE_SECONDS)
-    # Not started yet: ChildStarted sees ``stopping`` and signals then.
 
 
 def _child_started(self: _Child, message: ChildStarted) -> None:
     if self._threshold <= USER_LOG.OBJECT:
         self._log("(", f"Started process ({message.pid})")
-    if self.stopping:
-        self.signal_child(signal.SIGINT)
-        self.start(T1, GRACE_SECONDS)
+    _interrupt(self)  # a Stop that came before the child ran
 
 
 def _grace_expired(self: _Child, message: T1) -> None:
-    if self.return_address != TIMER_ADDRESS or self.process is None:
+    process = self.process
+    if self.return_address != TIMER_ADDRESS or process is None:
         return
-    if self.process.returncode is None:
+    if process.returncode is None:
         self.warning(
-            f"Process ({self.process.pid}) still running {GRACE_SECONDS:g} s after SIGINT, "
+            f"Process ({process.pid}) still running {GRACE_SECONDS:g} s after SIGINT, "
             "sending SIGKILL"
         )
         self.signal_child(signal.SIGKILL)
@@ -235,14 +241,14 @@ def _grace_expired(self: _Child, message: T1) -> None:
 
 def _child_exited(self: _Child, message: ChildEnded) -> bool:
     """Log the end; True when the machine ends ``Aborted`` (it was stopped)."""
-    if message.code is not None and self.process is not None:
-        if self._threshold <= USER_LOG.OBJECT:
-            self._log(")", f"Process ({self.process.pid}) ended with {message.code}")
+    process = self.process
+    if message.code is not None and process is not None and self._threshold <= USER_LOG.OBJECT:
+        self._log(")", f"Process ({process.pid}) ended with {message.code}")
     self.cancel(T1)
     return self.stopping
 
 
-# ProcessObject -------------------------------------------------------------------------------------
+# ProcessObject -----------------------------------------------------------------------------------
 
 
 class ProcessObject(_Child):
@@ -331,7 +337,10 @@ def _process_result(code: int, output: bytes) -> object:
             value = decode_json(output)
         except CodecRuntimeError as e:
             if code == 0:
-                return Faulted(f"cannot decode output ({e}) not a standard executable?")
+                reason = str(e)
+                if reason.startswith("cannot decode (") and reason.endswith(")"):
+                    reason = reason[len("cannot decode (") : -1]
+                return Faulted(f"cannot decode output ({reason}) not a standard executable?")
         else:
             if code == 0 or isinstance(value, Faulted):
                 return value
@@ -421,7 +430,9 @@ def _process_command(self: ProcessObject) -> list[str] | Faulted:
 
 
 def _no_library_mode(name: str) -> Faulted:
-    return Faulted(f"cannot execute {name} (library mode needs the directory, not available in this release)")
+    return Faulted(
+        f"cannot execute {name} (library mode needs the directory, not available in this release)"
+    )
 
 
 def _inherited(origin: ProcessOrigin) -> ProcessOrigin:
@@ -468,7 +479,9 @@ def _find_program(name: str, home_path: str | None) -> tuple[list[str], str] | N
         if os.path.isabs(name):
             places = [name]
         else:
-            beside = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+            beside = (
+                os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+            )
             places = [
                 *([os.path.join(home_path, "script", name)] if home_path else []),
                 *([os.path.join(beside, name)] if beside else []),
@@ -484,7 +497,7 @@ def _find_program(name: str, home_path: str | None) -> tuple[list[str], str] | N
     return [program], base
 
 
-# Utility -------------------------------------------------------------------------------------------
+# Utility -----------------------------------------------------------------------------------------
 
 
 class Utility(_Child):
@@ -533,7 +546,7 @@ def Utility_Start(self: Utility, message: Start) -> None:
     if isinstance(command, Faulted):
         self.complete(command)
     if self.capture not in (None, str, bytes):
-        self.complete(Faulted(f'cannot execute {self.name} (stdout must be None, str or bytes)'))
+        self.complete(Faulted(f"cannot execute {self.name} (stdout must be None, str or bytes)"))
     self.console(shlex.join(command))
     feed = self.feed
     if isinstance(feed, str):
@@ -604,7 +617,7 @@ def _utility_command(self: Utility) -> list[str] | Faulted:
     return command
 
 
-# Interpreter exit ----------------------------------------------------------------------------------
+# Interpreter exit --------------------------------------------------------------------------------
 
 
 @atexit.register

@@ -133,6 +133,7 @@ class Agent:
     _trail_sent = False  # Sent/Forward entries
     _trail_recv = False  # Received/Dropped entries
     _ended = False
+    _directory_listings = False  # set by lc.publish/lc.subscribe: end() then tells the directory
 
     def _agent_init(self) -> None:
         self.return_address: tuple = ()
@@ -355,6 +356,12 @@ class Agent:
             value = self.aborted_message
         value = _typed_result(value, getattr(self._spec, "return_type", None))
         TABLE.pop(self.object_address, None)
+        if self._directory_listings:
+            # Hook for pub/sub: the process's directory node drops this object's listings and
+            # sends Dropped to its peers. Only objects that published/subscribed pay for it.
+            from ..pubsub._node import object_ended
+
+            object_ended(self.object_address)
         if self._timers:
             LOOP.call(_disarm_all, self)
         cond = self._space
