@@ -38,7 +38,7 @@ class Customer:
         self.age = age
 
 
-Customer.__module__ = "shop"
+Customer.__module__ = "stored_shop"
 lc.bind(Customer)
 
 
@@ -257,7 +257,7 @@ def test_any_values_round_trip_through_a_file(tmp_path):
     f = File(str(tmp_path / "anything"), lc.Any())
     f.store(Customer("Ada", 36))
     assert json.loads((tmp_path / "anything.json").read_text()) == {
-        "value": ["shop.Customer", {"age": 36, "name": "Ada"}, []]
+        "value": ["stored_shop.Customer", {"age": 36, "name": "Ada"}, []]
     }
     back = f.recover()
     assert isinstance(back, Customer) and back.name == "Ada"

@@ -163,11 +163,13 @@ from .net import _rest as _rest_module  # noqa: E402
 from .net import _transport as _transport_module  # noqa: E402
 from .process._home import *  # noqa: E402, F403
 from .process._process_object import *  # noqa: E402, F403
+from .pubsub._api import *  # noqa: E402, F403
 from .process._persistence import *  # noqa: E402, F403
 from .process import _entry as _entry_module  # noqa: E402
 from .process import _home as _home_module  # noqa: E402
 from .process import _persistence as _persistence_module  # noqa: E402
 from .process import _process_object as _process_object_module  # noqa: E402
+from .pubsub import _api as _pubsub_module  # noqa: E402
 from .runtime import _concurrency as _concurrency_module  # noqa: E402
 from .runtime import _spool as _spool_module  # noqa: E402
 
@@ -213,4 +215,5 @@ __all__ += [
     *_entry_module.__all__, *_concurrency_module.__all__, *_spool_module.__all__,
     *_http_messages_module.__all__, *_rest_module.__all__, *_transport_module.__all__,
     *_persistence_module.__all__, *_home_module.__all__, *_process_object_module.__all__,
+    *_pubsub_module.__all__,
 ]

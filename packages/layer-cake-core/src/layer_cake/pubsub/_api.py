@@ -23,9 +23,9 @@ from ._messages import (
     PublishAsName,
     Published,
     PublishedCleared,
+    Subscribed,
     SubscribedCleared,
     SubscribeToName,
-    Subscribed,
 )
 from ._node import node_address
 
@@ -61,11 +61,15 @@ _LAN_RANGES = (
 _UNROUTED_PROBE = ("192.0.2.123", DIRECTORY_PORT)  # TEST-NET-1: a route is chosen, nothing sent
 
 
-# Listings ------------------------------------------------------------------------------------------
+# Listings -----------------------------------------------------------------------------------------
 
 
-def publish(self: object, name: str, scope: ScopeOfDirectory = ScopeOfDirectory.HOST,
-            encrypted: bool = False) -> None:
+def publish(
+    self: object,
+    name: str,
+    scope: ScopeOfDirectory = ScopeOfDirectory.HOST,
+    encrypted: bool = False,
+) -> None:
     """List ``self`` under ``name``; answered by ``Published`` or ``NotPublished``.
 
     Subscribers whose search matches ``name`` then open sessions: ``self`` gets a
@@ -109,8 +113,11 @@ def clear_published(self: object, published: Published, note: str | None = None)
 
 
 def clear_subscribed(self: object, subscribed: Subscribed, note: str | None = None) -> None:
-    """Withdraw a subscription; its sessions get ``Dropped``, then ``self`` ``SubscribedCleared``."""
-    _request(self, ClearSubscription(subscribed.search, subscribed.scope, subscribed.subscribed_id, note))
+    """Withdraw a subscription; its sessions get ``Dropped``, then ``self``
+    ``SubscribedCleared``."""
+    _request(
+        self, ClearSubscription(subscribed.search, subscribed.scope, subscribed.subscribed_id, note)
+    )
 
 
 def _request(self: object, request: object) -> None:
@@ -119,7 +126,7 @@ def _request(self: object, request: object) -> None:
     send_from(self, request, node_address(), self.object_address)  # type: ignore[attr-defined]
 
 
-# The standard LAN directory (§7) ---------------------------------------------------------------------
+# The standard LAN directory (§7) ------------------------------------------------------------------
 
 
 def directory_at_lan(primary_ip: str | None = None) -> HostPort | None:

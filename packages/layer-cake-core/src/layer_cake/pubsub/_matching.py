@@ -89,7 +89,7 @@ def literal_prefix(search: str) -> str:
 class _Search:
     """One search string and the subscriptions that share it (in registration order)."""
 
-    __slots__ = ("search", "pattern", "prefix", "subscriptions")
+    __slots__ = ("pattern", "prefix", "search", "subscriptions")
 
     def __init__(self, search: str, pattern: re.Pattern | None, prefix: str) -> None:
         self.search = search

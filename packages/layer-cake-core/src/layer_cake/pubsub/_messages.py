@@ -55,9 +55,15 @@ class Published:
     publication is served in-process only.
     """
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = _HOST, encrypted: bool = False,
-                 published_id: uuid.UUID | None = None, listening_ipp: HostPort | None = None,
-                 home_address: tuple | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        scope: ScopeOfDirectory = _HOST,
+        encrypted: bool = False,
+        published_id: uuid.UUID | None = None,
+        listening_ipp: HostPort | None = None,
+        home_address: tuple | None = None,
+    ) -> None:
         self.name = name
         self.scope = scope
         self.encrypted = encrypted
@@ -69,8 +75,9 @@ class Published:
 class NotPublished(Faulted):
     """The name could not be listed; ``note`` says why (``already published``...)."""
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = _HOST,
-                 note: str | None = None) -> None:
+    def __init__(
+        self, name: str | None = None, scope: ScopeOfDirectory = _HOST, note: str | None = None
+    ) -> None:
         Faulted.__init__(self, f'cannot publish as "{name}"', note)
         self.name = name
         self.scope = scope
@@ -80,8 +87,13 @@ class NotPublished(Faulted):
 class Subscribed:
     """The search is registered (``home_address`` is the subscribing object)."""
 
-    def __init__(self, search: str | None = None, scope: ScopeOfDirectory = _HOST,
-                 subscribed_id: uuid.UUID | None = None, home_address: tuple | None = None) -> None:
+    def __init__(
+        self,
+        search: str | None = None,
+        scope: ScopeOfDirectory = _HOST,
+        subscribed_id: uuid.UUID | None = None,
+        home_address: tuple | None = None,
+    ) -> None:
         self.search = search
         self.scope = scope
         self.subscribed_id = subscribed_id
@@ -91,8 +103,9 @@ class Subscribed:
 class NotSubscribed(Faulted):
     """The search could not be registered; ``note`` says why."""
 
-    def __init__(self, search: str | None = None, scope: ScopeOfDirectory = _HOST,
-                 note: str | None = None) -> None:
+    def __init__(
+        self, search: str | None = None, scope: ScopeOfDirectory = _HOST, note: str | None = None
+    ) -> None:
         Faulted.__init__(self, f'cannot subscribe to "{search}"', note)
         self.search = search
         self.scope = scope
@@ -102,9 +115,15 @@ class NotSubscribed(Faulted):
 class _Session:
     """Fields shared by the session messages."""
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = ScopeOfDirectory.PROCESS,
-                 route_id: uuid.UUID | None = None, subscribed_id: uuid.UUID | None = None,
-                 published_id: uuid.UUID | None = None, opened_at: datetime.datetime | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        scope: ScopeOfDirectory = ScopeOfDirectory.PROCESS,
+        route_id: uuid.UUID | None = None,
+        subscribed_id: uuid.UUID | None = None,
+        published_id: uuid.UUID | None = None,
+        opened_at: datetime.datetime | None = None,
+    ) -> None:
         self.name = name
         self.scope = scope
         self.route_id = route_id
@@ -116,10 +135,16 @@ class _Session:
 class Available(_Session):
     """To the subscriber: a session to ``name`` is open; ``return_address == publisher_address``."""
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = ScopeOfDirectory.PROCESS,
-                 route_id: uuid.UUID | None = None, subscribed_id: uuid.UUID | None = None,
-                 published_id: uuid.UUID | None = None, publisher_address: tuple | None = None,
-                 opened_at: datetime.datetime | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        scope: ScopeOfDirectory = ScopeOfDirectory.PROCESS,
+        route_id: uuid.UUID | None = None,
+        subscribed_id: uuid.UUID | None = None,
+        published_id: uuid.UUID | None = None,
+        publisher_address: tuple | None = None,
+        opened_at: datetime.datetime | None = None,
+    ) -> None:
         _Session.__init__(self, name, scope, route_id, subscribed_id, published_id, opened_at)
         self.publisher_address = publisher_address
 
@@ -127,10 +152,16 @@ class Available(_Session):
 class Delivered(_Session):
     """To the publisher: a subscriber session is open; ``return_address == subscriber_address``."""
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = ScopeOfDirectory.PROCESS,
-                 route_id: uuid.UUID | None = None, subscribed_id: uuid.UUID | None = None,
-                 published_id: uuid.UUID | None = None, subscriber_address: tuple | None = None,
-                 opened_at: datetime.datetime | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        scope: ScopeOfDirectory = ScopeOfDirectory.PROCESS,
+        route_id: uuid.UUID | None = None,
+        subscribed_id: uuid.UUID | None = None,
+        published_id: uuid.UUID | None = None,
+        subscriber_address: tuple | None = None,
+        opened_at: datetime.datetime | None = None,
+    ) -> None:
         _Session.__init__(self, name, scope, route_id, subscribed_id, published_id, opened_at)
         self.subscriber_address = subscriber_address
 
@@ -138,10 +169,16 @@ class Delivered(_Session):
 class Dropped(_Session):
     """To both sides: that session ended; ``remote_address`` is the other side."""
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = ScopeOfDirectory.PROCESS,
-                 route_id: uuid.UUID | None = None, subscribed_id: uuid.UUID | None = None,
-                 published_id: uuid.UUID | None = None, remote_address: tuple | None = None,
-                 opened_at: datetime.datetime | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        scope: ScopeOfDirectory = ScopeOfDirectory.PROCESS,
+        route_id: uuid.UUID | None = None,
+        subscribed_id: uuid.UUID | None = None,
+        published_id: uuid.UUID | None = None,
+        remote_address: tuple | None = None,
+        opened_at: datetime.datetime | None = None,
+    ) -> None:
         _Session.__init__(self, name, scope, route_id, subscribed_id, published_id, opened_at)
         self.remote_address = remote_address
 
@@ -149,8 +186,13 @@ class Dropped(_Session):
 class PublishedCleared:
     """Confirms ``clear_published``."""
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = _HOST,
-                 published_id: uuid.UUID | None = None, note: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        scope: ScopeOfDirectory = _HOST,
+        published_id: uuid.UUID | None = None,
+        note: str | None = None,
+    ) -> None:
         self.name = name
         self.scope = scope
         self.published_id = published_id
@@ -160,22 +202,28 @@ class PublishedCleared:
 class SubscribedCleared:
     """Confirms ``clear_subscribed``."""
 
-    def __init__(self, search: str | None = None, scope: ScopeOfDirectory = _HOST,
-                 subscribed_id: uuid.UUID | None = None, note: str | None = None) -> None:
+    def __init__(
+        self,
+        search: str | None = None,
+        scope: ScopeOfDirectory = _HOST,
+        subscribed_id: uuid.UUID | None = None,
+        note: str | None = None,
+    ) -> None:
         self.search = search
         self.scope = scope
         self.subscribed_id = subscribed_id
         self.note = note
 
 
-# Requests to the directory node (the requester is the return address) ----------------------------
+# Requests to the directory node (the requester is the return address) -----------------------------
 
 
 class PublishAsName:
     """``lc.publish``: list ``name`` for the requesting object."""
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = _HOST,
-                 encrypted: bool = False) -> None:
+    def __init__(
+        self, name: str | None = None, scope: ScopeOfDirectory = _HOST, encrypted: bool = False
+    ) -> None:
         self.name = name
         self.scope = scope
         self.encrypted = encrypted
@@ -192,8 +240,13 @@ class SubscribeToName:
 class ClearPublication:
     """``lc.clear_published``."""
 
-    def __init__(self, name: str | None = None, scope: ScopeOfDirectory = _HOST,
-                 published_id: uuid.UUID | None = None, note: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        scope: ScopeOfDirectory = _HOST,
+        published_id: uuid.UUID | None = None,
+        note: str | None = None,
+    ) -> None:
         self.name = name
         self.scope = scope
         self.published_id = published_id
@@ -203,8 +256,13 @@ class ClearPublication:
 class ClearSubscription:
     """``lc.clear_subscribed``."""
 
-    def __init__(self, search: str | None = None, scope: ScopeOfDirectory = _HOST,
-                 subscribed_id: uuid.UUID | None = None, note: str | None = None) -> None:
+    def __init__(
+        self,
+        search: str | None = None,
+        scope: ScopeOfDirectory = _HOST,
+        subscribed_id: uuid.UUID | None = None,
+        note: str | None = None,
+    ) -> None:
         self.search = search
         self.scope = scope
         self.subscribed_id = subscribed_id

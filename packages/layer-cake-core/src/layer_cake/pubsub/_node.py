@@ -26,6 +26,7 @@ not waited for (or stopped) at process end.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 
@@ -51,9 +52,9 @@ from ._messages import (
     PublishAsName,
     Published,
     PublishedCleared,
+    Subscribed,
     SubscribedCleared,
     SubscribeToName,
-    Subscribed,
 )
 
 __all__ = ["DirectoryNode", "NODE", "node_address", "object_ended"]
@@ -64,7 +65,7 @@ _PROCESS = ScopeOfDirectory.PROCESS
 class _Publication:
     """A name listed by a local object."""
 
-    __slots__ = ("name", "scope", "encrypted", "published_id", "address", "listed")
+    __slots__ = ("address", "encrypted", "listed", "name", "published_id", "scope")
 
     def __init__(self, name: str, scope: ScopeOfDirectory, encrypted: bool, address: tuple) -> None:
         self.name = name
@@ -78,7 +79,7 @@ class _Publication:
 class _Subscription:
     """A search registered by a local object."""
 
-    __slots__ = ("search", "scope", "subscribed_id", "address", "listed")
+    __slots__ = ("address", "listed", "scope", "search", "subscribed_id")
 
     def __init__(self, search: str, scope: ScopeOfDirectory, address: tuple) -> None:
         self.search = search
@@ -91,7 +92,7 @@ class _Subscription:
 class _Session:
     """An open session between one subscription and one publication."""
 
-    __slots__ = ("route_id", "opened_at")
+    __slots__ = ("opened_at", "route_id")
 
     def __init__(self) -> None:
         self.route_id = uuid.uuid4()
@@ -115,7 +116,7 @@ class DirectoryNode(Point, Stateless):
         self.sessions: dict[tuple, _Session] = {}  # (subscription record, name) -> session
 
 
-# Handlers ------------------------------------------------------------------------------------------
+# Handlers -----------------------------------------------------------------------------------------
 
 
 def DirectoryNode_Start(self: DirectoryNode, message: Start) -> None:
@@ -136,7 +137,11 @@ def DirectoryNode_PublishAsName(self: DirectoryNode, message: PublishAsName) -> 
         return
     self.published[record.published_id] = record
     _own(self, requester, record)
-    _tell(self, Published(name, scope, record.encrypted, record.published_id, None, requester), requester)
+    _tell(
+        self,
+        Published(name, scope, record.encrypted, record.published_id, None, requester),
+        requester,
+    )
     _open_all(self, matches)
 
 
@@ -167,7 +172,9 @@ def DirectoryNode_ClearPublication(self: DirectoryNode, message: ClearPublicatio
         name, scope = record.name, record.scope
     else:  # cleared already, or never listed here: confirmed all the same
         name, scope = message.name, message.scope
-    _tell(self, PublishedCleared(name, scope, message.published_id, message.note), self.return_address)
+    _tell(
+        self, PublishedCleared(name, scope, message.published_id, message.note), self.return_address
+    )
 
 
 def DirectoryNode_ClearSubscription(self: DirectoryNode, message: ClearSubscription) -> None:
@@ -177,18 +184,24 @@ def DirectoryNode_ClearSubscription(self: DirectoryNode, message: ClearSubscript
         search, scope = record.search, record.scope
     else:
         search, scope = message.search, message.scope
-    _tell(self, SubscribedCleared(search, scope, message.subscribed_id, message.note), self.return_address)
+    _tell(
+        self,
+        SubscribedCleared(search, scope, message.subscribed_id, message.note),
+        self.return_address,
+    )
 
 
 def DirectoryNode_ListingOwnerEnded(self: DirectoryNode, message: ListingOwnerEnded) -> None:
     _owner_gone(self, message.address)
 
 
-bind_stateless(DirectoryNode, (Start, PublishAsName, SubscribeToName, ClearPublication,
-                               ClearSubscription, ListingOwnerEnded))
+bind_stateless(
+    DirectoryNode,
+    (Start, PublishAsName, SubscribeToName, ClearPublication, ClearSubscription, ListingOwnerEnded),
+)
 
 
-# Listings and sessions (loop thread) ---------------------------------------------------------------
+# Listings and sessions (loop thread) --------------------------------------------------------------
 
 
 def _own(self: DirectoryNode, owner: tuple, record: object) -> None:
@@ -243,10 +256,34 @@ def _open(self: DirectoryNode, match: Match) -> None:
         return
     session = self.sessions[(subscription, match.name)] = _Session()
     p, s = publication.address, subscription.address
-    _tell(self, Available(match.name, self.scope, session.route_id, subscription.subscribed_id,
-                          publication.published_id, p, session.opened_at), s, p)
-    _tell(self, Delivered(match.name, self.scope, session.route_id, subscription.subscribed_id,
-                          publication.published_id, s, session.opened_at), p, s)
+    _tell(
+        self,
+        Available(
+            match.name,
+            self.scope,
+            session.route_id,
+            subscription.subscribed_id,
+            publication.published_id,
+            p,
+            session.opened_at,
+        ),
+        s,
+        p,
+    )
+    _tell(
+        self,
+        Delivered(
+            match.name,
+            self.scope,
+            session.route_id,
+            subscription.subscribed_id,
+            publication.published_id,
+            s,
+            session.opened_at,
+        ),
+        p,
+        s,
+    )
 
 
 def _close(self: DirectoryNode, match: Match, gone: tuple | None) -> None:
@@ -259,19 +296,29 @@ def _close(self: DirectoryNode, match: Match, gone: tuple | None) -> None:
     p, s = publication.address, subscription.address
     for to, remote in ((s, p), (p, s)):
         if to != gone:
-            _tell(self, Dropped(match.name, self.scope, session.route_id, subscription.subscribed_id,
-                                publication.published_id, remote, session.opened_at), to, remote)
+            _tell(
+                self,
+                Dropped(
+                    match.name,
+                    self.scope,
+                    session.route_id,
+                    subscription.subscribed_id,
+                    publication.published_id,
+                    remote,
+                    session.opened_at,
+                ),
+                to,
+                remote,
+            )
 
 
 def _tell(self: DirectoryNode, message: object, to: tuple, back: tuple | None = None) -> None:
     """Send to a listing owner; a full queue there (counted and logged) must not end the node."""
-    try:
+    with contextlib.suppress(QueueFull):
         send_from(self, message, to, self.object_address if back is None else back)
-    except QueueFull:
-        pass
 
 
-# The process's node ---------------------------------------------------------------------------------
+# The process's node -------------------------------------------------------------------------------
 
 
 class _Holder:
@@ -302,7 +349,6 @@ def object_ended(address: tuple) -> None:
     node = NODE.address
     if node is None:
         return
-    try:
+    # A full queue is counted and logged; the listings then go when a peer or rival meets them.
+    with contextlib.suppress(QueueFull):
         send_from(None, ListingOwnerEnded(address), node, address)
-    except QueueFull:
-        pass  # counted and logged; its listings go when a peer or a rival next meets them
