@@ -5,8 +5,9 @@
 
 import random
 
-import layer_cake as lc
 from test_api import table_type
+
+import layer_cake as lc
 
 
 def texture(self, x: int = 8, y: int = 8) -> list[list[float]]:

@@ -31,8 +31,13 @@ def test_a_silent_peer_is_closed_as_stale_after_the_limit():
     srv, port, release = _silent_peer()
     try:
         with lc.channel() as ch:
-            lc.connect(ch, lc.HostPort("127.0.0.1", port), keep_alive=True,
-                       keep_alive_period=0.2, keep_alive_limit=0.6)
+            lc.connect(
+                ch,
+                lc.HostPort("127.0.0.1", port),
+                keep_alive=True,
+                keep_alive_period=0.2,
+                keep_alive_limit=0.6,
+            )
             connected, _ = ch.select(lc.Connected, lc.NotConnected, seconds=10)
             assert isinstance(connected, lc.Connected)
             started = time.monotonic()
@@ -50,8 +55,13 @@ def test_a_live_peer_answers_probes_and_the_link_stays_up():
     with lc.channel() as server, lc.channel() as client:
         lc.listen(server, lc.HostPort("127.0.0.1", 0))
         listening, _ = server.select(lc.Listening, seconds=10)
-        lc.connect(client, listening.listening_ipp, keep_alive=True,
-                   keep_alive_period=0.1, keep_alive_limit=0.3)
+        lc.connect(
+            client,
+            listening.listening_ipp,
+            keep_alive=True,
+            keep_alive_period=0.1,
+            keep_alive_limit=0.3,
+        )
         connected, _ = client.select(lc.Connected, seconds=10)
         server.select(lc.Accepted, seconds=10)
         # Ten limits of silence from the application: only probes cross the link.

@@ -12,7 +12,9 @@ from layer_cake.types._pretty import pretty_dumps
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 data = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
     max_leaves=40,
 )
 

@@ -88,10 +88,14 @@ class Peer:
             try:
                 line = self.lines.get(timeout=max(left, 0.0))
             except queue.Empty:
-                raise AssertionError(f"{self.name}: no {prefix!r} in {seconds} s; {self.report()}") from None
+                raise AssertionError(
+                    f"{self.name}: no {prefix!r} in {seconds} s; {self.report()}"
+                ) from None
             if line is None:
                 self.lines.put(None)
-                raise AssertionError(f"{self.name}: stdout ended before {prefix!r}; {self.report()}")
+                raise AssertionError(
+                    f"{self.name}: stdout ended before {prefix!r}; {self.report()}"
+                )
             self.seen.append(line)
             if line.startswith(prefix):
                 return line
@@ -505,7 +509,7 @@ def test_fifty_clients_are_served_at_once(tmp_path, client):
             assert client.return_address[:1] == proxies[m]
             proxies[m] = None
         assert proxies == [None] * clients
-        for n in range(clients):
+        for _ in range(clients):
             echo.expect("accepted ")
 
 
@@ -795,7 +799,9 @@ CONNECT_AND_RETURN = """
 
 def test_process_end_closes_its_connections_at_once(tmp_path, server):
     _, port = listening(server)
-    with peers(start(tmp_path, "connect_and_return.py", CONNECT_AND_RETURN, f"--port={port}")) as (p,):
+    with peers(start(tmp_path, "connect_and_return.py", CONNECT_AND_RETURN, f"--port={port}")) as (
+        p,
+    ):
         a = accepted(server)
         p.expect("connected Connected")
         started = time.monotonic()

@@ -102,8 +102,11 @@ lc.bind(Node, next=lc.PointerTo(lc.UserDefined(Node)))
         (set[str], "set<unicode>", "set_str"),
         (typing.Deque[int], "deque<integer8>", "deque_int"),  # noqa: UP006
         (lc.ArrayOf(lc.Integer8(), 4), "array<integer8,4>", "array_integer8_4"),
-        (lc.PointerTo(lc.UserDefined(Node)), "pointer<" + Node.__module__ + ".Node>",
-         "pointer_Node"),
+        (
+            lc.PointerTo(lc.UserDefined(Node)),
+            "pointer<" + Node.__module__ + ".Node>",
+            "pointer_Node",
+        ),
         (Colour, "paint.Colour", "paint_Colour"),
         (lc.Any, "any", "any"),
         (lc.Address, "address", "address"),
@@ -143,8 +146,19 @@ def test_unknown_dotted_signature_is_a_value_error(text):
         lc.signature_to_portable(text)
 
 
-@pytest.mark.parametrize("text", ["", "vector<", "vector<integer8", "map<integer8>", "array<integer8>",
-                                  "vector<integer8>>", "<>", "bogus"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "vector<",
+        "vector<integer8",
+        "map<integer8>",
+        "array<integer8>",
+        "vector<integer8>>",
+        "<>",
+        "bogus",
+    ],
+)
 def test_malformed_signature_is_a_value_error(text):
     with pytest.raises(ValueError):
         lc.signature_to_portable(text)
@@ -155,7 +169,9 @@ def test_library_classes_keep_their_canonical_signatures():
     assert lc.def_type(lc.T1).signature() == "layer_cake.virtual_point.T1"
     assert lc.def_type(lc.HostPort).signature() == "layer_cake.ip_networking.HostPort"
     assert lc.def_type(lc.Incognito).signature() == "layer_cake.message_memory.Incognito"
-    assert lc.def_type(lc.ScopeOfDirectory).signature() == "layer_cake.command_line.ScopeOfDirectory"
+    assert (
+        lc.def_type(lc.ScopeOfDirectory).signature() == "layer_cake.command_line.ScopeOfDirectory"
+    )
     assert lc.def_type(lc.USER_LOG).signature() == "layer_cake.virtual_runtime.USER_LOG"
     assert lc.signature_to_portable("layer_cake.point_runtime.Busy").element is lc.Busy
 
@@ -164,7 +180,7 @@ def test_library_classes_keep_their_canonical_signatures():
 
 
 def test_optional_and_union_take_the_first_member():
-    assert lc.def_type(typing.Optional[int]) is lc.def_type(int)  # noqa: UP007
+    assert lc.def_type(typing.Optional[int]) is lc.def_type(int)  # noqa: UP045 - the hint under test
     assert lc.def_type(str | None) is lc.def_type(str)
     assert lc.def_type(typing.Union[float, str]) is lc.def_type(float)  # noqa: UP007
 
@@ -178,7 +194,9 @@ def test_simple_library_class_is_promoted_but_a_bare_container_class_is_an_error
 
 
 def test_unconvertible_hint_names_itself():
-    with pytest.raises(lc.PointConstructionError, match=r'cannot convert hint "Callable\[\[\], int\]"'):
+    with pytest.raises(
+        lc.PointConstructionError, match=r'cannot convert hint "Callable\[\[\], int\]"'
+    ):
         lc.def_type(typing.Callable[[], int])
 
 
@@ -278,7 +296,9 @@ def test_cast_to_wraps_values_and_passes_class_instances():
 def test_message_to_tag():
     assert lc.message_to_tag(None) == "<none>"
     assert lc.message_to_tag(Xy()) == "golden_api.Xy"
-    assert lc.message_to_tag(lc.cast_to([[1.0]], lc.def_type(list[list[float]]))) == "list_list_float"
+    assert (
+        lc.message_to_tag(lc.cast_to([[1.0]], lc.def_type(list[list[float]]))) == "list_list_float"
+    )
 
 
 def test_returned_cast_back():
@@ -297,10 +317,13 @@ def test_table_example_has_the_documented_shape():
 
 
 def test_busy_example_is_byte_for_byte():
-    text = encode_json(lc.Busy("message rejected by spool (average response time 6.21)"), pretty=False)
+    text = encode_json(
+        lc.Busy("message rejected by spool (average response time 6.21)"), pretty=False
+    )
     assert text == (
         '{"value":["layer_cake.point_runtime.Busy",{"condition":"message rejected by spool '
-        '(average response time 6.21)","explanation":null,"error_code":null,"exit_status":null},[]]}'
+        '(average response time 6.21)","explanation":null,"error_code":null,'
+        '"exit_status":null},[]]}'
     )
 
 
@@ -334,8 +357,10 @@ def test_role_settings_file_form():
     assert json.loads(text) == {
         "value": [
             ["big_table", ["integer8", 50, []]],
-            ["server_address", ["layer_cake.ip_networking.HostPort",
-                                {"host": "127.0.0.1", "port": 5051}, []]],
+            [
+                "server_address",
+                ["layer_cake.ip_networking.HostPort", {"host": "127.0.0.1", "port": 5051}, []],
+            ],
         ]
     }
     back = decode_json(text, lc.def_type(dict[str, lc.Any]))
@@ -420,7 +445,9 @@ def test_wrong_array_length_on_encode():
             self.m = m if m is not None else [0, 0, 0, 0]
 
     lc.bind(M, m=lc.ArrayOf(lc.Integer8(), 4))
-    with pytest.raises(lc.CodecRuntimeError, match=r'^cannot encode, near "m" \(array \[3\] vs type \[4\]\)$'):
+    with pytest.raises(
+        lc.CodecRuntimeError, match=r'^cannot encode, near "m" \(array \[3\] vs type \[4\]\)$'
+    ):
         encode_json(M([1, 2, 3]), lc.def_type(M))
 
 
@@ -436,8 +463,10 @@ def test_naive_datetime_cannot_be_encoded():
             self.when = when
 
     lc.bind(When)
-    with pytest.raises(lc.CodecRuntimeError, match=r'near "when" \(cannot represent a naive datetime\)'):
-        encode_json(When(datetime.datetime(2025, 6, 1)), lc.def_type(When))  # noqa: DTZ001
+    with pytest.raises(
+        lc.CodecRuntimeError, match=r'near "when" \(cannot represent a naive datetime\)'
+    ):
+        encode_json(When(datetime.datetime(2025, 6, 1)), lc.def_type(When))
 
 
 def test_unknown_type_path_for_a_type_field():
@@ -493,7 +522,7 @@ def test_frame_payload_carries_the_receivers_address_as_ext_3_and_the_senders_as
 
 
 def test_malformed_msgpack_is_a_codec_error():
-    with pytest.raises(lc.CodecRuntimeError, match="^cannot decode"):
+    with pytest.raises(lc.CodecRuntimeError, match=r"^cannot decode"):
         decode_message(b"\xc1")
     with pytest.raises(lc.CodecRuntimeError, match="malformed message body"):
         decode_message(msgpack.packb([1, 2]))
@@ -517,7 +546,9 @@ def test_address_fields_round_trip():
             self.where = where
 
     lc.bind(Ref, where=lc.Address())
-    assert json.loads(encode_json(Ref((1, 2, 3)), lc.def_type(Ref))) == {"value": {"where": [1, 2, 3]}}
+    assert json.loads(encode_json(Ref((1, 2, 3)), lc.def_type(Ref))) == {
+        "value": {"where": [1, 2, 3]}
+    }
     assert decode_message(encode_message(Ref((4, 5)))).where == (4, 5)
     assert decode_json(encode_json(Ref((4, 5)))).where == (4, 5)
 
@@ -542,8 +573,11 @@ from layer_cake.types._argument import decode_argument, encode_argument  # noqa:
         (lc.ScopeOfDirectory, "LAN", lc.ScopeOfDirectory.LAN),
         (bytes, "ab", b"ab"),
         (bytearray, "AP8=", bytearray(b"\x00\xff")),
-        (uuid.UUID, "12345678-1234-5678-1234-567812345678",
-         uuid.UUID("12345678-1234-5678-1234-567812345678")),
+        (
+            uuid.UUID,
+            "12345678-1234-5678-1234-567812345678",
+            uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        ),
         (lc.Any, '["integer8", 5, []]', (5, lc.int_type)),
     ],
 )
@@ -571,8 +605,10 @@ def test_pointer_argument_needs_the_full_encoding():
     assert decode_argument(text, p).value == 3
 
 
-@pytest.mark.parametrize(("hint", "text"), [(int, "abc"), (int, '"2"'), (lc.TimeSpan, "1x"),
-                                            (lc.USER_LOG, "LOUD"), (list[int], "[1,")])
+@pytest.mark.parametrize(
+    ("hint", "text"),
+    [(int, "abc"), (int, '"2"'), (lc.TimeSpan, "1x"), (lc.USER_LOG, "LOUD"), (list[int], "[1,")],
+)
 def test_bad_argument_text_is_a_codec_error(hint, text):
     with pytest.raises(lc.CodecRuntimeError):
         decode_argument(text, lc.def_type(hint))

@@ -10,26 +10,6 @@ from . import _build
 _build.install()
 
 from . import _compiled  # noqa: E402  (after the build choice: imports hot modules)
-from .runtime._bind import (  # noqa: E402
-    bind,
-    bind_point,
-    bind_routine,
-    bind_stateless,
-    bind_statemachine,
-)
-from .runtime._counters import runtime_counters  # noqa: E402
-from .runtime._machine import Dispatching, Machine, Point, StateMachine, Stateless, Threaded  # noqa: E402
-from .runtime._object import OnReturned, QueueFull, set_queue_capacity  # noqa: E402
-from .runtime._routine import (  # noqa: E402
-    Buffering,
-    Channel,
-    SelectTable,
-    channel,
-    drop_channel,
-    halt,
-    open_channel,
-    select_list,
-)
 from ._utilities import (  # noqa: E402
     Gas,
     breakpath,
@@ -38,7 +18,35 @@ from ._utilities import (  # noqa: E402
     smart_intervals,
     spread_out,
 )
+from .net import _http_messages as _http_messages_module  # noqa: E402
+from .net import _rest as _rest_module  # noqa: E402
+from .net import _transport as _transport_module  # noqa: E402
 from .net._hostport import HostPort, LocalPort  # noqa: E402
+from .net._http_messages import *  # noqa: E402, F403
+from .net._rest import *  # noqa: E402, F403
+from .net._transport import *  # noqa: E402, F403
+from .process import _entry as _entry_module  # noqa: E402
+from .process import _home as _home_module  # noqa: E402
+from .process import _persistence as _persistence_module  # noqa: E402
+from .process import _process_object as _process_object_module  # noqa: E402
+from .process._entry import *  # noqa: E402, F403  (names listed in its __all__)
+from .process._home import *  # noqa: E402, F403
+from .process._persistence import *  # noqa: E402, F403
+from .process._process_object import *  # noqa: E402, F403
+from .pubsub import _api as _pubsub_module  # noqa: E402
+from .pubsub._api import *  # noqa: E402, F403
+from .runtime import _concurrency as _concurrency_module  # noqa: E402
+from .runtime import _spool as _spool_module  # noqa: E402
+from .runtime._bind import (  # noqa: E402
+    bind,
+    bind_point,
+    bind_routine,
+    bind_stateless,
+    bind_statemachine,
+)
+from .runtime._concurrency import *  # noqa: E402, F403
+from .runtime._counters import runtime_counters  # noqa: E402
+from .runtime._machine import Dispatching, Machine, Point, Stateless, StateMachine, Threaded  # noqa: E402
 from .runtime._messages import (  # noqa: E402
     FAULTY_EXIT,
     T1,
@@ -77,6 +85,18 @@ from .runtime._messages import (  # noqa: E402
     TimedOut,
     ToBeConfirmed,
 )
+from .runtime._object import OnReturned, QueueFull, set_queue_capacity  # noqa: E402
+from .runtime._routine import (  # noqa: E402
+    Buffering,
+    Channel,
+    SelectTable,
+    channel,
+    drop_channel,
+    halt,
+    open_channel,
+    select_list,
+)
+from .runtime._spool import *  # noqa: E402, F403
 from .types import (  # noqa: E402
     NO_SUCH_ADDRESS,
     UUID,
@@ -152,27 +172,6 @@ from .types._text import (  # noqa: E402
     world_to_text,
 )
 
-from .process._entry import *  # noqa: E402, F403  (names listed in its __all__)
-from .runtime._concurrency import *  # noqa: E402, F403
-from .runtime._spool import *  # noqa: E402, F403
-from .net._http_messages import *  # noqa: E402, F403
-from .net._rest import *  # noqa: E402, F403
-from .net._transport import *  # noqa: E402, F403
-from .net import _http_messages as _http_messages_module  # noqa: E402
-from .net import _rest as _rest_module  # noqa: E402
-from .net import _transport as _transport_module  # noqa: E402
-from .process._home import *  # noqa: E402, F403
-from .process._process_object import *  # noqa: E402, F403
-from .pubsub._api import *  # noqa: E402, F403
-from .process._persistence import *  # noqa: E402, F403
-from .process import _entry as _entry_module  # noqa: E402
-from .process import _home as _home_module  # noqa: E402
-from .process import _persistence as _persistence_module  # noqa: E402
-from .process import _process_object as _process_object_module  # noqa: E402
-from .pubsub import _api as _pubsub_module  # noqa: E402
-from .runtime import _concurrency as _concurrency_module  # noqa: E402
-from .runtime import _spool as _spool_module  # noqa: E402
-
 #: True when every hot module is the compiled (Cython) build.
 COMPILED: bool = _compiled.compiled()
 
@@ -180,40 +179,158 @@ __version__ = "0.2.0.dev0"
 
 __all__ = [
     # Runtime
-    "Point", "Threaded", "Stateless", "StateMachine", "Machine", "Channel", "Buffering",
-    "Dispatching", "channel", "open_channel", "drop_channel", "halt", "bind_routine",
-    "bind_point", "bind_stateless", "bind_statemachine", "select_list", "SelectTable",
-    "OnReturned", "QueueFull", "set_queue_capacity", "runtime_counters",
-    "bind", "bind_message", "PointConstructionError", "USER_LOG", "USER_TAG", "ProcessOrigin",
-    "ScopeOfDirectory", "FAULTY_EXIT",
+    "Point",
+    "Threaded",
+    "Stateless",
+    "StateMachine",
+    "Machine",
+    "Channel",
+    "Buffering",
+    "Dispatching",
+    "channel",
+    "open_channel",
+    "drop_channel",
+    "halt",
+    "bind_routine",
+    "bind_point",
+    "bind_stateless",
+    "bind_statemachine",
+    "select_list",
+    "SelectTable",
+    "OnReturned",
+    "QueueFull",
+    "set_queue_capacity",
+    "runtime_counters",
+    "bind",
+    "bind_message",
+    "PointConstructionError",
+    "USER_LOG",
+    "USER_TAG",
+    "ProcessOrigin",
+    "ScopeOfDirectory",
+    "FAULTY_EXIT",
     # Messages
-    "Start", "Returned", "Stop", "Pause", "Resume", "Ready", "NotReady", "Ping", "Enquiry",
-    "Discover", "Inspect", "Ack", "Nak", "Anything", "Faulted", "Aborted", "TimedOut",
-    "TemporarilyUnavailable", "Busy", "Overloaded", "OutOfService", "ToBeConfirmed", "T1", "T2",
-    "T3", "T4", "SelectTimer", "Unknown", "Incognito", "CommandResponse", "JoinSpool",
+    "Start",
+    "Returned",
+    "Stop",
+    "Pause",
+    "Resume",
+    "Ready",
+    "NotReady",
+    "Ping",
+    "Enquiry",
+    "Discover",
+    "Inspect",
+    "Ack",
+    "Nak",
+    "Anything",
+    "Faulted",
+    "Aborted",
+    "TimedOut",
+    "TemporarilyUnavailable",
+    "Busy",
+    "Overloaded",
+    "OutOfService",
+    "ToBeConfirmed",
+    "T1",
+    "T2",
+    "T3",
+    "T4",
+    "SelectTimer",
+    "Unknown",
+    "Incognito",
+    "CommandResponse",
+    "JoinSpool",
     "LeaveSpool",
     # Concurrency
-    "RetryIntervals", "smart_intervals", "intervals_only",
+    "RetryIntervals",
+    "smart_intervals",
+    "intervals_only",
     # Types
-    "Portable", "Boolean", "Integer2", "Integer4", "Integer8", "Unsigned2", "Unsigned4",
-    "Unsigned8", "Float4", "Float8", "Byte", "Character", "Rune", "Block", "String", "Unicode",
-    "Enumeration", "ClockTime", "TimeSpan", "WorldTime", "TimeDelta", "UUID", "ArrayOf",
-    "VectorOf", "DequeOf", "SetOf", "MapOf", "UserDefined", "PointerTo", "Any", "Address",
-    "TargetAddress", "Type", "Word", "def_type", "cast_to", "cast_back",
-    "portable_to_signature", "signature_to_portable", "portable_to_tag", "message_to_tag",
-    "bool_type", "int_type", "float_type", "str_type", "bytes_type", "bytearray_type",
-    "datetime_type", "timedelta_type", "uuid_type", "NO_SUCH_ADDRESS", "CodecError",
-    "CodecRuntimeError", "MessageRegistrationError",
+    "Portable",
+    "Boolean",
+    "Integer2",
+    "Integer4",
+    "Integer8",
+    "Unsigned2",
+    "Unsigned4",
+    "Unsigned8",
+    "Float4",
+    "Float8",
+    "Byte",
+    "Character",
+    "Rune",
+    "Block",
+    "String",
+    "Unicode",
+    "Enumeration",
+    "ClockTime",
+    "TimeSpan",
+    "WorldTime",
+    "TimeDelta",
+    "UUID",
+    "ArrayOf",
+    "VectorOf",
+    "DequeOf",
+    "SetOf",
+    "MapOf",
+    "UserDefined",
+    "PointerTo",
+    "Any",
+    "Address",
+    "TargetAddress",
+    "Type",
+    "Word",
+    "def_type",
+    "cast_to",
+    "cast_back",
+    "portable_to_signature",
+    "signature_to_portable",
+    "portable_to_tag",
+    "message_to_tag",
+    "bool_type",
+    "int_type",
+    "float_type",
+    "str_type",
+    "bytes_type",
+    "bytearray_type",
+    "datetime_type",
+    "timedelta_type",
+    "uuid_type",
+    "NO_SUCH_ADDRESS",
+    "CodecError",
+    "CodecRuntimeError",
+    "MessageRegistrationError",
     # Networking
-    "HostPort", "LocalPort",
+    "HostPort",
+    "LocalPort",
     # Utilities
-    "Gas", "spread_out", "breakpath", "short_delta", "output_line", "clock_now", "world_now",
-    "span_to_text", "text_to_span", "clock_to_text", "text_to_clock", "world_to_text",
-    "text_to_world", "delta_to_text", "text_to_delta", "UTC",
+    "Gas",
+    "spread_out",
+    "breakpath",
+    "short_delta",
+    "output_line",
+    "clock_now",
+    "world_now",
+    "span_to_text",
+    "text_to_span",
+    "clock_to_text",
+    "text_to_clock",
+    "world_to_text",
+    "text_to_world",
+    "delta_to_text",
+    "text_to_delta",
+    "UTC",
 ]
-__all__ += [
-    *_entry_module.__all__, *_concurrency_module.__all__, *_spool_module.__all__,
-    *_http_messages_module.__all__, *_rest_module.__all__, *_transport_module.__all__,
-    *_persistence_module.__all__, *_home_module.__all__, *_process_object_module.__all__,
+__all__ += [  # noqa: PLE0604 - each module's __all__ holds str names
+    *_entry_module.__all__,
+    *_concurrency_module.__all__,
+    *_spool_module.__all__,
+    *_http_messages_module.__all__,
+    *_rest_module.__all__,
+    *_transport_module.__all__,
+    *_persistence_module.__all__,
+    *_home_module.__all__,
+    *_process_object_module.__all__,
     *_pubsub_module.__all__,
 ]

@@ -65,8 +65,9 @@ def intervals_only(retry: RetryIntervals) -> Iterator[float]:
 def smart_intervals(retry: RetryIntervals) -> Iterator[float]:
     """As ``intervals_only``, each value plus ``k * randomized`` (``k`` uniform in
     ``0..int(t / randomized)``, ``t = r * truncated`` if ``truncated`` else ``r``)."""
-    for r in intervals_only(retry):
+    for step in intervals_only(retry):
         if retry.randomized:
-            t = r * retry.truncated if retry.truncated else r
-            r += random.randint(0, int(t / retry.randomized)) * retry.randomized
-        yield r
+            t = step * retry.truncated if retry.truncated else step
+            yield step + random.randint(0, int(t / retry.randomized)) * retry.randomized
+        else:
+            yield step

@@ -47,8 +47,12 @@ class HttpServerLink(_Link):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(transport)
         self.opened_ipp = _ipp(transport.get_extra_info("peername"))
-        accepted = Accepted(self.listening[0] if self.listening else None, self.opened_ipp,
-                            self.proxy_address, self.opened_at)
+        accepted = Accepted(
+            self.listening[0] if self.listening else None,
+            self.opened_ipp,
+            self.proxy_address,
+            self.opened_at,
+        )
         send_from(None, accepted, self.controller, self.proxy_address)
 
     def data_received(self, data: bytes) -> None:
@@ -65,9 +69,17 @@ class HttpServerLink(_Link):
                 send_from(None, event.message, self.controller, self.proxy_address)
                 self._arm()
             elif t is Reply:
-                if event.error is not None and event.error.rejection and LOG.level <= USER_LOG.WARNING:
-                    write_entry("?", self.proxy_address, "http",
-                                f'Rejected request from "{self.opened_ipp}" ({event.error})')
+                if (
+                    event.error is not None
+                    and event.error.rejection
+                    and LOG.level <= USER_LOG.WARNING
+                ):
+                    write_entry(
+                        "?",
+                        self.proxy_address,
+                        "http",
+                        f'Rejected request from "{self.opened_ipp}" ({event.error})',
+                    )
                 self.write(event.data, event.close)
             elif t is PeerGone:
                 self.close(EndOfTransport.ABANDONED_BY_REMOTE)
@@ -89,7 +101,9 @@ class HttpServerLink(_Link):
             data, close = self.conn.respond(message)
         except LocalHttpError:
             if LOG.level <= USER_LOG.TRACE:
-                write_entry("~", self.proxy_address, "http", "Response with no request waiting, dropped")
+                write_entry(
+                    "~", self.proxy_address, "http", "Response with no request waiting, dropped"
+                )
             from ..runtime import _counters
 
             _counters.count("undeliverable")
@@ -117,8 +131,12 @@ class HttpServerLink(_Link):
         if name is None:
             return
         if LOG.level <= USER_LOG.WARNING:
-            write_entry("?", self.proxy_address, "http",
-                        f'No response to "{name}" within {self.request.response_timeout} seconds')
+            write_entry(
+                "?",
+                self.proxy_address,
+                "http",
+                f'No response to "{name}" within {self.request.response_timeout} seconds',
+            )
         data, close = self.conn.unanswered(self.request.response_timeout)
         self.write(data, close)
 
@@ -137,8 +155,9 @@ class HttpClientLink(_Link):
     def __init__(self, controller: tuple, request: ConnectStream, announce: object) -> None:
         super().__init__(controller)
         ipp = request.requested_ipp
-        self.conn = HttpClientConnection(request.http_client or "/", request.application_json,
-                                         f"{ipp.host}:{ipp.port}")
+        self.conn = HttpClientConnection(
+            request.http_client or "/", request.application_json, f"{ipp.host}:{ipp.port}"
+        )
         self.announce = announce
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

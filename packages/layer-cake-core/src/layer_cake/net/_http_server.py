@@ -235,8 +235,13 @@ _FAULT_STATUS: dict[type, tuple[int, bytes]] = {
     TimedOut: (504, b"Gateway Timeout"),
 }
 # Other faults: the reason phrase by status class (§6.2).
-_CLASS_PHRASE = {1: b"Information", 2: b"OK", 3: b"Multiple Choices", 4: b"Client Error",
-                 5: b"Server Error"}
+_CLASS_PHRASE = {
+    1: b"Information",
+    2: b"OK",
+    3: b"Multiple Choices",
+    4: b"Client Error",
+    5: b"Server Error",
+}
 # Headers the server writes itself; an HttpResponse.header entry replaces ours.
 _OWN_HEADERS = frozenset(("date", "server", "content-type"))
 
@@ -398,12 +403,21 @@ class HttpServerConnection:
                 # The whole read belonged to a head still incomplete.
                 self._head_bytes += len(data)
                 if self._head_bytes > MAX_HEADER_SECTION:
-                    self._reject(HeaderTooLarge(
-                        f"header section longer than {MAX_HEADER_SECTION} bytes",
-                        self._uri_text()))
+                    self._reject(
+                        HeaderTooLarge(
+                            f"header section longer than {MAX_HEADER_SECTION} bytes",
+                            self._uri_text(),
+                        )
+                    )
         events = self.next_events()
-        if (self._phase == _BODY and self._current.expect and self._reading
-                and self._in_flight is None and not self._queue and not self._closed):
+        if (
+            self._phase == _BODY
+            and self._current.expect
+            and self._reading
+            and self._in_flight is None
+            and not self._queue
+            and not self._closed
+        ):
             self._current.expect = False
             events.append(Reply(_CONTINUE, False))
         return events
@@ -428,8 +442,7 @@ class HttpServerConnection:
             self._in_flight = parsed
             self._awaiting = type(message).__name__
             events.append(Deliver(message))
-        if (self._peer_closed and self._in_flight is None and not queue
-                and not self._closed):
+        if self._peer_closed and self._in_flight is None and not queue and not self._closed:
             self._closed = True
             events.append(Close())
         return events
@@ -471,8 +484,9 @@ class HttpServerConnection:
         self._in_flight = None
         self._awaiting = None
         self._closed = True
-        return self._build(504, b"Gateway Timeout", _TEXT, text.encode(), (),
-                           parsed.method == "HEAD"), True
+        return self._build(
+            504, b"Gateway Timeout", _TEXT, text.encode(), (), parsed.method == "HEAD"
+        ), True
 
     def response(self, value: object, head: bool = False) -> tuple[bytes, bool]:
         """The bytes of the response for ``value`` (§6.2), and whether it asks to close.
@@ -501,17 +515,24 @@ class HttpServerConnection:
             match = pattern.fullmatch(uri)
             if match is None:
                 raise BadRequest("request URI does not match form", uri)
-            return FormRequest(parsed.method, uri, {n: match.group(n) for n in names},
-                               parsed.version, parsed.header, body if body else None)
+            return FormRequest(
+                parsed.method,
+                uri,
+                {n: match.group(n) for n in names},
+                parsed.version,
+                parsed.header,
+                body if body else None,
+            )
         if len(uri) < 2 or uri[0] != "/":
             raise BadRequest(f'unexpected request URI "{uri}"', uri)
         path, query_mark, query = uri.partition("?")
-        name = path[path.rfind("/") + 1:]
+        name = path[path.rfind("/") + 1 :]
         api = self._api.get(name)
         if api is None:
             if self._default_to_request:
-                return HttpRequest(parsed.method, uri, parsed.version, parsed.header,
-                                   body if body else None)
+                return HttpRequest(
+                    parsed.method, uri, parsed.version, parsed.header, body if body else None
+                )
             raise NotFound(f'unknown message "{name}"', uri)
         cls, fields, portable = api
         content_type = parsed.content_type
@@ -531,12 +552,12 @@ class HttpServerConnection:
                 raise BadRequest(str(e), uri) from None
         if not body:
             return cls()
-        raise BadRequest(f'unexpected content type "{content_type or ""}" for HTTP request '
-                         f'"{name}"', uri)
+        raise BadRequest(
+            f'unexpected content type "{content_type or ""}" for HTTP request "{name}"', uri
+        )
 
     @staticmethod
-    def _fill(message: object, name: str, fields: dict[str, object], text: str,
-              uri: str) -> object:
+    def _fill(message: object, name: str, fields: dict[str, object], text: str, uri: str) -> object:
         """Set fields from ``key=value&...`` text (types-and-encoding §8)."""
         for pair in text.split("&"):
             if not pair:
@@ -562,8 +583,12 @@ class HttpServerConnection:
         return not parsed.keep_alive or (self._peer_closed and not self._queue)
 
     def _refusal(self, error: RemoteHttpError, parsed: _Parsed) -> bytes:
-        return self._plain(error.status_code, error.reason_phrase.encode("ascii"), str(error),
-                           parsed.method == "HEAD")
+        return self._plain(
+            error.status_code,
+            error.reason_phrase.encode("ascii"),
+            str(error),
+            parsed.method == "HEAD",
+        )
 
     def _plain(self, status: int, phrase: bytes, text: str, head: bool = False) -> bytes:
         return self._build(status, phrase, _TEXT, text.encode("utf-8"), (), head)
@@ -576,8 +601,9 @@ class HttpServerConnection:
         for name, value in header.items():
             lower = str(name).lower()
             if _UNSAFE_HEADER.search(str(name)) or _UNSAFE_HEADER.search(str(value)):
-                return self._plain(500, b"Server Error",
-                                   f'Custom response with unsafe header "{name!s}"', head), False
+                return self._plain(
+                    500, b"Server Error", f'Custom response with unsafe header "{name!s}"', head
+                ), False
             if lower == "connection" and str(value).strip().lower() == "close":
                 close = True
             own[lower] = (name, value)
@@ -587,38 +613,57 @@ class HttpServerConnection:
             content, content_type = body.encode("utf-8"), _TEXT
         elif isinstance(body, (bytes, bytearray, memoryview)):
             if "content-type" not in own:
-                return self._plain(500, b"Server Error",
-                                   'Custom response but "Content-Type" not specified', head), close
+                return self._plain(
+                    500, b"Server Error", 'Custom response but "Content-Type" not specified', head
+                ), close
             content, content_type = bytes(body), None
         else:
             try:
                 content, content_type = encode_json(body).encode(), _JSON
             except CodecError as e:
-                return self._plain(500, b"Server Error", f"cannot encode response ({e})",
-                                   head), close
+                return self._plain(
+                    500, b"Server Error", f"cannot encode response ({e})", head
+                ), close
         try:
             status = int(r.status_code)
         except (TypeError, ValueError):
             status = 0
         if not 100 <= status <= 599 or _UNSAFE_HEADER.search(f"{r.http}{r.reason_phrase}"):
-            return self._plain(500, b"Server Error",
-                               f'Custom response with bad status "{r.status_code}"', head), close
+            return self._plain(
+                500, b"Server Error", f'Custom response with bad status "{r.status_code}"', head
+            ), close
         extra = [
             (str(name).encode("latin-1", "replace"), str(value).encode("latin-1", "replace"))
             for lower, (name, value) in own.items()
             if lower not in ("content-length", "transfer-encoding")
         ]
         first = f"{r.http or 'HTTP/1.1'} {status} {r.reason_phrase or ''}".encode(
-            "latin-1", "replace")
+            "latin-1", "replace"
+        )
         return self._build_line(first, own, content_type, content, extra, head), close
 
-    def _build(self, status: int, phrase: bytes, content_type: bytes | None, body: bytes,
-               extra: tuple | list, head: bool) -> bytes:
-        return self._build_line(b"HTTP/1.1 %d %s" % (status, phrase), {}, content_type, body,
-                                extra, head)
+    def _build(
+        self,
+        status: int,
+        phrase: bytes,
+        content_type: bytes | None,
+        body: bytes,
+        extra: tuple | list,
+        head: bool,
+    ) -> bytes:
+        return self._build_line(
+            b"HTTP/1.1 %d %s" % (status, phrase), {}, content_type, body, extra, head
+        )
 
-    def _build_line(self, first: bytes, own: dict, content_type: bytes | None, body: bytes,
-                    extra: tuple | list, head: bool) -> bytes:
+    def _build_line(
+        self,
+        first: bytes,
+        own: dict,
+        content_type: bytes | None,
+        body: bytes,
+        extra: tuple | list,
+        head: bool,
+    ) -> bytes:
         parts = [first]
         if "date" not in own:
             parts.append(b"Date: " + _date())
@@ -679,15 +724,16 @@ class HttpServerConnection:
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if len(name) > MAX_HEADER_NAME:
-            raise HeaderTooLarge(f"header name longer than {MAX_HEADER_NAME} characters",
-                                 self._uri_text())
+            raise HeaderTooLarge(
+                f"header name longer than {MAX_HEADER_NAME} characters", self._uri_text()
+            )
         text = name.decode("latin-1")
         if len(value) > MAX_HEADER_VALUE:
-            raise HeaderTooLarge(f'header "{text}" longer than {MAX_HEADER_VALUE} characters',
-                                 self._uri_text())
+            raise HeaderTooLarge(
+                f'header "{text}" longer than {MAX_HEADER_VALUE} characters', self._uri_text()
+            )
         if _NON_PRINTABLE.search(name) or _NON_PRINTABLE_VALUE.search(value):
-            raise NonPrintableRequest(f'non-printable byte in header "{text}"',
-                                      self._uri_text())
+            raise NonPrintableRequest(f'non-printable byte in header "{text}"', self._uri_text())
         current = self._current
         decoded = value.decode("latin-1")
         header = current.header
@@ -716,8 +762,7 @@ class HttpServerConnection:
                 except ValueError:
                     raise MalformedRequest(f'bad Content-Length "{value}"', uri) from None
                 if length > MAX_BODY:
-                    raise PayloadTooLarge(
-                        f"body of {length} bytes, more than {MAX_BODY}", uri)
+                    raise PayloadTooLarge(f"body of {length} bytes, more than {MAX_BODY}", uri)
         self._phase = _BODY
 
     def on_body(self, chunk: bytes) -> None:

@@ -104,8 +104,12 @@ class Listening:
 class NotListening(Faulted):
     """A listen failed, or ended (``stop_listening``)."""
 
-    def __init__(self, request: ListenForStream | None = None, error_code: int = 0,
-                 error_text: str | None = None) -> None:
+    def __init__(
+        self,
+        request: ListenForStream | None = None,
+        error_code: int = 0,
+        error_text: str | None = None,
+    ) -> None:
         self.request = request if request is not None else ListenForStream()
         ipp = self.request.requested_ipp
         Faulted.__init__(self, f'cannot listen at "{ipp}" ({error_text})', None, error_code)
@@ -115,8 +119,13 @@ class NotListening(Faulted):
 class Accepted:
     """An inbound connection; its return address is the connection's proxy."""
 
-    def __init__(self, listening: Listening | None = None, opened_ipp: HostPort | None = None,
-                 proxy_address: tuple | None = None, opened_at: datetime.datetime | None = None) -> None:
+    def __init__(
+        self,
+        listening: Listening | None = None,
+        opened_ipp: HostPort | None = None,
+        proxy_address: tuple | None = None,
+        opened_at: datetime.datetime | None = None,
+    ) -> None:
         self.listening = listening if listening is not None else Listening()
         self.opened_ipp = opened_ipp if opened_ipp is not None else HostPort()
         self.proxy_address = proxy_address
@@ -126,8 +135,9 @@ class Accepted:
 class NotAccepted(Faulted):
     """An inbound connection could not be set up."""
 
-    def __init__(self, listening: Listening | None = None, error_code: int = 0,
-                 error_text: str | None = None) -> None:
+    def __init__(
+        self, listening: Listening | None = None, error_code: int = 0, error_text: str | None = None
+    ) -> None:
         self.listening = listening if listening is not None else Listening()
         ipp = self.listening.listening_ipp
         Faulted.__init__(self, f'cannot accept at "{ipp}" ({error_text})', None, error_code)
@@ -137,8 +147,13 @@ class NotAccepted(Faulted):
 class Connected:
     """An outbound connection is up; its return address is the connection's proxy."""
 
-    def __init__(self, request: ConnectStream | None = None, opened_ipp: HostPort | None = None,
-                 proxy_address: tuple | None = None, opened_at: datetime.datetime | None = None) -> None:
+    def __init__(
+        self,
+        request: ConnectStream | None = None,
+        opened_ipp: HostPort | None = None,
+        proxy_address: tuple | None = None,
+        opened_at: datetime.datetime | None = None,
+    ) -> None:
         self.request = request if request is not None else ConnectStream()
         self.opened_ipp = opened_ipp if opened_ipp is not None else HostPort()
         self.proxy_address = proxy_address
@@ -148,8 +163,12 @@ class Connected:
 class NotConnected(Faulted):
     """A connect failed."""
 
-    def __init__(self, request: ConnectStream | None = None, error_code: int = 0,
-                 error_text: str | None = None) -> None:
+    def __init__(
+        self,
+        request: ConnectStream | None = None,
+        error_code: int = 0,
+        error_text: str | None = None,
+    ) -> None:
         self.request = request if request is not None else ConnectStream()
         ipp = self.request.requested_ipp
         Faulted.__init__(self, f'cannot connect to "{ipp}" ({error_text})', None, error_code)
@@ -159,8 +178,13 @@ class NotConnected(Faulted):
 class Close:
     """Sent to a proxy: shut the connection (``message`` comes back in ``Closed``)."""
 
-    def __init__(self, message: object = None, reason: EndOfTransport = EndOfTransport.ON_REQUEST,
-                 note: str | None = None, error_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: object = None,
+        reason: EndOfTransport = EndOfTransport.ON_REQUEST,
+        note: str | None = None,
+        error_code: int | None = None,
+    ) -> None:
         self.message = message
         self.reason = reason
         self.note = note
@@ -170,9 +194,15 @@ class Close:
 class Closed:
     """A connection ended (once per connection per side); return address = the proxy."""
 
-    def __init__(self, message: object = None, reason: EndOfTransport = EndOfTransport.ON_REQUEST,
-                 note: str | None = None, error_code: int | None = None,
-                 opened_ipp: HostPort | None = None, opened_at: datetime.datetime | None = None) -> None:
+    def __init__(
+        self,
+        message: object = None,
+        reason: EndOfTransport = EndOfTransport.ON_REQUEST,
+        note: str | None = None,
+        error_code: int | None = None,
+        opened_ipp: HostPort | None = None,
+        opened_at: datetime.datetime | None = None,
+    ) -> None:
         self.message = message
         self.reason = reason
         self.note = note
@@ -182,8 +212,9 @@ class Closed:
 
 
 library_enum(EndOfTransport, _PREFIX + "EndOfTransport")
-bind_library_message(ListenForStream, _PREFIX + "ListenForStream", http_server=VectorOf(Type()),
-                     uri_form=Any())
+bind_library_message(
+    ListenForStream, _PREFIX + "ListenForStream", http_server=VectorOf(Type()), uri_form=Any()
+)
 bind_library_message(ConnectStream, _PREFIX + "ConnectStream")
 bind_library_message(Listening, _PREFIX + "Listening", controller_address=Address())
 bind_library_message(NotListening, _PREFIX + "NotListening", error_text=str)

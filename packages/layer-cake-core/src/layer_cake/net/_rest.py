@@ -41,8 +41,9 @@ def cannot_be_dispatched(self: AnyHint, request: FormRequest, error: str) -> Htt
     return HttpResponse(status_code=400, reason_phrase="Bad Request", body=text)
 
 
-def cannot_be_converted(self: AnyHint, request: FormRequest, conversion: str,
-                        error: str) -> HttpResponse:
+def cannot_be_converted(
+    self: AnyHint, request: FormRequest, conversion: str, error: str
+) -> HttpResponse:
     """A converter refused its text (``conversion`` is ``name=text``): a WARNING and a 400."""
     text = f'Cannot complete conversion "{conversion}" ({error})'
     self.warning(text)
@@ -93,11 +94,14 @@ class ResourceDispatch:
         self._entries = frozenset(entry) - {"resource"}
         self._resource: dict[str, type] = {cls.__name__.lower(): cls for cls in resource}
         self._portable: dict[str, Portable] = {}
-        self._table: dict[tuple[str, HttpMethod, frozenset[str]],
-                          tuple[Callable[..., object], dict[str, Converter]]] = {}
+        self._table: dict[
+            tuple[str, HttpMethod, frozenset[str]],
+            tuple[Callable[..., object], dict[str, Converter]],
+        ] = {}
 
-    def add(self, resource: type, method: HttpMethod, f: Callable[..., object],
-            **kv: Converter) -> None:
+    def add(
+        self, resource: type, method: HttpMethod, f: Callable[..., object], **kv: Converter
+    ) -> None:
         """Register ``f(self, **kwargs)`` for ``method`` on ``resource`` with exactly the form
         entries named in ``kv`` present.
 
@@ -116,7 +120,7 @@ class ResourceDispatch:
             method = HttpMethod[str(method)]
         unknown = sorted(set(kv) - self._entries - _SPECIAL)
         if unknown:
-            raise ValueError(f'not entries of the form ({", ".join(unknown)})')
+            raise ValueError(f"not entries of the form ({', '.join(unknown)})")
         present = frozenset(n for n in kv if n in self._entries)
         self._table[(name, method, present)] = (f, dict(kv))
 
@@ -129,13 +133,14 @@ class ResourceDispatch:
         cls = self._resource.get(name)
         method = HttpMethod.__members__.get(request.method or "")
         if cls is None or method is None:
-            return cannot_be_dispatched, {"request": request,
-                                          "error": "unusable resource, method or URI"}
+            return cannot_be_dispatched, {
+                "request": request,
+                "error": "unusable resource, method or URI",
+            }
         present = frozenset(n for n in self._entries if entry.get(n) is not None)
         found = self._table.get((name, method, present))
         if found is None:
-            return cannot_be_dispatched, {"request": request,
-                                          "error": "no matching call signature"}
+            return cannot_be_dispatched, {"request": request, "error": "no matching call signature"}
         f, kv = found
         kwargs: dict[str, object] = {}
         for key, converter in kv.items():
@@ -158,8 +163,11 @@ class ResourceDispatch:
                 else:
                     kwargs[key] = converter(raw)
             except _CONVERSION_ERRORS as e:
-                return cannot_be_converted, {"request": request, "conversion": shown,
-                                             "error": str(e)}
+                return cannot_be_converted, {
+                    "request": request,
+                    "conversion": shown,
+                    "error": str(e),
+                }
         return f, kwargs
 
     def __call__(self, self_: AnyHint, request: FormRequest) -> object:

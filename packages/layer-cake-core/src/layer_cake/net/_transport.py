@@ -17,6 +17,7 @@ The protocol classes only move bytes: framing is ``_frame`` (sans-I/O), bodies `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import os
 import socket
@@ -30,13 +31,20 @@ from ..runtime._dispatch import TABLE, machine_deliver, send_from
 from ..runtime._dispatch import run_queue as RUN
 from ..runtime._log import LOG
 from ..runtime._loop import LOOP
-from ..runtime._messages import Faulted, USER_LOG
+from ..runtime._messages import USER_LOG, Faulted
 from ..runtime._object import QUEUE, Agent, hex_of, new_address, tag_of
 from ..types._convert import EXT_ADDRESS, EXT_LOCAL_ADDRESS, LocalAddress, _address_struct
 from ..types._errors import CodecRuntimeError
 from ..types._wire import KIND_KEEP_ALIVE, KIND_MESSAGE, pack_control, pack_payload, unpack_payload
 from ._crypto import LinkCipher, RemoteCryptoError
-from ._frame import FrameDecoder, FrameEncoder, OutboundFrameTooLarge, OversizeFrame, PeerHello, RemoteFrameError
+from ._frame import (
+    FrameDecoder,
+    FrameEncoder,
+    OutboundFrameTooLarge,
+    OversizeFrame,
+    PeerHello,
+    RemoteFrameError,
+)
 from ._hostport import HostPort
 from ._messages import (
     Accepted,
@@ -45,8 +53,8 @@ from ._messages import (
     Connected,
     ConnectStream,
     EndOfTransport,
-    Listening,
     ListenForStream,
+    Listening,
     NotConnected,
     NotListening,
 )
@@ -68,7 +76,7 @@ __all__ = [
     "EndOfTransport",
 ]
 
-from ._messages import NotAccepted  # noqa: E402  (listed above with its siblings)
+from ._messages import NotAccepted
 
 MiB = 1024 * 1024
 _LISTENS: dict[uuid.UUID, tuple] = {}  # lid -> (server, request, controller)
@@ -158,10 +166,8 @@ class _Link(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         sock = transport.get_extra_info("socket")
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):  # not TCP (a test's socketpair)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
         self.opened_at = _now()
         self.proxy = Proxy(self)
         self.proxy_address = new_address()
@@ -191,11 +197,18 @@ class _Link(asyncio.Protocol):
 
     # Ending -------------------------------------------------------------------------------------
 
-    def close(self, reason: EndOfTransport, message: object = None, note: str | None = None,
-              error_code: int | None = None) -> None:
+    def close(
+        self,
+        reason: EndOfTransport,
+        message: object = None,
+        note: str | None = None,
+        error_code: int | None = None,
+    ) -> None:
         """Close from this side; the controller's ``Closed`` follows when the socket is gone."""
         if self.closing is None:
-            self.closing = Closed(message, reason, note, error_code, self.opened_ipp, self.opened_at)
+            self.closing = Closed(
+                message, reason, note, error_code, self.opened_ipp, self.opened_at
+            )
         if self.transport is not None:
             self.transport.close()
 
@@ -206,14 +219,25 @@ class _Link(asyncio.Protocol):
         closed = self.closing
         if closed is None:
             note = str(exc) if exc is not None else None
-            closed = Closed(None, EndOfTransport.ABANDONED_BY_REMOTE, note, None, self.opened_ipp, self.opened_at)
+            closed = Closed(
+                None,
+                EndOfTransport.ABANDONED_BY_REMOTE,
+                note,
+                None,
+                self.opened_ipp,
+                self.opened_at,
+            )
         proxy = self.proxy
         if proxy is not None:
             proxy._ended = True
             TABLE.pop(self.proxy_address, None)
             for message, _to, back in proxy.backlog:
                 _counters.count("undeliverable")
-                _trace(self.proxy_address, "proxy", f"Undeliverable {tag_of(message)} from <{hex_of(back)}>")
+                _trace(
+                    self.proxy_address,
+                    "proxy",
+                    f"Undeliverable {tag_of(message)} from <{hex_of(back)}>",
+                )
             proxy.backlog = []
         send_from(None, closed, self.controller, self.proxy_address)
 
@@ -226,8 +250,15 @@ class WireLink(_Link):
     mismatch, bad key, peer gone) gives ``NotAccepted``/``NotConnected`` instead of ``Closed``.
     """
 
-    def __init__(self, controller: tuple, max_frame: int, announce: object, encrypted: bool = False,
-                 refuse: object = None, keep_alive: tuple | None = None) -> None:
+    def __init__(
+        self,
+        controller: tuple,
+        max_frame: int,
+        announce: object,
+        encrypted: bool = False,
+        refuse: object = None,
+        keep_alive: tuple | None = None,
+    ) -> None:
         super().__init__(controller)
         self.keep_alive = keep_alive  # (period, limit) seconds, or None: no probes from this side
         self.last_in = self.last_out = 0.0
@@ -283,7 +314,9 @@ class WireLink(_Link):
         self._schedule_probe()
 
     def _write_control(self, body: int) -> None:
-        header, sealed = self.encoder.frame_parts(self.cipher.seal(pack_control(KIND_KEEP_ALIVE, body)))
+        header, sealed = self.encoder.frame_parts(
+            self.cipher.seal(pack_control(KIND_KEEP_ALIVE, body))
+        )
         self.transport.write(header + sealed)  # type: ignore[union-attr]
         self.last_out = time.monotonic()
 
@@ -457,22 +490,45 @@ class WireLink(_Link):
 # The API ---------------------------------------------------------------------------------------
 
 
-def listen(self: Agent, requested_ipp: HostPort, encrypted: bool = False, http_server: list | None = None,
-           uri_form: object = None, default_to_request: bool = False, response_timeout: float = 60.0,
-           max_frame: int = 16 * MiB) -> uuid.UUID:
+def listen(
+    self: Agent,
+    requested_ipp: HostPort,
+    encrypted: bool = False,
+    http_server: list | None = None,
+    uri_form: object = None,
+    default_to_request: bool = False,
+    response_timeout: float = 60.0,
+    max_frame: int = 16 * MiB,
+) -> uuid.UUID:
     """Listen at ``requested_ipp``; ``Listening`` or ``NotListening`` follows. Returns the lid."""
     lid = uuid.uuid4()
-    request = ListenForStream(lid, requested_ipp, encrypted, list(http_server or []), uri_form,
-                              default_to_request, response_timeout, max_frame)
+    request = ListenForStream(
+        lid,
+        requested_ipp,
+        encrypted,
+        list(http_server or []),
+        uri_form,
+        default_to_request,
+        response_timeout,
+        max_frame,
+    )
     LOOP.start()
     LOOP.call(_start_listen, self.object_address, request)
     return lid
 
 
-def connect(self: Agent, requested_ipp: HostPort, encrypted: bool = False, keep_alive: bool = False,
-            http_client: str | None = None, application_json: bool = False,
-            layer_cake_json: bool | None = None, max_frame: int = 16 * MiB,
-            keep_alive_period: float = 1.0, keep_alive_limit: float = 3.0) -> None:
+def connect(
+    self: Agent,
+    requested_ipp: HostPort,
+    encrypted: bool = False,
+    keep_alive: bool = False,
+    http_client: str | None = None,
+    application_json: bool = False,
+    layer_cake_json: bool | None = None,
+    max_frame: int = 16 * MiB,
+    keep_alive_period: float = 1.0,
+    keep_alive_limit: float = 3.0,
+) -> None:
     """Connect to ``requested_ipp``; ``Connected`` or ``NotConnected`` follows.
 
     ``keep_alive``: probe every ``keep_alive_period`` seconds of outbound silence and close with
@@ -486,8 +542,16 @@ def connect(self: Agent, requested_ipp: HostPort, encrypted: bool = False, keep_
         if application_json and not layer_cake_json:
             raise ValueError("application_json and layer_cake_json disagree")
         application_json = layer_cake_json
-    request = ConnectStream(requested_ipp, encrypted, keep_alive, http_client, application_json, max_frame,
-                            keep_alive_period, keep_alive_limit)
+    request = ConnectStream(
+        requested_ipp,
+        encrypted,
+        keep_alive,
+        http_client,
+        application_json,
+        max_frame,
+        keep_alive_period,
+        keep_alive_limit,
+    )
     LOOP.start()
     LOOP.call(_start_connect, self.object_address, request)
 
@@ -532,8 +596,11 @@ async def _listen(controller: tuple, request: ListenForStream) -> None:
 
             check_form(request.uri_form)
         server = await loop.create_server(
-            _protocol_factory(controller, request, listening), ipp.host, ipp.port,
-            reuse_address=True, backlog=128,
+            _protocol_factory(controller, request, listening),
+            ipp.host,
+            ipp.port,
+            reuse_address=True,
+            backlog=128,
         )
     except (OSError, ValueError, TypeError, OverflowError) as e:
         code = getattr(e, "errno", None) or 0
@@ -554,7 +621,7 @@ def _stop_listen(controller: tuple, lid: uuid.UUID) -> None:
         request = ListenForStream(lid)
         send_from(None, NotListening(request, 0, f'no such entry "{lid}"'), controller, controller)
         return
-    server, request, owner = entry
+    server, request, _owner = entry
     server.close()
     send_from(None, NotListening(request, 0, "stopped"), controller, controller)
 
@@ -585,12 +652,21 @@ async def _connect(controller: tuple, request: ConnectStream) -> None:
     else:
 
         def factory() -> WireLink:
-            probes = (request.keep_alive_period, request.keep_alive_limit) if request.keep_alive else None
-            return WireLink(controller, request.max_frame, connected, request.encrypted, refused, probes)
+            probes = (
+                (request.keep_alive_period, request.keep_alive_limit)
+                if request.keep_alive
+                else None
+            )
+            return WireLink(
+                controller, request.max_frame, connected, request.encrypted, refused, probes
+            )
 
     try:
         await loop.create_connection(factory, ipp.host, ipp.port)
     except (OSError, ValueError, TypeError, OverflowError) as e:
         code = getattr(e, "errno", None) or 0
-        text = _os_text(e) or "fault on pending connect, unreachable, no service at that address or blocked"
+        text = (
+            _os_text(e)
+            or "fault on pending connect, unreachable, no service at that address or blocked"
+        )
         send_from(None, NotConnected(request, code, text), controller, controller)

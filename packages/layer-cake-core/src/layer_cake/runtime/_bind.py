@@ -52,8 +52,9 @@ def flatten(types: object) -> list:
 
 
 # Hints that name a scalar portable: their values travel as casts, keyed by the portable.
-_SCALAR_HINTS = frozenset((bool, int, float, str, bytes, bytearray, datetime.datetime,
-                           datetime.timedelta, uuid.UUID))
+_SCALAR_HINTS = frozenset(
+    (bool, int, float, str, bytes, bytearray, datetime.datetime, datetime.timedelta, uuid.UUID)
+)
 
 
 def message_key(expr: object) -> object:
@@ -78,7 +79,7 @@ def key_tag(key: object) -> str:
 class DispatchTable:
     """Exact-key dict plus ordered ``isinstance`` fallback, cached per type."""
 
-    __slots__ = ("exact", "classes", "unknown")
+    __slots__ = ("classes", "exact", "unknown")
 
     def __init__(self) -> None:
         self.exact: dict = {}
@@ -145,7 +146,7 @@ _KINDS: tuple = ()
 
 def _kinds() -> tuple:
     """``(_machine, _routine)``, imported on first use (they import this module)."""
-    global _KINDS
+    global _KINDS  # noqa: PLW0603 - a lazy import, set once
     if not _KINDS:
         from . import _machine, _routine
 
@@ -174,7 +175,11 @@ def _options(spec: ObjectSpec, options: dict, allowed_thread: bool) -> dict:
     spec.entry_point = list(entry_point or api or [])
     return_type = options.pop("return_type", None)
     if return_type is not None:
-        spec.return_type = install(return_type) if isinstance(return_type, Portable) else hint_to_portable(return_type)
+        spec.return_type = (
+            install(return_type)
+            if isinstance(return_type, Portable)
+            else hint_to_portable(return_type)
+        )
     spec.lifecycle = bool(options.pop("lifecycle", True))
     spec.message_trail = bool(options.pop("message_trail", True))
     spec.execution_trace = bool(options.pop("execution_trace", True))
@@ -182,7 +187,9 @@ def _options(spec: ObjectSpec, options: dict, allowed_thread: bool) -> dict:
     thread = options.pop("thread", None)
     if thread is not None:
         if not allowed_thread:
-            raise PointConstructionError(f'cannot bind "{spec.name}" (thread is for Point machines)')
+            raise PointConstructionError(
+                f'cannot bind "{spec.name}" (thread is for Point machines)'
+            )
         spec.thread = str(thread)
     return options  # what is left: parameter types
 
@@ -211,7 +218,9 @@ def _schema(f: object, skip_self: bool, param_types: dict, name: str) -> dict[st
             schema[p.name] = portable
     unknown = set(param_types) - {p.name for p in params}
     if unknown:
-        raise PointConstructionError(f'cannot bind "{name}" (no parameters {", ".join(sorted(unknown))})')
+        raise PointConstructionError(
+            f'cannot bind "{name}" (no parameters {", ".join(sorted(unknown))})'
+        )
     return schema
 
 
@@ -238,12 +247,16 @@ def _machine_spec(cls: type, options: dict) -> ObjectSpec:
     from ._machine import Point, Threaded
 
     if not (isinstance(cls, type) and issubclass(cls, Point)):
-        raise PointConstructionError(f'cannot bind "{getattr(cls, "__qualname__", cls)}" (not a Point or Threaded class)')
+        raise PointConstructionError(
+            f'cannot bind "{getattr(cls, "__qualname__", cls)}" (not a Point or Threaded class)'
+        )
     spec = ObjectSpec(cls, "machine")
     rest = _options(spec, dict(options), allowed_thread=True)
     spec.threaded = issubclass(cls, Threaded)
     if spec.threaded and spec.thread is not None:
-        raise PointConstructionError(f'cannot bind "{cls.__qualname__}" (Threaded machines have their own thread)')
+        raise PointConstructionError(
+            f'cannot bind "{cls.__qualname__}" (Threaded machines have their own thread)'
+        )
     spec.schema = _schema(cls.__init__, True, rest, spec.name)
     return spec
 
@@ -258,7 +271,9 @@ def _handler(cls: type, name: str) -> object:
         f = getattr(m, name, None) if m is not None else None
         if callable(f) and not isinstance(f, type):
             return f
-    raise PointConstructionError(f'function "{name}" not found ({cls.__module__}.{cls.__qualname__})')
+    raise PointConstructionError(
+        f'function "{name}" not found ({cls.__module__}.{cls.__qualname__})'
+    )
 
 
 def bind_stateless(cls: type, dispatch: object, **options: object) -> ObjectSpec:
@@ -287,12 +302,19 @@ def bind_statemachine(cls: type, dispatch: object, **options: object) -> ObjectS
     if not issubclass(cls, StateMachine):
         raise PointConstructionError(f'cannot bind "{cls.__qualname__}" (not a StateMachine)')
     if not isinstance(dispatch, dict):
-        raise PointConstructionError(f'cannot bind "{cls.__qualname__}" (dispatch must be a dict of states)')
+        raise PointConstructionError(
+            f'cannot bind "{cls.__qualname__}" (dispatch must be a dict of states)'
+        )
     spec.stateful = True
     for state, entry in dispatch.items():
-        if not (isinstance(entry, tuple) and len(entry) == 2 and all(isinstance(e, (tuple, list)) for e in entry)):
+        if not (
+            isinstance(entry, tuple)
+            and len(entry) == 2
+            and all(isinstance(e, (tuple, list)) for e in entry)
+        ):
             raise PointConstructionError(
-                f'cannot bind "{cls.__qualname__}" (entry for {getattr(state, "__name__", state)} is not a 2-tuple of tuples)'
+                f'cannot bind "{cls.__qualname__}" (entry for '
+                f'{getattr(state, "__name__", state)} is not a 2-tuple of tuples)'
             )
         matching, saving = (flatten(e) for e in entry)
         state_name = getattr(state, "__name__", str(state))
@@ -307,7 +329,8 @@ def bind_statemachine(cls: type, dispatch: object, **options: object) -> ObjectS
             key = message_key(expr)
             if key in keys:
                 raise PointConstructionError(
-                    f'cannot bind "{cls.__qualname__}" ({key_tag(key)} both matched and saved in {state_name})'
+                    f'cannot bind "{cls.__qualname__}" '
+                    f"({key_tag(key)} both matched and saved in {state_name})"
                 )
             saved.add(key, True)
         spec.tables[state] = table
@@ -322,7 +345,9 @@ def bind_point(cls: type, **options: object) -> ObjectSpec:
     from ._machine import StateMachine
 
     if issubclass(cls, StateMachine):
-        raise PointConstructionError(f'cannot bind "{cls.__qualname__}" (StateMachine needs a dispatch dict)')
+        raise PointConstructionError(
+            f'cannot bind "{cls.__qualname__}" (StateMachine needs a dispatch dict)'
+        )
     return bind_stateless(cls, (), **options)
 
 
@@ -337,10 +362,14 @@ def bind(target: object, *args: object, **options: object) -> object:
                 return bind_statemachine(target, dispatch, **options)
             return bind_stateless(target, dispatch, **options)
         if args:
-            raise PointConstructionError(f'cannot bind "{target.__qualname__}" (dispatch given for a message class)')
+            raise PointConstructionError(
+                f'cannot bind "{target.__qualname__}" (dispatch given for a message class)'
+            )
         return bind_message(target, **options)  # type: ignore[arg-type]
     if callable(target):
         if args:
-            raise PointConstructionError(f'cannot bind "{getattr(target, "__qualname__", target)}" (unexpected arguments)')
+            raise PointConstructionError(
+                f'cannot bind "{getattr(target, "__qualname__", target)}" (unexpected arguments)'
+            )
         return bind_routine(target, **options)
     raise PointConstructionError(f'cannot bind "{target!r}"')

@@ -6,8 +6,15 @@ import threading
 
 __all__ = ["COUNTERS", "count", "runtime_counters", "NAMES"]
 
-NAMES = ("queue_full", "undeliverable", "dropped_unhandled", "dropped_replay",
-         "frames_rejected", "http_rejected", "http_unanswered")
+NAMES = (
+    "queue_full",
+    "undeliverable",
+    "dropped_unhandled",
+    "dropped_replay",
+    "frames_rejected",
+    "http_rejected",
+    "http_unanswered",
+)
 
 COUNTERS: dict[str, int] = dict.fromkeys(NAMES, 0)
 _lock = threading.Lock()

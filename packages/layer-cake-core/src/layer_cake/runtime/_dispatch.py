@@ -58,8 +58,14 @@ class _Hooks:
 HOOKS = _Hooks()
 
 
-def configure(capacity: int, undeliverable: object, copy: object, log_sent: object,
-              full: object, dispatch_slow: object) -> None:
+def configure(
+    capacity: int,
+    undeliverable: object,
+    copy: object,
+    log_sent: object,
+    full: object,
+    dispatch_slow: object,
+) -> None:
     """Install the kernel's slow paths (called once at import of ``_object``/``_machine``)."""
     HOOKS.capacity = capacity
     if undeliverable is not None:
@@ -81,7 +87,9 @@ def unwrap(message: object) -> tuple:
     return message, type(message)
 
 
-def send_from(sender: object, message: object, to: object, back: object, logged: bool = False) -> None:
+def send_from(
+    sender: object, message: object, to: object, back: object, logged: bool = False
+) -> None:
     """The send path: look up, copy if the type asks for it, log if on, deliver."""
     target = TABLE.get(to)
     if target is None:
@@ -93,9 +101,13 @@ def send_from(sender: object, message: object, to: object, back: object, logged:
     spec = SPECS.get(type(message))
     if spec is not None and spec.needs_copy:
         message = HOOKS.copy(message, spec)
-    if sender is not None and not logged and sender._trail_sent:
-        if spec is None or spec.message_trail:
-            HOOKS.log_sent(sender, message, to)
+    if (
+        sender is not None
+        and not logged
+        and sender._trail_sent
+        and (spec is None or spec.message_trail)
+    ):
+        HOOKS.log_sent(sender, message, to)
     target.deliver(message, to, back)
 
 

@@ -18,15 +18,24 @@ __all__ = ["LOG", "TAG_LEVEL", "format_line", "write_entry", "set_level", "text_
 
 # Tag character -> level of the entry.
 TAG_LEVEL = {
-    "+": USER_LOG.OBJECT, "X": USER_LOG.OBJECT, ">": USER_LOG.OBJECT, "<": USER_LOG.OBJECT,
-    "(": USER_LOG.OBJECT, ")": USER_LOG.OBJECT, "!": USER_LOG.FAULT, "?": USER_LOG.WARNING,
-    "^": USER_LOG.CONSOLE, "~": USER_LOG.TRACE, "_": USER_LOG.DEBUG, "&": USER_LOG.TRACE,
+    "+": USER_LOG.OBJECT,
+    "X": USER_LOG.OBJECT,
+    ">": USER_LOG.OBJECT,
+    "<": USER_LOG.OBJECT,
+    "(": USER_LOG.OBJECT,
+    ")": USER_LOG.OBJECT,
+    "!": USER_LOG.FAULT,
+    "?": USER_LOG.WARNING,
+    "^": USER_LOG.CONSOLE,
+    "~": USER_LOG.TRACE,
+    "_": USER_LOG.DEBUG,
+    "&": USER_LOG.TRACE,
     "=": USER_LOG.WARNING,
 }
 
 
 class _LogState:
-    __slots__ = ("level", "stream", "lock", "pid", "prefix")
+    __slots__ = ("level", "lock", "pid", "prefix", "stream")
 
     def __init__(self) -> None:
         self.level = int(USER_LOG.NONE)  # entries below this are not written

@@ -101,7 +101,9 @@ class EventLoop:
         if remaining > 0:
             loop = self.loop
             assert loop is not None
-            return loop.call_at(loop.time() + remaining + 0.0002, self._not_early, deadline, f, args)
+            return loop.call_at(
+                loop.time() + remaining + 0.0002, self._not_early, deadline, f, args
+            )
         return f(*args)
 
 

@@ -28,7 +28,9 @@ __all__ = [
     "REPLAY_LIMIT",
 ]
 
-DISPATCHER_PREFIX = "layer-cake-dispatcher-"  # named dispatcher threads: shared, live for the process
+DISPATCHER_PREFIX = (
+    "layer-cake-dispatcher-"  # named dispatcher threads: shared, live for the process
+)
 
 
 class Dispatching(Agent):
@@ -54,8 +56,16 @@ class Dispatching(Agent):
         self.end(Faulted("object faulted", f"unhandled exception ({e})"))
 
 
-def _dispatch_slow(self: Dispatching, message: object, to: tuple, back: tuple, replays: int,
-                   value: object, key: object, handler: object) -> None:
+def _dispatch_slow(
+    self: Dispatching,
+    message: object,
+    to: tuple,
+    back: tuple,
+    replays: int,
+    value: object,
+    key: object,
+    handler: object,
+) -> None:
     """Dispatch with logging, saving, dropping and state changes (the general path)."""
     spec = self._spec
     state = self.current_state
@@ -75,8 +85,12 @@ def _dispatch_slow(self: Dispatching, message: object, to: tuple, back: tuple, r
         return
     if spec.stateful:  # type: ignore[attr-defined]
         if result not in spec.tables:  # type: ignore[attr-defined]
-            self.end(Faulted(f'machine "{spec.name}" returned no state',  # type: ignore[attr-defined]
-                             f"handler {handler.__name__}"))  # type: ignore[attr-defined]
+            self.end(
+                Faulted(
+                    f'machine "{spec.name}" returned no state',  # type: ignore[attr-defined]
+                    f"handler {handler.__name__}",
+                )
+            )  # type: ignore[attr-defined]
             return
         self.current_state = result
 
@@ -125,7 +139,7 @@ class StateMachine(Machine):
         self.current_state = initial
 
 
-# Hosting -------------------------------------------------------------------------------------------
+# Hosting ---------------------------------------------------------------------------------------
 
 _named: dict[str, queue.SimpleQueue] = {}
 _named_lock = threading.Lock()
@@ -150,7 +164,9 @@ def _named_host(name: str) -> queue.SimpleQueue:
         q = _named.get(name)
         if q is None:
             q = _named[name] = queue.SimpleQueue()
-            t = threading.Thread(target=_serve, args=(q, None), name=f"{DISPATCHER_PREFIX}{name}", daemon=True)
+            t = threading.Thread(
+                target=_serve, args=(q, None), name=f"{DISPATCHER_PREFIX}{name}", daemon=True
+            )
             t.start()
         return q
 
@@ -162,11 +178,15 @@ def make_machine(spec: object, cls: type, args: tuple, kw: dict) -> Point:
     if not hasattr(machine, "_saved"):
         machine._saved = []
     if spec.stateful and machine.current_state not in spec.tables:  # type: ignore[attr-defined]
-        raise TypeError(f'"{cls.__qualname__}" initial state {machine.current_state!r} is not dispatched')
+        raise TypeError(
+            f'"{cls.__qualname__}" initial state {machine.current_state!r} is not dispatched'
+        )
     if spec.threaded:  # type: ignore[attr-defined]
         q: queue.SimpleQueue = queue.SimpleQueue()
         machine._host = q
-        threading.Thread(target=_serve, args=(q, machine), name=f"layer-cake-{cls.__name__}", daemon=True).start()
+        threading.Thread(
+            target=_serve, args=(q, machine), name=f"layer-cake-{cls.__name__}", daemon=True
+        ).start()
     elif spec.thread is not None:  # type: ignore[attr-defined]
         machine._host = _named_host(spec.thread)  # type: ignore[attr-defined]
     return machine

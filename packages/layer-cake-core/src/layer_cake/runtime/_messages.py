@@ -9,12 +9,43 @@ from ..types._portable import Address, Any, Enumeration, Portable, install
 from ..types._registry import bind_library_message
 
 __all__ = [
-    "Start", "Stop", "Pause", "Resume", "Ready", "NotReady", "Ping", "Enquiry", "Discover",
-    "Inspect", "Ack", "Nak", "T1", "T2", "T3", "T4", "SelectTimer", "Returned", "Anything",
-    "Faulted", "Aborted", "TimedOut", "TemporarilyUnavailable", "Busy", "Overloaded",
-    "OutOfService", "ToBeConfirmed", "CommandResponse", "JoinSpool", "LeaveSpool",
-    "RetryIntervals", "USER_LOG", "USER_TAG", "ScopeOfDirectory", "ProcessOrigin",
-    "FAULTY_EXIT", "library_enum",
+    "Start",
+    "Stop",
+    "Pause",
+    "Resume",
+    "Ready",
+    "NotReady",
+    "Ping",
+    "Enquiry",
+    "Discover",
+    "Inspect",
+    "Ack",
+    "Nak",
+    "T1",
+    "T2",
+    "T3",
+    "T4",
+    "SelectTimer",
+    "Returned",
+    "Anything",
+    "Faulted",
+    "Aborted",
+    "TimedOut",
+    "TemporarilyUnavailable",
+    "Busy",
+    "Overloaded",
+    "OutOfService",
+    "ToBeConfirmed",
+    "CommandResponse",
+    "JoinSpool",
+    "LeaveSpool",
+    "RetryIntervals",
+    "USER_LOG",
+    "USER_TAG",
+    "ScopeOfDirectory",
+    "ProcessOrigin",
+    "FAULTY_EXIT",
+    "library_enum",
 ]
 
 FAULTY_EXIT = 71
@@ -223,7 +254,7 @@ def library_enum(e: type[enum.Enum], signature: str) -> type[enum.Enum]:
     return e
 
 
-class USER_LOG(enum.IntEnum):  # noqa: N801 - the spec's name
+class USER_LOG(enum.IntEnum):
     """Log levels; an object logs entries at or above its level."""
 
     NONE = 100
@@ -235,7 +266,7 @@ class USER_LOG(enum.IntEnum):  # noqa: N801 - the spec's name
     DEBUG = 1
 
 
-class USER_TAG(enum.Enum):  # noqa: N801 - the spec's name
+class USER_TAG(enum.Enum):
     """Log entry tags and their one-character marks."""
 
     CREATED = "+"

@@ -7,6 +7,7 @@ only on create and end, so a send takes no lock.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
@@ -44,7 +45,7 @@ _WORD = install(_Word())
 
 
 class _QueueSettings:
-    __slots__ = ("capacity", "block_seconds")
+    __slots__ = ("block_seconds", "capacity")
 
     def __init__(self) -> None:
         self.capacity = 16384
@@ -89,7 +90,7 @@ class Completion(BaseException):
 class OnReturned:
     """A callback context: ``d(self, returned)`` calls ``routine(self, value, args)``."""
 
-    __slots__ = ("routine", "args")
+    __slots__ = ("args", "routine")
 
     def __init__(self, routine: object, args: object) -> None:
         self.routine = routine
@@ -146,14 +147,14 @@ class Agent:
         self._pending = 0  # messages queued and not yet received
         self._space: threading.Condition | None = None  # thread senders blocked on a full queue
 
-    # Receive context -------------------------------------------------------------------------
+    # Receive context ----------------------------------------------------------------------------
 
     @property
     def received_type(self) -> object:
         """Portable of the message just received."""
         return _portable_of(self._received)
 
-    # Sending ---------------------------------------------------------------------------------
+    # Sending ------------------------------------------------------------------------------------
 
     def send(self, message: object, to: tuple) -> None:
         """Queue ``message`` for the object at ``to``."""
@@ -166,12 +167,17 @@ class Agent:
     def forward(self, message: object, to: tuple, return_address: tuple) -> None:
         """Send with a substituted return address."""
         if self._trail_sent:
-            self._log(">", f"Forward {tag_of(message)} to <{hex_of(to)}> (from <{hex_of(return_address)}>)")
+            self._log(
+                ">",
+                f"Forward {tag_of(message)} to <{hex_of(to)}> (from <{hex_of(return_address)}>)",
+            )
         send_from(self, message, to, return_address, logged=True)
 
-    # Children ---------------------------------------------------------------------------------
+    # Children -----------------------------------------------------------------------------------
 
-    def create(self, object_type: object, *args: object, object_ending: object = None, **kw: object) -> tuple:
+    def create(
+        self, object_type: object, *args: object, object_ending: object = None, **kw: object
+    ) -> tuple:
         """Start a child object; its address at once, its ``Returned`` later."""
         return create_object(object_type, args, kw, self.object_address, self)
 
@@ -213,13 +219,13 @@ class Agent:
         """Chain a callback with existing ``args``."""
         self._contexts[address] = OnReturned(f, args)
 
-    # Ending ------------------------------------------------------------------------------------
+    # Ending -------------------------------------------------------------------------------------
 
     def complete(self, value: object = None) -> None:
         """End now with ``value`` (an ``abort`` value wins). Never returns."""
         raise Completion(value)
 
-    # Timers ------------------------------------------------------------------------------------
+    # Timers -------------------------------------------------------------------------------------
 
     def start(self, timer: type, seconds: float, repeating: bool = False) -> None:
         """``timer()`` arrives after at least ``seconds``; restarting re-arms."""
@@ -230,7 +236,7 @@ class Agent:
         """Forget a timer (no error if absent; an expiry already queued may still arrive)."""
         LOOP.call(_disarm, self, timer)
 
-    # Logging -----------------------------------------------------------------------------------
+    # Logging ------------------------------------------------------------------------------------
 
     def _log(self, char: str, text: str) -> None:
         write_entry(char, self.object_address, self._log_name(), text)
@@ -284,7 +290,7 @@ class Agent:
         if text:
             self._log(char, text)
 
-    # Unhandled and saved messages (shared by machines and function objects) --------------------
+    # Unhandled and saved messages (shared by machines and function objects) ---------------------
 
     def dropped(self, message: object, back: tuple) -> None:
         """A message nothing matched: counted, and logged with the OBJECT trail."""
@@ -305,7 +311,7 @@ class Agent:
             return
         self._saved.append((message, to, back, replays + 1))
 
-    # Delivery (overridden per kind) ----------------------------------------------------------------
+    # Delivery (overridden per kind) -------------------------------------------------------------
 
     def deliver(self, message: object, to: tuple, back: tuple) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -313,7 +319,10 @@ class Agent:
     def queue_full(self, message: object, sender: Agent | None) -> None:
         """Count, log and raise: a full queue is never a silent drop."""
         _counters.count("queue_full")
-        text = f"Queue full, {tag_of(message)} to <{hex_of(self.object_address)}> rejected (capacity {QUEUE.capacity})"
+        text = (
+            f"Queue full, {tag_of(message)} to <{hex_of(self.object_address)}> rejected "
+            f"(capacity {QUEUE.capacity})"
+        )
         if sender is not None:
             sender._log("!", text)
         else:
@@ -345,7 +354,7 @@ class Agent:
             with cond:
                 cond.notify_all()
 
-    # Ending (runtime side) -------------------------------------------------------------------------
+    # Ending (runtime side) ----------------------------------------------------------------------
 
     def end(self, value: object) -> None:
         """Remove the object and send ``Returned(value)`` to its parent. Idempotent."""
@@ -372,10 +381,8 @@ class Agent:
             self._log("X", "Destroyed")
         parent = TABLE.get(self.parent_address)
         if parent is not None:
-            try:
+            with contextlib.suppress(QueueFull):  # counted and logged by queue_full
                 parent.deliver(Returned(value), self.parent_address, self.object_address)
-            except QueueFull:
-                pass  # counted and logged by queue_full
 
 
 def _typed_result(value: object, return_type: object) -> object:
@@ -423,11 +430,11 @@ def _undeliverable(sender: Agent | None, message: object, to: object) -> None:
 configure(QUEUE.capacity, _undeliverable, _copy, _log_sent, None, None)
 
 
-# Timers (loop thread) ----------------------------------------------------------------------------
+# Timers (loop thread) --------------------------------------------------------------------------
 
 
 class _Timer:
-    __slots__ = ("agent", "cls", "deadline", "period", "repeating", "handle")
+    __slots__ = ("agent", "cls", "deadline", "handle", "period", "repeating")
 
     def __init__(self, agent: Agent, cls: type, deadline: float, period: float, repeating: bool):
         self.agent = agent
@@ -461,10 +468,8 @@ def _expire(t: _Timer) -> None:
         t.handle = LOOP.call_at_monotonic(t.deadline, _expire, t)
     else:
         del agent._timers[t.cls]
-    try:
+    with contextlib.suppress(QueueFull):  # counted and logged by queue_full
         agent.deliver(t.cls(), agent.object_address, TIMER_ADDRESS)
-    except QueueFull:
-        pass  # counted and logged
 
 
 def _disarm(agent: Agent, cls: type) -> None:
@@ -478,10 +483,12 @@ def _disarm_all(agent: Agent) -> None:
         _disarm(agent, cls)
 
 
-# Creating ------------------------------------------------------------------------------------------
+# Creating --------------------------------------------------------------------------------------
 
 
-def create_object(object_type: object, args: tuple, kw: dict, parent: tuple, creator: Agent | None) -> tuple:
+def create_object(
+    object_type: object, args: tuple, kw: dict, parent: tuple, creator: Agent | None
+) -> tuple:
     """Instantiate and start an object of a bound type; returns its address."""
     spec = getattr(object_type, "__lc_object__", None)
     if spec is None or spec.target is not object_type:

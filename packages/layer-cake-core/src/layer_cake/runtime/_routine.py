@@ -38,7 +38,7 @@ __all__ = [
 class SelectTable:
     """A precompiled ``select`` list: matching types and types to save."""
 
-    __slots__ = ("matching", "saving", "count")
+    __slots__ = ("count", "matching", "saving")
 
     def __init__(self, types: tuple, saving: object = None) -> None:
         self.matching = DispatchTable()
@@ -88,7 +88,9 @@ class Buffering(Agent):
         if self._replay:
             return self._replay.popleft()
         try:
-            message, to, back = self._inbox.get(timeout=timeout) if timeout is not None else self._inbox.get()
+            message, to, back = (
+                self._inbox.get(timeout=timeout) if timeout is not None else self._inbox.get()
+            )
         except queue.Empty:
             return None
         if self._space is not None:
@@ -113,15 +115,23 @@ class Buffering(Agent):
     def input(self) -> object:
         """The next message (bare value); sets the receive context."""
         if LOOP.on_loop():
-            raise PointConstructionError("input() blocks: not on the event loop (use an async object)")
+            raise PointConstructionError(
+                "input() blocks: not on the event loop (use an async object)"
+            )
         return self._accept(self._next(None))  # type: ignore[arg-type]
 
     def select(self, *types: object, saving: object = None, seconds: float | None = None) -> tuple:
         """Wait for a message matching ``types``: ``(value, index)``; ``(SelectTimer(),
         len(types))`` when ``seconds`` pass first. Others matching ``saving`` are saved."""
         if LOOP.on_loop():
-            raise PointConstructionError("select() blocks: not on the event loop (use an async object)")
-        table = types[0] if len(types) == 1 and isinstance(types[0], SelectTable) else SelectTable(types, saving)
+            raise PointConstructionError(
+                "select() blocks: not on the event loop (use an async object)"
+            )
+        table = (
+            types[0]
+            if len(types) == 1 and isinstance(types[0], SelectTable)
+            else SelectTable(types, saving)
+        )
         deadline = None if seconds is None else time.monotonic() + seconds
         while True:
             timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
@@ -151,15 +161,26 @@ class Buffering(Agent):
         message, replays = self._current
         self.keep_for_replay(message, self.to_address, self.return_address, replays)
 
-    def ask(self, request: object, responses: object, address: tuple, saving: object = None,
-            seconds: float | None = None) -> tuple:
+    def ask(
+        self,
+        request: object,
+        responses: object,
+        address: tuple,
+        saving: object = None,
+        seconds: float | None = None,
+    ) -> tuple:
         """``send`` then ``select``."""
         self.send(request, address)
         types = responses if isinstance(responses, (tuple, list)) else (responses,)
         return self.select(*types, saving=saving, seconds=seconds)
 
-    def stop(self, address: tuple, responses: object = (Returned,), saving: object = None,
-             seconds: float | None = None) -> tuple:
+    def stop(
+        self,
+        address: tuple,
+        responses: object = (Returned,),
+        saving: object = None,
+        seconds: float | None = None,
+    ) -> tuple:
         """``ask(Stop(), ...)``."""
         return self.ask(Stop(), responses, address, saving=saving, seconds=seconds)
 
@@ -217,8 +238,14 @@ class AsyncBuffering(Buffering):
         """The next message (bare value)."""
         return self._accept(await self._next_async(None))  # type: ignore[arg-type]
 
-    async def select(self, *types: object, saving: object = None, seconds: float | None = None) -> tuple:  # type: ignore[override]
-        table = types[0] if len(types) == 1 and isinstance(types[0], SelectTable) else SelectTable(types, saving)
+    async def select(
+        self, *types: object, saving: object = None, seconds: float | None = None
+    ) -> tuple:  # type: ignore[override]
+        table = (
+            types[0]
+            if len(types) == 1 and isinstance(types[0], SelectTable)
+            else SelectTable(types, saving)
+        )
         deadline = None if seconds is None else time.monotonic() + seconds
         while True:
             timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
@@ -229,14 +256,25 @@ class AsyncBuffering(Buffering):
             if result is not None:
                 return result
 
-    async def ask(self, request: object, responses: object, address: tuple, saving: object = None,  # type: ignore[override]
-                  seconds: float | None = None) -> tuple:
+    async def ask(
+        self,
+        request: object,
+        responses: object,
+        address: tuple,
+        saving: object = None,  # type: ignore[override]
+        seconds: float | None = None,
+    ) -> tuple:
         self.send(request, address)
         types = responses if isinstance(responses, (tuple, list)) else (responses,)
         return await self.select(*types, saving=saving, seconds=seconds)
 
-    async def stop(self, address: tuple, responses: object = (Returned,), saving: object = None,  # type: ignore[override]
-                   seconds: float | None = None) -> tuple:
+    async def stop(
+        self,
+        address: tuple,
+        responses: object = (Returned,),
+        saving: object = None,  # type: ignore[override]
+        seconds: float | None = None,
+    ) -> tuple:
         return await self.ask(Stop(), responses, address, saving=saving, seconds=seconds)
 
 

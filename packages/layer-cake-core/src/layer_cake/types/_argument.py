@@ -12,7 +12,6 @@ import binascii
 import json
 import re
 
-from . import _text
 from ._convert import Decoder, Encoder, Fault
 from ._errors import CodecRuntimeError
 from ._json import decode_data, encode_data
@@ -48,8 +47,9 @@ _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _BOOLEANS = {"true": True, "false": False}
 
-_TEXT_KINDS = frozenset((K_UNICODE, K_STRING, K_BLOCK, K_ENUM, K_CLOCK, K_SPAN, K_WORLD,
-                         K_DELTA, K_UUID, K_TYPE))
+_TEXT_KINDS = frozenset(
+    (K_UNICODE, K_STRING, K_BLOCK, K_ENUM, K_CLOCK, K_SPAN, K_WORLD, K_DELTA, K_UUID, K_TYPE)
+)
 
 
 def needs_full_encoding(p: Portable) -> bool:
@@ -94,7 +94,9 @@ def decode_argument(text: str, p: Portable) -> object:
     except CodecRuntimeError:
         raise
     except Fault as f:
-        raise CodecRuntimeError(f.reason if not f.path else f"near \"{f.near()}\" ({f.reason})") from None
+        raise CodecRuntimeError(
+            f.reason if not f.path else f'near "{f.near()}" ({f.reason})'
+        ) from None
     except (ValueError, TypeError, binascii.Error) as e:
         raise CodecRuntimeError(str(e)) from None
 

@@ -255,7 +255,7 @@ class Encoder:
                     return base64.b64encode(value).decode("ascii")
                 return value
             raise _mismatch(value, p)
-        if kind == K_CLOCK or kind == K_SPAN:
+        if kind == K_CLOCK or kind == K_SPAN:  # noqa: PLR1714, SIM109 - C int compares when compiled
             if (t is float or t is int) or (isinstance(value, (int, float)) and t is not bool):
                 if not self.json_form:
                     return float(value)
@@ -312,13 +312,12 @@ class Encoder:
                     f.path.append(name)
                     raise f
                 out[name] = None
-            elif kind == K_INTEGER and t is int and fp.low <= v <= fp.high:
-                out[name] = v
-            elif kind == K_FLOAT and t is float:
-                out[name] = v
-            elif kind == K_UNICODE and t is str and not fp.length:
-                out[name] = v
-            elif kind == K_BOOLEAN and t is bool:
+            elif (
+                (kind == K_INTEGER and t is int and fp.low <= v <= fp.high)
+                or (kind == K_FLOAT and t is float)
+                or (kind == K_UNICODE and t is str and not fp.length)
+                or (kind == K_BOOLEAN and t is bool)
+            ):
                 out[name] = v
             else:
                 try:
@@ -491,7 +490,9 @@ class Encoder:
             return value.signature()
         if isinstance(value, type):
             spec = value.__dict__.get("__lc_message__")
-            return spec.signature if spec is not None else f"{value.__module__}.{value.__qualname__}"
+            return (
+                spec.signature if spec is not None else f"{value.__module__}.{value.__qualname__}"
+            )
         if callable(value) and hasattr(value, "__qualname__"):
             return f"{value.__module__}.{value.__qualname__}"
         raise Fault(f"no transform {type(value).__name__}/Type")
@@ -594,7 +595,7 @@ class Decoder:
                 except (binascii.Error, ValueError) as e:
                     raise Fault(f"bad base64 ({e})") from None
             raise _mismatch(data, p)
-        if kind == K_CLOCK or kind == K_SPAN:
+        if kind == K_CLOCK or kind == K_SPAN:  # noqa: PLR1714, SIM109 - C int compares when compiled
             if t is float:
                 return data
             if t is int:
@@ -659,13 +660,12 @@ class Decoder:
                 continue  # absent or null: the constructor's default stands
             t = type(d)
             kind = fp.kind
-            if kind == K_INTEGER and t is int and fp.low <= d <= fp.high:
-                setattr(obj, name, d)
-            elif kind == K_FLOAT and t is float:
-                setattr(obj, name, d)
-            elif kind == K_UNICODE and t is str and not fp.length:
-                setattr(obj, name, d)
-            elif kind == K_BOOLEAN and t is bool:
+            if (
+                (kind == K_INTEGER and t is int and fp.low <= d <= fp.high)
+                or (kind == K_FLOAT and t is float)
+                or (kind == K_UNICODE and t is str and not fp.length)
+                or (kind == K_BOOLEAN and t is bool)
+            ):
                 setattr(obj, name, d)
             else:
                 try:

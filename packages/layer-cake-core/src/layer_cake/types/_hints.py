@@ -79,9 +79,7 @@ def hint_to_portable(hint: object) -> Portable | None:
         if issubclass(hint, enum.Enum):
             return install(Enumeration(hint))
         if hint in _SEQUENCES or hint is dict:
-            raise PointConstructionError(
-                f'cannot convert hint "{hint.__name__}" (no element type)'
-            )
+            raise PointConstructionError(f'cannot convert hint "{hint.__name__}" (no element type)')
         return install(UserDefined(hint))
     origin = typing.get_origin(hint)
     if origin is not None:

@@ -193,9 +193,31 @@ Word = _simple("Word", K_WORD, "word", "word")
 SIMPLE_PORTABLES: dict[str, type[Portable]] = {
     c.name: c
     for c in (
-        Boolean, Integer2, Integer4, Integer8, Unsigned2, Unsigned4, Unsigned8, Byte,
-        Float4, Float8, Block, String, Character, Unicode, Rune, ClockTime, TimeSpan,
-        WorldTime, TimeDelta, UUID, Any, Address, TargetAddress, Type, Word,
+        Boolean,
+        Integer2,
+        Integer4,
+        Integer8,
+        Unsigned2,
+        Unsigned4,
+        Unsigned8,
+        Byte,
+        Float4,
+        Float8,
+        Block,
+        String,
+        Character,
+        Unicode,
+        Rune,
+        ClockTime,
+        TimeSpan,
+        WorldTime,
+        TimeDelta,
+        UUID,
+        Any,
+        Address,
+        TargetAddress,
+        Type,
+        Word,
     )
 }
 

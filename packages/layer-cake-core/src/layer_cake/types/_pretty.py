@@ -28,7 +28,7 @@ def _indent(level: int) -> str:
 
 
 def _float(value: float) -> str:
-    if value != value:
+    if value != value:  # noqa: PLR0124 - NaN is the one value unequal to itself
         return "NaN"
     if value == _INFINITY:
         return "Infinity"

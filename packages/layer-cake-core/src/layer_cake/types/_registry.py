@@ -40,15 +40,15 @@ class MessageSpec:
 
     __slots__ = (
         "cls",
-        "signature",
-        "fields",
-        "portable",
-        "message_trail",
-        "execution_trace",
         "copy_before_sending",
-        "not_portable",
+        "execution_trace",
+        "fields",
         "immutable",
+        "message_trail",
         "needs_copy",
+        "not_portable",
+        "portable",
+        "signature",
     )
 
     def __init__(self, cls: type, signature: str) -> None:
@@ -160,7 +160,8 @@ def _schema(
     annotations = {
         n: h
         for n, h in _type_hints(cls).items()
-        if not n.startswith("_") and typing.get_origin(h) is not typing.ClassVar
+        if not n.startswith("_")
+        and typing.get_origin(h) is not typing.ClassVar
         and h is not typing.ClassVar
     }
     init = cls.__init__
@@ -202,7 +203,9 @@ def _schema(
         try:
             p = hint_to_portable(hint)
         except (PointConstructionError, TypeError) as e:
-            raise MessageRegistrationError(f'cannot register "{cls.__qualname__}.{n}" ({e})') from None
+            raise MessageRegistrationError(
+                f'cannot register "{cls.__qualname__}.{n}" ({e})'
+            ) from None
         if p is not None:
             fields.append((n, p))
     return tuple(fields)

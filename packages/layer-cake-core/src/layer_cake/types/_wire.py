@@ -134,8 +134,11 @@ def decode_value(data: bytes, portable: Portable) -> object:
     form = _unpack(data)
     if type(form) is not list or len(form) != 2 or type(form[1]) is not list:
         raise CodecRuntimeError("cannot decode (malformed value)")
-    table = {e[0].n: e[1] for e in form[1] if type(e) is list and len(e) == 2
-             and type(e[0]) is PointerRef} or None
+    table = {
+        e[0].n: e[1]
+        for e in form[1]
+        if type(e) is list and len(e) == 2 and type(e[0]) is PointerRef
+    } or None
     decoder = Decoder(False, table)
     try:
         return decoder.convert(form[0], portable)
