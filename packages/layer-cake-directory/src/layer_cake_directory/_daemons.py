@@ -1,7 +1,8 @@
 """Entry points of the console scripts ``group-cake``, ``host-cake`` and ``lan-cake``.
 
-The daemons are not in this release; each entry point says so and exits with the faulty
-exit status rather than pretending to run.
+``host-cake`` runs the HOST node (``_host.py``). GROUP and LAN daemons are not in this
+release; their entry points say so and exit with the faulty exit status rather than
+pretending to run.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ def group_cake() -> None:
 
 
 def host_cake() -> None:
-    """Run the HOST-scope directory node."""
-    _not_available("host-cake", "HOST")
+    """Run the HOST-scope directory node (``--directory-at-host``, default 127.0.0.1:54195)."""
+    from ._host import main
+
+    main()
 
 
 def lan_cake() -> None:

@@ -111,6 +111,11 @@ def create(
         SystemExit: always, with the exit status of api-core §11.3.
     """
     prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "layer-cake"
+    # A real process: its directory node looks for host-cake unless --connect-to-directory.
+    from ..pubsub._api import DIRECTORY_AT_HOST
+    from ..pubsub._node import set_default_parent
+
+    set_default_parent(DIRECTORY_AT_HOST)
     status = run(prog, sys.argv[1:], object_type, object_table, environment_variables, strict)
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()

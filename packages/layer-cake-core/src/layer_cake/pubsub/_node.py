@@ -1,4 +1,4 @@
-"""The process's directory node: a loop-hosted machine created on first use (pubsub §4-§6).
+"""The directory node of a process: a loop-hosted machine created on first use (pubsub §4-§7).
 
 How it works. ``lc.publish``/``lc.subscribe``/``lc.clear_*`` send a request to the node with
 the caller as return address. The node keeps one record per listing, feeds names and searches
@@ -8,17 +8,32 @@ subscriber gets ``Available`` (return address = the publisher) and the publisher
 ended) becomes ``Dropped`` to each side still alive. The answer to a request always goes out
 before the session messages it causes, so ``Published``/``Subscribed`` arrive first.
 
-Scope. This slice serves every scope here, at PROCESS level: per the spec's DECISION a listing
-wider than the widest existing node is held as far up as the tree goes, and with no parent
-node that is this process. Session messages carry ``scope=PROCESS`` (the matching node's
-scope); ``Published.listening_ipp`` stays unset (no session listener yet). The parent link
-(GROUP/HOST/LAN nodes), routes and precedence come with the daemons.
+Parent link (PROCESS node). Off until a parent is configured: ``--connect-to-directory``, or
+``DIRECTORY_AT_HOST`` in a process started by ``lc.create`` (``set_default_parent``); in-process
+tests have neither and everything stays local. At the first listing wider than PROCESS the
+node connects (keep-alive) and pushes every wide listing (``_protocol``); on loss it retries
+forever (0.25 s doubling to 1 s) and pushes them all again. Wide publications wait for the
+process's one session listener (``127.0.0.1:0``) and report it in ``Published.listening_ipp``.
+
+Sessions across processes. The parent matches and sends the subscriber's node
+``RouteFound``; that node keeps the routes per (subscription, name) and opens one session on
+the nearest (a match inside this process always wins: upgrade and fallback as in §6). It
+keeps one connection per publisher ``host:port``, sends ``OpenSession`` on it and, on
+``SessionOpened``, tells the subscriber ``Available``; the publisher's node tells the
+publisher ``Delivered``. Either end going (clear, owner ended) sends ``EndSession`` to the
+other node; a connection that closes drops every session on it, on both sides. Routes coming
+or going never touch an open session.
+
+Parent role (scope HOST: host-cake). ``AcceptDirectories`` makes the node listen for child
+nodes; their listings (when not narrower than this node) go into the same engine as records
+tagged with the child link, and each match becomes a ``RouteFound`` to the subscriber's node
+(``RouteLost`` when it ends). A name held here refuses the same name from another listing
+with ``PublicationRefused``. A child link that closes takes its listings with it.
 
 Ends of owners. ``Agent.end`` calls ``object_ended`` for objects that ever listed something
 (a flag set by the API, so other objects pay nothing), which posts ``ListingOwnerEnded``
 here. Channels are dropped without ``end``: an owner found missing from ``TABLE`` when its
-name is contested or when it is about to get a session is purged then (owners of this node
-are always local objects, so the table is the truth).
+name is contested or when it is about to get a session is purged then.
 
 One node per process; its address is kept in ``NODE``. It sets ``_lingers = False``: it is
 not waited for (or stopped) at process end.
@@ -27,14 +42,27 @@ not waited for (or stopped) at process end.
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
 import uuid
 
+from ..net._hostport import HostPort
+from ..net._messages import (
+    Accepted,
+    Close,
+    Closed,
+    Connected,
+    Listening,
+    NotConnected,
+    NotListening,
+)
+from ..net._transport import connect, listen
 from ..runtime._bind import bind_stateless
 from ..runtime._dispatch import TABLE, send_from
 from ..runtime._machine import Point, Stateless
-from ..runtime._messages import ScopeOfDirectory, Start
+from ..runtime._messages import T1, ScopeOfDirectory, Start
 from ..runtime._object import QueueFull, create_object
+from ..types._registry import bind_library_message
 from ..types._text import world_now
 from ._matching import AlreadyPublished, BadSearch, Listings, Match
 from ._messages import (
@@ -56,10 +84,46 @@ from ._messages import (
     SubscribedCleared,
     SubscribeToName,
 )
+from ._protocol import (
+    EndSession,
+    ListPublication,
+    ListSearch,
+    OpenSession,
+    PublicationRefused,
+    RouteFound,
+    RouteLost,
+    SessionOpened,
+    SessionRefused,
+    UnlistPublication,
+    UnlistSearch,
+)
 
-__all__ = ["DirectoryNode", "NODE", "node_address", "object_ended"]
+__all__ = [
+    "DirectoryNode",
+    "AcceptDirectories",
+    "NODE",
+    "node_address",
+    "object_ended",
+    "configure_node",
+    "set_default_parent",
+]
 
 _PROCESS = ScopeOfDirectory.PROCESS
+_LOOPBACK = "127.0.0.1"
+_FIRST_RETRY = 0.25  # seconds before the first reconnect to a lost or absent parent
+_MOST_RETRY = 1.0  # the backoff's cap (NEW, §7: a local parent is rejoined within ~1 s)
+
+
+class AcceptDirectories:
+    """To the node (from its daemon): listen for child nodes at ``requested_ipp``.
+
+    The requester gets the ``Listening`` or ``NotListening`` of that listen."""
+
+    def __init__(self, requested_ipp: HostPort | None = None) -> None:
+        self.requested_ipp = requested_ipp if requested_ipp is not None else HostPort()
+
+
+bind_library_message(AcceptDirectories, "layer_cake.directory_protocol.AcceptDirectories")
 
 
 class _Publication:
@@ -89,34 +153,125 @@ class _Subscription:
         self.listed = True
 
 
+class _ChildPublication:
+    """Parent role: a publication listed by a child node (``node`` is that node's address)."""
+
+    __slots__ = ("address", "link", "listening_ipp", "name", "node", "published_id", "scope")
+
+    def __init__(self, m: ListPublication, link: tuple, node: tuple) -> None:
+        self.name = m.name
+        self.scope = m.scope
+        self.published_id = m.published_id
+        self.listening_ipp = HostPort(_LOOPBACK, m.listening_ipp.port)  # GROUP/HOST rewrite
+        self.address = m.publisher_address
+        self.link = link
+        self.node = node
+
+
+class _ChildSubscription:
+    """Parent role: a search registered by a child node."""
+
+    __slots__ = ("link", "node", "scope", "search", "subscribed_id")
+
+    def __init__(self, m: ListSearch, link: tuple, node: tuple) -> None:
+        self.search = m.search
+        self.scope = m.scope
+        self.subscribed_id = m.subscribed_id
+        self.link = link
+        self.node = node
+
+
 class _Session:
-    """An open session between one subscription and one publication."""
+    """One session of a local subscription: in-process, or through a connection (``remote``)."""
 
-    __slots__ = ("opened_at", "route_id")
+    __slots__ = (
+        "connection",
+        "name",
+        "opened_at",
+        "published_id",
+        "publisher",
+        "remote",
+        "route_id",
+        "scope",
+        "subscription",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, scope: ScopeOfDirectory = _PROCESS) -> None:
         self.route_id = uuid.uuid4()
         self.opened_at = world_now()
+        self.scope = scope
+        self.remote = False
+        self.connection: _Connection | None = None
+        self.publisher: tuple | None = None  # remote: set by SessionOpened
+        self.published_id: uuid.UUID | None = None
+        self.subscription: _Subscription | None = None
+        self.name = ""
+
+
+class _Connection:
+    """Subscriber side: the one connection to a publisher's ``host:port``."""
+
+    __slots__ = ("key", "proxy", "sessions")
+
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.proxy: tuple | None = None  # set by Connected
+        self.sessions: dict[uuid.UUID, _Session] = {}
+
+
+class _Served:
+    """Publisher side: a session opened by a subscriber's node."""
+
+    __slots__ = ("link", "message", "peer", "publication")
+
+    def __init__(self, message: OpenSession, publication: _Publication, peer: tuple) -> None:
+        self.message = message
+        self.publication = publication
+        self.peer = peer  # the subscriber's node, through the accepted link
+        self.link = peer[:1]
 
 
 class DirectoryNode(Point, Stateless):
-    """The PROCESS node of the directory tree (one per process; see the module docstring)."""
+    """A node of the directory tree (one per process; see the module docstring)."""
 
     _lingers = False  # process end neither waits for nor stops it
 
-    def __init__(self) -> None:
+    def __init__(self, scope: ScopeOfDirectory = _PROCESS) -> None:
         Point.__init__(self)
         Stateless.__init__(self)
-        self.scope = _PROCESS
+        self.scope = scope
         self.listings = Listings()
         self.published: dict[uuid.UUID, _Publication] = {}
         self.subscribed: dict[uuid.UUID, _Subscription] = {}
         self.subscribed_by: dict[tuple, _Subscription] = {}  # (address, search) -> record
         self.owned: dict[tuple, list] = {}  # owner address -> its records
         self.sessions: dict[tuple, _Session] = {}  # (subscription record, name) -> session
+        # Parent link.
+        self.parent_ipp: HostPort | None = None  # decided at the first wide listing
+        self.parent: tuple | None = None  # the link's proxy while connected
+        self.parent_state = "idle"  # idle | connecting | up | waiting
+        self.retry = _FIRST_RETRY
+        # Session listener (publisher side).
+        self.session_lid: uuid.UUID | None = None
+        self.session_ipp: HostPort | None = None
+        self.waiting_listener: list[tuple] = []  # (PublishAsName, requester)
+        self.refused: set[uuid.UUID] = set()  # published ids refused by the parent
+        self.served: dict[uuid.UUID, _Served] = {}  # route id -> session
+        self.in_links: dict[tuple, set] = {}  # accepted session link -> route ids
+        # Subscriber side.
+        self.routes: dict[tuple, dict[uuid.UUID, RouteFound]] = {}  # (sub, name) -> routes
+        self.by_route: dict[uuid.UUID, _Session] = {}  # remote sessions
+        self.connections: dict[tuple, _Connection] = {}  # (host, port) -> connection
+        self.out_links: dict[tuple, _Connection] = {}  # proxy -> connection
+        # Parent role.
+        self.accept_lid: uuid.UUID | None = None
+        self.accept_requester: tuple | None = None
+        self.children: dict[tuple, list] = {}  # child link -> its records
+        self.child_published: dict[tuple, _ChildPublication] = {}  # (link, id) -> record
+        self.child_subscribed: dict[tuple, _ChildSubscription] = {}  # (link, id) -> record
 
 
-# Handlers -----------------------------------------------------------------------------------------
+# Handlers: the API --------------------------------------------------------------------------------
 
 
 def DirectoryNode_Start(self: DirectoryNode, message: Start) -> None:
@@ -125,10 +280,19 @@ def DirectoryNode_Start(self: DirectoryNode, message: Start) -> None:
 
 def DirectoryNode_PublishAsName(self: DirectoryNode, message: PublishAsName) -> None:
     requester = self.return_address
+    if _wide(self, message.scope) and _parent_ipp(self) is not None and self.session_ipp is None:
+        self.waiting_listener.append((message, requester))  # answered once the listener is up
+        if self.session_lid is None:
+            self.session_lid = listen(self, HostPort(_LOOPBACK, 0))
+        return
+    _publish(self, message, requester)
+
+
+def _publish(self: DirectoryNode, message: PublishAsName, requester: tuple) -> None:
     name, scope = message.name, message.scope
     holder = self.listings.publication(name)
-    if holder is not None and holder.address not in TABLE:  # type: ignore[attr-defined]
-        _owner_gone(self, holder.address)  # type: ignore[attr-defined]
+    if isinstance(holder, _Publication) and holder.address not in TABLE:
+        _owner_gone(self, holder.address)
     record = _Publication(name, scope, message.encrypted, requester)
     try:
         matches = self.listings.add_name(name, record)
@@ -137,11 +301,15 @@ def DirectoryNode_PublishAsName(self: DirectoryNode, message: PublishAsName) -> 
         return
     self.published[record.published_id] = record
     _own(self, requester, record)
+    upward = _upward(self, scope)
+    ipp = self.session_ipp if upward else None
     _tell(
         self,
-        Published(name, scope, record.encrypted, record.published_id, None, requester),
+        Published(name, scope, record.encrypted, record.published_id, ipp, requester),
         requester,
     )
+    if upward:
+        _to_parent(self, _list_publication(self, record))
     _open_all(self, matches)
 
 
@@ -163,6 +331,8 @@ def DirectoryNode_SubscribeToName(self: DirectoryNode, message: SubscribeToName)
     _own(self, requester, record)
     _tell(self, Subscribed(search, scope, record.subscribed_id, requester), requester)
     _open_all(self, matches)
+    if _upward(self, scope):
+        _to_parent(self, ListSearch(search, scope, record.subscribed_id))
 
 
 def DirectoryNode_ClearPublication(self: DirectoryNode, message: ClearPublication) -> None:
@@ -195,10 +365,355 @@ def DirectoryNode_ListingOwnerEnded(self: DirectoryNode, message: ListingOwnerEn
     _owner_gone(self, message.address)
 
 
+def DirectoryNode_AcceptDirectories(self: DirectoryNode, message: AcceptDirectories) -> None:
+    self.accept_requester = self.return_address
+    self.accept_lid = listen(self, message.requested_ipp)
+
+
+# Handlers: transports -----------------------------------------------------------------------------
+
+
+def DirectoryNode_Listening(self: DirectoryNode, message: Listening) -> None:
+    lid = message.request.lid
+    if lid == self.accept_lid:
+        _tell(self, message, self.accept_requester)
+        return
+    if lid != self.session_lid:
+        return
+    self.session_ipp = HostPort(_LOOPBACK, message.listening_ipp.port)
+    waiting, self.waiting_listener = self.waiting_listener, []
+    for request, requester in waiting:
+        _publish(self, request, requester)
+
+
+def DirectoryNode_NotListening(self: DirectoryNode, message: NotListening) -> None:
+    lid = message.request.lid
+    if lid == self.accept_lid:
+        _tell(self, message, self.accept_requester)
+        return
+    if lid != self.session_lid:
+        return
+    self.session_lid = None
+    waiting, self.waiting_listener = self.waiting_listener, []
+    for request, requester in waiting:
+        note = f"no session listener ({message.error_text})"
+        _tell(self, NotPublished(request.name, request.scope, note), requester)
+
+
+def DirectoryNode_Accepted(self: DirectoryNode, message: Accepted) -> None:
+    lid = message.listening.request.lid
+    if lid == self.accept_lid:
+        self.children[message.proxy_address] = []
+    elif lid == self.session_lid:
+        self.in_links[message.proxy_address] = set()
+
+
+def DirectoryNode_Connected(self: DirectoryNode, message: Connected) -> None:
+    ipp = message.request.requested_ipp
+    key = (ipp.host, ipp.port)
+    proxy = message.proxy_address
+    if self.parent_state == "connecting" and key == _key(self.parent_ipp):
+        self.parent = proxy
+        self.parent_state = "up"
+        self.retry = _FIRST_RETRY
+        _push_all(self)
+        return
+    connection = self.connections.get(key)
+    if connection is None or connection.proxy is not None:
+        _tell(self, Close(), proxy)  # not wanted (any more)
+        return
+    connection.proxy = proxy
+    self.out_links[proxy] = connection
+    for session in connection.sessions.values():
+        _request_session(self, session)
+    if not connection.sessions:
+        _close_link(self, proxy)
+
+
+def DirectoryNode_NotConnected(self: DirectoryNode, message: NotConnected) -> None:
+    ipp = message.request.requested_ipp
+    key = (ipp.host, ipp.port)
+    if self.parent_state == "connecting" and key == _key(self.parent_ipp):
+        _parent_lost(self)
+        return
+    connection = self.connections.pop(key, None)
+    if connection is None or connection.proxy is not None:
+        return
+    for session in list(connection.sessions.values()):
+        _forget_remote(self, session, False)  # never opened: the subscriber heard nothing
+
+
+def DirectoryNode_Closed(self: DirectoryNode, message: Closed) -> None:
+    proxy = self.return_address
+    if proxy == self.parent:
+        self.parent = None
+        self.routes.clear()  # the parent pushes them again; open sessions stay
+        _parent_lost(self)
+        return
+    connection = self.out_links.pop(proxy, None)
+    if connection is not None:
+        if self.connections.get(connection.key) is connection:
+            del self.connections[connection.key]
+        connection.proxy = None
+        for session in list(connection.sessions.values()):
+            _forget_remote(self, session, True)
+        return
+    routes = self.in_links.pop(proxy, None)
+    if routes is not None:
+        for route_id in routes:
+            served = self.served.pop(route_id, None)
+            if served is not None:
+                _drop_served(self, served)
+        return
+    records = self.children.pop(proxy, None)
+    if records is not None:
+        for record in records:
+            _unlist_child(self, record, proxy)
+
+
+def DirectoryNode_T1(self: DirectoryNode, message: object) -> None:
+    if self.parent_state == "waiting":
+        self.parent_state = "connecting"
+        connect(self, self.parent_ipp, keep_alive=True)
+
+
+# Handlers: parent → child -------------------------------------------------------------------------
+
+
+def DirectoryNode_RouteFound(self: DirectoryNode, message: RouteFound) -> None:
+    subscription = self.subscribed.get(message.subscribed_id)
+    if subscription is None or message.published_id in self.published:
+        return  # gone, or a publication of this process (matched here, nearer)
+    key = (subscription, message.name)
+    routes = self.routes.get(key)
+    if routes is None:
+        routes = self.routes[key] = {}
+    routes[message.published_id] = message
+    _consider(self, subscription, message.name)
+
+
+def DirectoryNode_RouteLost(self: DirectoryNode, message: RouteLost) -> None:
+    subscription = self.subscribed.get(message.subscribed_id)
+    if subscription is not None:
+        _forget_route(self, subscription, message.name, message.published_id)
+
+
+def DirectoryNode_PublicationRefused(self: DirectoryNode, message: PublicationRefused) -> None:
+    record = self.published.get(message.published_id)
+    if record is None:
+        return
+    self.refused.add(record.published_id)
+    _tell(self, NotPublished(record.name, record.scope, message.note), record.address)
+
+
+# Handlers: child → parent -------------------------------------------------------------------------
+
+
+def DirectoryNode_ListPublication(self: DirectoryNode, message: ListPublication) -> None:
+    node = self.return_address
+    link = node[:1]
+    if message.scope > self.scope or (link, message.published_id) in self.child_published:
+        return
+    record = _ChildPublication(message, link, node)
+    try:
+        matches = self.listings.add_name(record.name, record)
+    except AlreadyPublished:
+        note = f"already published at {self.scope.name} by another process"
+        _tell(self, PublicationRefused(record.published_id, record.name, record.scope, note), node)
+        return
+    self.child_published[(link, record.published_id)] = record
+    self.children.setdefault(link, []).append(record)
+    _open_all(self, matches)
+
+
+def DirectoryNode_ListSearch(self: DirectoryNode, message: ListSearch) -> None:
+    node = self.return_address
+    link = node[:1]
+    if message.scope > self.scope or (link, message.subscribed_id) in self.child_subscribed:
+        return
+    record = _ChildSubscription(message, link, node)
+    try:
+        matches = self.listings.add_search(record.search, record)
+    except BadSearch:
+        return  # the child checked it; nothing to match
+    self.child_subscribed[(link, record.subscribed_id)] = record
+    self.children.setdefault(link, []).append(record)
+    _open_all(self, matches)
+
+
+def DirectoryNode_UnlistPublication(self: DirectoryNode, message: UnlistPublication) -> None:
+    link = self.return_address[:1]
+    record = self.child_published.get((link, message.published_id))
+    if record is not None:
+        records = self.children.get(link)
+        if records is not None and record in records:
+            records.remove(record)
+        _unlist_child(self, record, None)
+
+
+def DirectoryNode_UnlistSearch(self: DirectoryNode, message: UnlistSearch) -> None:
+    link = self.return_address[:1]
+    record = self.child_subscribed.get((link, message.subscribed_id))
+    if record is not None:
+        records = self.children.get(link)
+        if records is not None and record in records:
+            records.remove(record)
+        _unlist_child(self, record, None)
+
+
+# Handlers: node ↔ node sessions -------------------------------------------------------------------
+
+
+def DirectoryNode_OpenSession(self: DirectoryNode, message: OpenSession) -> None:
+    peer = self.return_address
+    record = self.published.get(message.published_id)
+    if record is not None and record.address not in TABLE:
+        _owner_gone(self, record.address)
+    if record is None or not record.listed:
+        _tell(self, SessionRefused(message.route_id, "no such publication"), peer)
+        return
+    served = _Served(message, record, peer)
+    self.served[message.route_id] = served
+    self.in_links.setdefault(served.link, set()).add(message.route_id)
+    _tell(self, SessionOpened(message.route_id, record.address), peer)
+    m = message
+    s = m.subscriber_address
+    delivered = Delivered(
+        m.name, m.scope, m.route_id, m.subscribed_id, m.published_id, s, m.opened_at
+    )
+    _tell(self, delivered, record.address, s)
+
+
+def DirectoryNode_SessionOpened(self: DirectoryNode, message: SessionOpened) -> None:
+    session = self.by_route.get(message.route_id)
+    if session is None or session.publisher is not None:
+        _tell(self, EndSession(message.route_id), self.return_address)  # given up meanwhile
+        return
+    session.publisher = p = message.publisher_address
+    subscription = session.subscription
+    available = Available(
+        session.name,
+        session.scope,
+        session.route_id,
+        subscription.subscribed_id,
+        session.published_id,
+        p,
+        session.opened_at,
+    )
+    _tell(self, available, subscription.address, p)
+
+
+def DirectoryNode_SessionRefused(self: DirectoryNode, message: SessionRefused) -> None:
+    session = self.by_route.get(message.route_id)
+    if session is not None and session.publisher is None:
+        _forget_remote(self, session, False)
+
+
+def DirectoryNode_EndSession(self: DirectoryNode, message: EndSession) -> None:
+    session = self.by_route.get(message.route_id)
+    if session is not None:  # subscriber side: the publisher went
+        _forget_remote(self, session, True)
+        return
+    served = self.served.pop(message.route_id, None)
+    if served is not None:  # publisher side: the subscriber went
+        routes = self.in_links.get(served.link)
+        if routes is not None:
+            routes.discard(message.route_id)
+        _drop_served(self, served)
+
+
 bind_stateless(
     DirectoryNode,
-    (Start, PublishAsName, SubscribeToName, ClearPublication, ClearSubscription, ListingOwnerEnded),
+    (
+        Start,
+        PublishAsName,
+        SubscribeToName,
+        ClearPublication,
+        ClearSubscription,
+        ListingOwnerEnded,
+        AcceptDirectories,
+        Listening,
+        NotListening,
+        Accepted,
+        Connected,
+        NotConnected,
+        Closed,
+        T1,
+        RouteFound,
+        RouteLost,
+        PublicationRefused,
+        ListPublication,
+        ListSearch,
+        UnlistPublication,
+        UnlistSearch,
+        OpenSession,
+        SessionOpened,
+        SessionRefused,
+        EndSession,
+    ),
 )
+
+
+# The parent link (loop thread) --------------------------------------------------------------------
+
+
+def _key(ipp: HostPort | None) -> tuple | None:
+    return None if ipp is None else (ipp.host, ipp.port)
+
+
+def _wide(self: DirectoryNode, scope: ScopeOfDirectory) -> bool:
+    """Wider than this node: held by nodes above it (lower value = wider reach)."""
+    return scope < self.scope
+
+
+def _parent_ipp(self: DirectoryNode) -> HostPort | None:
+    """Where this node's parent listens, or None (no parent: all stays here)."""
+    if self.scope != _PROCESS:
+        return None  # host-cake's own parent (a lan-cake) is not in this release
+    if self.parent_ipp is None:
+        from ..process._command_line import CL
+
+        self.parent_ipp = CL.connect_to_directory or NODE.default_parent
+    return self.parent_ipp
+
+
+def _upward(self: DirectoryNode, scope: ScopeOfDirectory) -> bool:
+    """A listing to push to the parent; the first one opens the link (§7)."""
+    if not _wide(self, scope) or _parent_ipp(self) is None:
+        return False
+    if self.parent_state == "idle":
+        self.parent_state = "connecting"
+        connect(self, self.parent_ipp, keep_alive=True)
+    return True
+
+
+def _to_parent(self: DirectoryNode, message: object) -> None:
+    if self.parent is not None:
+        _tell(self, message, self.parent)
+
+
+def _list_publication(self: DirectoryNode, record: _Publication) -> ListPublication:
+    return ListPublication(
+        record.name, record.scope, record.published_id, self.session_ipp, record.address
+    )
+
+
+def _push_all(self: DirectoryNode) -> None:
+    """A new parent link: every listing wider than this node, in one go."""
+    for record in list(self.published.values()):
+        if _wide(self, record.scope) and record.published_id not in self.refused:
+            _to_parent(self, _list_publication(self, record))
+    for record in list(self.subscribed.values()):
+        if _wide(self, record.scope):
+            _to_parent(self, ListSearch(record.search, record.scope, record.subscribed_id))
+
+
+def _parent_lost(self: DirectoryNode) -> None:
+    """Retry forever: 0.25 s doubling to 1 s, with a little jitter."""
+    self.parent_state = "waiting"
+    delay = self.retry * random.uniform(0.9, 1.0)
+    self.retry = min(self.retry * 2.0, _MOST_RETRY)
+    self.start(T1, delay)
 
 
 # Listings and sessions (loop thread) --------------------------------------------------------------
@@ -225,11 +740,29 @@ def _unlist(self: DirectoryNode, record: object, gone: tuple | None) -> None:
     if isinstance(record, _Publication):
         del self.published[record.published_id]
         ended = self.listings.remove_name(record.name)
+        if _wide(self, record.scope) and record.published_id not in self.refused:
+            _to_parent(self, UnlistPublication(record.published_id))
+        self.refused.discard(record.published_id)
+        for served in [s for s in self.served.values() if s.publication is record]:
+            del self.served[served.message.route_id]
+            routes = self.in_links.get(served.link)
+            if routes is not None:
+                routes.discard(served.message.route_id)
+            _tell(self, EndSession(served.message.route_id), served.peer)
+            if gone is None:
+                _drop_served(self, served)
     else:
         assert isinstance(record, _Subscription)
         del self.subscribed[record.subscribed_id]
         del self.subscribed_by[(record.address, record.search)]
         ended = self.listings.remove_search(record)
+        if _wide(self, record.scope):
+            _to_parent(self, UnlistSearch(record.subscribed_id))
+        for key in [k for k in self.routes if k[0] is record]:
+            del self.routes[key]
+        for key, session in list(self.sessions.items()):
+            if key[0] is record and session.remote:
+                _end_remote(self, session, gone is None)
     if gone is None:
         records = self.owned.get(record.address)  # type: ignore[attr-defined]
         if records is not None:
@@ -242,7 +775,21 @@ def _unlist(self: DirectoryNode, record: object, gone: tuple | None) -> None:
 
 def _open_all(self: DirectoryNode, matches: list[Match]) -> None:
     for match in matches:
-        _open(self, match)
+        publication, subscription = match.publication, match.subscription
+        if isinstance(publication, _Publication) and isinstance(subscription, _Subscription):
+            _open(self, match)
+        elif isinstance(publication, _ChildPublication) and isinstance(
+            subscription, _ChildSubscription
+        ):
+            route = RouteFound(
+                subscription.subscribed_id,
+                match.name,
+                self.scope,
+                publication.listening_ipp,
+                publication.published_id,
+            )
+            _tell(self, route, subscription.node)
+        # A child's listing meeting one of this process's: not served (daemons list nothing).
 
 
 def _open(self: DirectoryNode, match: Match) -> None:
@@ -254,7 +801,11 @@ def _open(self: DirectoryNode, match: Match) -> None:
             _owner_gone(self, record.address)  # a dropped channel: it never called end()
     if not (publication.listed and subscription.listed):
         return
-    session = self.sessions[(subscription, match.name)] = _Session()
+    key = (subscription, match.name)
+    previous = self.sessions.get(key)
+    if previous is not None and previous.remote:  # upgrade: the nearer one wins
+        _end_remote(self, previous, True)
+    session = self.sessions[key] = _Session()
     p, s = publication.address, subscription.address
     _tell(
         self,
@@ -288,11 +839,21 @@ def _open(self: DirectoryNode, match: Match) -> None:
 
 def _close(self: DirectoryNode, match: Match, gone: tuple | None) -> None:
     """A match ended: ``Dropped`` to each side that is not ``gone``."""
-    subscription: _Subscription = match.subscription  # type: ignore[assignment]
-    publication: _Publication = match.publication  # type: ignore[assignment]
-    session = self.sessions.pop((subscription, match.name), None)
-    if session is None:
+    publication, subscription = match.publication, match.subscription
+    if isinstance(subscription, _ChildSubscription):
+        if isinstance(publication, _ChildPublication):
+            lost = RouteLost(
+                subscription.subscribed_id, match.name, self.scope, publication.published_id
+            )
+            _tell(self, lost, subscription.node)
+        return
+    if not isinstance(publication, _Publication):
+        return
+    key = (subscription, match.name)
+    session = self.sessions.get(key)
+    if session is None or session.remote:
         return  # never opened (an owner was found gone first)
+    del self.sessions[key]
     p, s = publication.address, subscription.address
     for to, remote in ((s, p), (p, s)):
         if to != gone:
@@ -310,6 +871,149 @@ def _close(self: DirectoryNode, match: Match, gone: tuple | None) -> None:
                 to,
                 remote,
             )
+    if subscription.listed:
+        _consider(self, subscription, match.name)  # fallback to a wider route
+
+
+def _unlist_child(self: DirectoryNode, record: object, closed: tuple | None) -> None:
+    """Parent role: a child's listing is gone; subscribers elsewhere get ``RouteLost``."""
+    if isinstance(record, _ChildPublication):
+        if self.child_published.pop((record.link, record.published_id), None) is None:
+            return
+        if self.listings.publication(record.name) is not record:
+            return
+        ended = self.listings.remove_name(record.name)
+    else:
+        assert isinstance(record, _ChildSubscription)
+        if self.child_subscribed.pop((record.link, record.subscribed_id), None) is None:
+            return
+        ended = self.listings.remove_search(record)
+    for match in ended:
+        subscription = match.subscription
+        if isinstance(subscription, _ChildSubscription) and subscription.link != closed:
+            _close(self, match, None)
+
+
+# Remote sessions, subscriber side -----------------------------------------------------------------
+
+
+def _consider(self: DirectoryNode, subscription: _Subscription, name: str) -> None:
+    """No session for (subscription, name): open one on the nearest route, if any."""
+    key = (subscription, name)
+    if key in self.sessions or not subscription.listed:
+        return
+    routes = self.routes.get(key)
+    if not routes:
+        return
+    route = max(routes.values(), key=lambda r: r.scope)  # nearest: the highest scope value
+    session = _Session(route.scope)
+    session.remote = True
+    session.name = name
+    session.published_id = route.published_id
+    session.subscription = subscription
+    self.sessions[key] = session
+    self.by_route[session.route_id] = session
+    ipp = route.listening_ipp
+    ckey = (ipp.host, ipp.port)
+    connection = self.connections.get(ckey)
+    if connection is None:
+        connection = self.connections[ckey] = _Connection(ckey)
+        connect(self, ipp, keep_alive=not ipp.host.startswith("127."))
+    session.connection = connection
+    connection.sessions[session.route_id] = session
+    if connection.proxy is not None:
+        _request_session(self, session)
+
+
+def _request_session(self: DirectoryNode, session: _Session) -> None:
+    subscription = session.subscription
+    request = OpenSession(
+        session.route_id,
+        session.name,
+        session.scope,
+        subscription.subscribed_id,
+        session.published_id,
+        subscription.address,
+        session.opened_at,
+    )
+    _tell(self, request, session.connection.proxy)
+
+
+def _detach(self: DirectoryNode, session: _Session) -> None:
+    """Forget a remote session's bookkeeping; the connection closes when it has none left."""
+    self.by_route.pop(session.route_id, None)
+    key = (session.subscription, session.name)
+    if self.sessions.get(key) is session:
+        del self.sessions[key]
+    connection = session.connection
+    if connection is not None:
+        connection.sessions.pop(session.route_id, None)
+        if not connection.sessions and connection.proxy is not None:
+            _close_link(self, connection.proxy)  # ORIG waits 8 s; closing at once is enough here
+
+
+def _close_link(self: DirectoryNode, proxy: tuple) -> None:
+    connection = self.out_links.pop(proxy, None)
+    if connection is not None and self.connections.get(connection.key) is connection:
+        del self.connections[connection.key]
+    _tell(self, Close(), proxy)
+
+
+def _end_remote(self: DirectoryNode, session: _Session, tell: bool) -> None:
+    """This side ends a remote session: the publisher's node hears, the subscriber maybe."""
+    connection = session.connection
+    if connection is not None and connection.proxy is not None:
+        _tell(self, EndSession(session.route_id), connection.proxy)
+    _detach(self, session)
+    if tell and session.publisher is not None:
+        _drop_remote(self, session)
+
+
+def _forget_remote(self: DirectoryNode, session: _Session, tell: bool) -> None:
+    """The other side or the connection ended a remote session; its route is spent."""
+    _detach(self, session)
+    subscription = session.subscription
+    routes = self.routes.get((subscription, session.name))
+    if routes is not None:
+        routes.pop(session.published_id, None)
+        if not routes:
+            del self.routes[(subscription, session.name)]
+    if tell and session.publisher is not None:
+        _drop_remote(self, session)
+    _consider(self, subscription, session.name)
+
+
+def _forget_route(self: DirectoryNode, subscription: _Subscription, name: str, pid: object) -> None:
+    routes = self.routes.get((subscription, name))
+    if routes is not None:
+        routes.pop(pid, None)
+        if not routes:
+            del self.routes[(subscription, name)]
+
+
+def _drop_remote(self: DirectoryNode, session: _Session) -> None:
+    subscription = session.subscription
+    dropped = Dropped(
+        session.name,
+        session.scope,
+        session.route_id,
+        subscription.subscribed_id,
+        session.published_id,
+        session.publisher,
+        session.opened_at,
+    )
+    _tell(self, dropped, subscription.address, session.publisher)
+
+
+def _drop_served(self: DirectoryNode, served: _Served) -> None:
+    """Publisher side: ``Dropped`` to the publisher (if it is still listed)."""
+    publication = served.publication
+    if not publication.listed and publication.address not in TABLE:
+        return
+    m = served.message
+    s = m.subscriber_address
+    dropped = Dropped(m.name, m.scope, m.route_id, m.subscribed_id, m.published_id, s, m.opened_at)
+    _tell(self, dropped, publication.address, s)
 
 
 def _tell(self: DirectoryNode, message: object, to: tuple, back: tuple | None = None) -> None:
@@ -327,9 +1031,21 @@ class _Holder:
     def __init__(self) -> None:
         self.address: tuple | None = None
         self.lock = threading.Lock()
+        self.scope = _PROCESS
+        self.default_parent: HostPort | None = None
 
 
 NODE = _Holder()
+
+
+def configure_node(scope: ScopeOfDirectory) -> None:
+    """Give the process's node ``scope`` (a daemon, before the node is first used)."""
+    NODE.scope = ScopeOfDirectory(scope)
+
+
+def set_default_parent(ipp: HostPort | None) -> None:
+    """The parent of a PROCESS node without ``--connect-to-directory`` (``lc.create``)."""
+    NODE.default_parent = ipp
 
 
 def node_address() -> tuple:
@@ -340,7 +1056,7 @@ def node_address() -> tuple:
     with NODE.lock:
         address = NODE.address
         if address is None or address not in TABLE:
-            address = NODE.address = create_object(DirectoryNode, (), {}, (), None)
+            address = NODE.address = create_object(DirectoryNode, (NODE.scope,), {}, (), None)
         return address
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "LocalAddress",
     "ext_hook",
     "fault_text",
+    "KIND_NUMBERS",
 ]
 
 # Kinds (must equal those in _portable; checked by a test).
@@ -65,6 +66,34 @@ K_ANY = 20
 K_ADDRESS = 21
 K_TYPE = 22
 K_WORD = 23
+
+#: The kind numbers by name, visible from Python in both builds (a test compares them with
+#: ``_portable``'s; compiled, the ``K_*`` names are C constants).
+KIND_NUMBERS = {
+    "K_BOOLEAN": K_BOOLEAN,
+    "K_INTEGER": K_INTEGER,
+    "K_FLOAT": K_FLOAT,
+    "K_UNICODE": K_UNICODE,
+    "K_STRING": K_STRING,
+    "K_BLOCK": K_BLOCK,
+    "K_ENUM": K_ENUM,
+    "K_CLOCK": K_CLOCK,
+    "K_SPAN": K_SPAN,
+    "K_WORLD": K_WORLD,
+    "K_DELTA": K_DELTA,
+    "K_UUID": K_UUID,
+    "K_VECTOR": K_VECTOR,
+    "K_ARRAY": K_ARRAY,
+    "K_SET": K_SET,
+    "K_MAP": K_MAP,
+    "K_DEQUE": K_DEQUE,
+    "K_USER": K_USER,
+    "K_POINTER": K_POINTER,
+    "K_ANY": K_ANY,
+    "K_ADDRESS": K_ADDRESS,
+    "K_TYPE": K_TYPE,
+    "K_WORD": K_WORD,
+}
 
 EXT_ADDRESS = 1  # an address in the sender's terms: the receiving transport prefixes its proxy
 EXT_POINTER = 2

@@ -1,0 +1,433 @@
+"""HOST-scope publish/subscribe across real processes through ``host-cake`` (pubsub §6-§9).
+
+Every test starts its own host-cake on a free loopback port and passes it to the publisher
+and subscriber processes with ``--connect-to-directory``; processes are scripts written into
+``tmp_path`` and run with ``lc.create``. Events are read from the lines they print; every
+process is killed by its PID in ``finally``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHONPATH = os.pathsep.join(
+    str(ROOT / p) for p in ("packages/layer-cake-core/src", "packages/layer-cake-directory/src")
+)
+DEADLINE = 20.0  # generous: a loaded machine may start a process slowly
+
+MESSAGES = """
+import layer_cake as lc
+
+
+class Xy:
+    def __init__(self, x: int = 1, y: int = 1):
+        self.x = x
+        self.y = y
+
+
+class Product:
+    def __init__(self, value: int = 0, name: str = ""):
+        self.value = value
+        self.name = name
+
+
+lc.bind(Xy)
+lc.bind(Product)
+table_type = lc.def_type(list[list[float]])
+"""
+
+PUBLISHER = """
+import sys
+import layer_cake as lc
+from messages import Xy, Product
+
+
+def publisher(self, name: str = "svc"):
+    lc.publish(self, name)
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Published):
+            print("PUBLISHED", m.listening_ipp.port, flush=True)
+        elif isinstance(m, lc.NotPublished):
+            print("NOTPUBLISHED", m.note, flush=True)
+            return m
+        elif isinstance(m, lc.Delivered):
+            print("DELIVERED", m.scope.name, flush=True)
+        elif isinstance(m, lc.Dropped):
+            print("DROPPED", flush=True)
+        elif isinstance(m, Xy):
+            self.reply(Product(m.x * m.y, name))
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(publisher)
+
+if __name__ == "__main__":
+    lc.create(publisher)
+"""
+
+SUBSCRIBER = """
+import layer_cake as lc
+from messages import Xy, Product
+
+
+def subscriber(self, search: str = "svc"):
+    lc.subscribe(self, search)
+    peers = {}
+    count = 0
+    self.start(lc.T1, 0.2, repeating=True)
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Subscribed):
+            print("SUBSCRIBED", flush=True)
+        elif isinstance(m, lc.Available):
+            ok = self.return_address == m.publisher_address
+            print("AVAILABLE", m.name, m.scope.name, ok, flush=True)
+            peers[m.name] = m.publisher_address
+            self.send(Xy(2, 3), m.publisher_address)
+        elif isinstance(m, lc.Dropped):
+            print("DROPPED", m.name, flush=True)
+            peers.pop(m.name, None)
+        elif isinstance(m, Product):
+            count += 1
+            print("PRODUCT", m.value, m.name, count, flush=True)
+        elif isinstance(m, lc.T1):
+            for address in peers.values():
+                self.send(Xy(2, 3), address)
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(subscriber)
+
+if __name__ == "__main__":
+    lc.create(subscriber)
+"""
+
+WORKER = """
+import random
+import uuid
+import layer_cake as lc
+from messages import Xy, table_type
+
+
+def worker(self):
+    lc.publish(self, f"app:worker-10:{uuid.uuid4()}")
+    m = self.input()
+    if not isinstance(m, lc.Published):
+        return m
+    print("PUBLISHED", m.name, flush=True)
+    while True:
+        m = self.input()
+        if isinstance(m, Xy):
+            table = [[random.random() for _ in range(m.x)] for _ in range(m.y)]
+            self.send(lc.cast_to(table, table_type), self.return_address)
+        elif isinstance(m, lc.Faulted):
+            return m
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(worker)
+
+if __name__ == "__main__":
+    lc.create(worker)
+"""
+
+SERVER = """
+import layer_cake as lc
+from messages import Xy
+
+
+def server(self, port: int = 0):
+    lc.listen(self, lc.HostPort("127.0.0.1", port), http_server=[Xy])
+    m = self.input()
+    if not isinstance(m, lc.Listening):
+        return m
+    lc.subscribe(self, "app:worker-10:[-a-f0-9]+")
+    m = self.input()
+    if not isinstance(m, lc.Subscribed):
+        return m
+    print("SUBSCRIBED", flush=True)
+    worker_spool = self.create(lc.ObjectSpool, None)
+    while True:
+        m = self.input()
+        if isinstance(m, Xy):
+            pass
+        elif isinstance(m, lc.Returned):
+            d = self.debrief()
+            if isinstance(d, lc.OnReturned):
+                d(self, m)
+            continue
+        elif isinstance(m, lc.Available):
+            self.send(lc.JoinSpool(m.publisher_address), worker_spool)
+            print("AVAILABLE", m.name, flush=True)
+            continue
+        elif isinstance(m, lc.Dropped):
+            self.send(lc.LeaveSpool(m.remote_address), worker_spool)
+            print("DROPPED", m.name, flush=True)
+            continue
+        elif isinstance(m, lc.Faulted):
+            return m
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+        else:
+            continue
+
+        def respond(self, response, args):
+            self.send(lc.cast_to(response, self.returned_type), args.return_address)
+
+        a = self.create(lc.GetResponse, m, worker_spool)
+        self.on_return(a, respond, return_address=self.return_address)
+
+
+lc.bind(server)
+
+if __name__ == "__main__":
+    lc.create(server)
+"""
+
+
+# Processes ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def hostport(port: int) -> str:
+    return json.dumps({"host": "127.0.0.1", "port": port})
+
+
+class Proc:
+    """A child process whose stdout and stderr lines are collected by a thread each."""
+
+    def __init__(self, argv: list[str], cwd: Path) -> None:
+        env = dict(os.environ, PYTHONPATH=f"{cwd}{os.pathsep}{PYTHONPATH}")
+        self.popen = subprocess.Popen(
+            [sys.executable, *argv],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue = queue.Queue()
+        self.seen: list[str] = []
+        self.readers = [
+            threading.Thread(target=self._read, args=(stream,), daemon=True)
+            for stream in (self.popen.stdout, self.popen.stderr)
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.lines.put(line.rstrip("\n"))
+
+    def expect(self, prefix: str, deadline: float = DEADLINE) -> str:
+        """The next unseen line starting with ``prefix`` (earlier other lines are kept)."""
+        for i, line in enumerate(self.seen):
+            if line.startswith(prefix):
+                del self.seen[i]
+                return line
+        end = time.monotonic() + deadline
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {prefix!r} line; saw {self.seen}")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line.startswith(prefix):
+                return line
+            self.seen.append(line)
+
+    def drain(self) -> None:
+        """Forget the lines seen so far."""
+        while True:
+            try:
+                self.seen.append(self.lines.get_nowait())
+            except queue.Empty:
+                break
+        self.seen.clear()
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.popen.poll() is None:
+            os.kill(self.popen.pid, sig)  # by PID: only processes these tests started
+        try:
+            self.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+        for reader in self.readers:
+            reader.join(timeout=10)  # EOF once the process is gone
+        self.popen.stdout.close()
+        self.popen.stderr.close()
+
+
+@pytest.fixture
+def cake(tmp_path: Path):
+    """Scripts in ``tmp_path``, a way to start processes, and kills of them all at the end."""
+    for name, text in (
+        ("messages.py", MESSAGES),
+        ("publisher.py", PUBLISHER),
+        ("subscriber.py", SUBSCRIBER),
+        ("worker.py", WORKER),
+        ("server.py", SERVER),
+    ):
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    started: list[Proc] = []
+
+    class Cake:
+        port = free_port()
+
+        def host(self) -> Proc:
+            p = Proc(
+                [
+                    "-m",
+                    "layer_cake_directory.host_cake",
+                    f"--directory-at-host={hostport(self.port)}",
+                ],
+                tmp_path,
+            )
+            started.append(p)
+            p.expect("host-cake: listening")
+            return p
+
+        def run(self, script: str, *args: str) -> Proc:
+            argv = [script, f"--connect-to-directory={hostport(self.port)}", *args]
+            p = Proc(argv, tmp_path)
+            started.append(p)
+            return p
+
+    try:
+        yield Cake()
+    finally:
+        for p in started:
+            p.kill()
+
+
+# Tests --------------------------------------------------------------------------------------------
+
+
+def test_subscriber_started_before_publisher_gets_available(cake) -> None:
+    cake.host()
+    sub = cake.run("subscriber.py", "--search=svc:one")
+    sub.expect("SUBSCRIBED")
+    pub = cake.run("publisher.py", "--name=svc:one")
+    pub.expect("PUBLISHED")
+    assert sub.expect("AVAILABLE svc:one") == "AVAILABLE svc:one HOST True"
+    assert pub.expect("DELIVERED") == "DELIVERED HOST"
+    assert sub.expect("PRODUCT 6 svc:one")  # a request and its reply over the session
+
+
+def test_subscriber_started_after_publisher_gets_available(cake) -> None:
+    cake.host()
+    pub = cake.run("publisher.py", "--name=svc:two")
+    line = pub.expect("PUBLISHED")
+    assert int(line.split()[1]) > 0  # Published.listening_ipp: the session listener
+    sub = cake.run("subscriber.py", "--search=svc:[a-z]+")
+    assert sub.expect("AVAILABLE svc:two") == "AVAILABLE svc:two HOST True"
+    pub.expect("DELIVERED")
+    sub.expect("PRODUCT 6 svc:two")
+
+
+def test_publisher_killed_gives_dropped_to_subscriber(cake) -> None:
+    cake.host()
+    pub = cake.run("publisher.py", "--name=svc:three")
+    sub = cake.run("subscriber.py", "--search=svc:three")
+    sub.expect("PRODUCT 6 svc:three")
+    pub.kill(signal.SIGKILL)
+    sub.expect("DROPPED svc:three", deadline=5.0)
+
+
+def test_subscriber_killed_gives_dropped_to_publisher(cake) -> None:
+    cake.host()
+    pub = cake.run("publisher.py", "--name=svc:four")
+    sub = cake.run("subscriber.py", "--search=svc:four")
+    pub.expect("DELIVERED")
+    sub.expect("PRODUCT")
+    sub.kill(signal.SIGKILL)
+    pub.expect("DROPPED", deadline=5.0)
+
+
+def test_duplicate_name_from_another_process_is_refused_at_host(cake) -> None:
+    cake.host()
+    first = cake.run("publisher.py", "--name=svc:five")
+    first.expect("PUBLISHED")
+    sub = cake.run("subscriber.py", "--search=svc:five")
+    sub.expect("AVAILABLE svc:five")
+    second = cake.run("publisher.py", "--name=svc:five")
+    line = second.expect("NOTPUBLISHED")
+    assert line == "NOTPUBLISHED already published at HOST by another process"
+    assert second.popen.wait(timeout=DEADLINE) == 71
+
+
+def test_host_cake_restart_keeps_sessions_and_forms_new_ones(cake) -> None:
+    host = cake.host()
+    pub = cake.run("publisher.py", "--name=svc:six")
+    sub = cake.run("subscriber.py", "--search=svc:[a-z]+")
+    sub.expect("AVAILABLE svc:six")
+    sub.expect("PRODUCT 6 svc:six")
+    host.kill(signal.SIGKILL)
+    later = cake.run("publisher.py", "--name=svc:seven")  # listed while host-cake is down
+    later.expect("PUBLISHED")
+    host = cake.host()  # same port: the children reconnect and push their listings again
+    restarted = time.monotonic()
+    sub.expect("AVAILABLE svc:seven")  # a new session through the new host-cake
+    assert time.monotonic() - restarted < 3.0  # NEW backoff: rejoined within about 1 s
+    sub.drain()
+    sub.expect("PRODUCT 6 svc:six")  # the established session still carries messages
+    assert not any(line.startswith("DROPPED") for line in sub.seen)
+    assert not any(line.startswith("AVAILABLE svc:six") for line in sub.seen)
+    pub.drain()
+    assert not any(line.startswith("DROPPED") for line in pub.seen)
+
+
+def _get_table(port: int) -> list:
+    url = f"http://127.0.0.1:{port}/Xy?x=2&y=2"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = json.loads(response.read())
+    value = body["value"]
+    table = value[1] if isinstance(value, list) and len(value) == 3 else value
+    return table
+
+
+def test_seed_server_spools_over_three_workers_and_survives_a_killed_one(cake) -> None:
+    cake.host()
+    port = free_port()
+    server = cake.run("server.py", f"--port={port}")
+    server.expect("SUBSCRIBED")
+    workers = [cake.run("worker.py") for _ in range(3)]
+    names = {w.expect("PUBLISHED").split()[1]: w for w in workers}
+    available = {server.expect("AVAILABLE").split()[1] for _ in range(3)}
+    assert available == set(names)
+    table = _get_table(port)
+    assert len(table) == 2 and all(len(row) == 2 for row in table)
+    victim_name, victim = next(iter(names.items()))
+    victim.kill(signal.SIGKILL)
+    killed = time.monotonic()
+    assert server.expect("DROPPED") == f"DROPPED {victim_name}"
+    assert time.monotonic() - killed < 1.0
+    for _ in range(6):  # the others keep answering
+        table = _get_table(port)
+        assert len(table) == 2 and all(len(row) == 2 for row in table)
