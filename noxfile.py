@@ -4,7 +4,7 @@
     nox -s lint                 ruff
     nox -s bench                pytest-benchmark against the compiled build
     nox -s docs                 relative links in the markdown files point at existing files
-    nox -s demo                 examples/demo.py: an HTTP server with a pool of workers
+    nox -s demo                 examples/demo.py: HTTP server + 8 published workers via host-cake
 
 Every session installs the three distributions from ./packages in one command (they depend on
 each other by name) and rebuilds them from source, so an edited module is what runs.
@@ -110,7 +110,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
-    """The main job: an HTTP server with a pool of 8 workers answers GET /Xy?x=2&y=2."""
+    """The main job: a server with 8 workers found through host-cake answers GET /Xy?x=2&y=2."""
     install_layer_cake(session)
     session.run("python", "examples/demo.py", *session.posargs, env=COMPILED)
 

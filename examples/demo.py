@@ -1,64 +1,108 @@
-"""The main job: a server with a pool of workers answering an HTTP request for a table.
+"""The main job: a server with a pool of published workers answering an HTTP request.
 
-Starts ``multithreading/test_server_4.py`` (an HTTP front on 127.0.0.1:5050 feeding an
-``ObjectSpool`` of 8 workers), asks it ``GET /Xy?x=2&y=2`` as ``curl`` would, prints the
-answer, and stops the server with SIGINT. Exits non-zero if any step fails.
-
-The publish/subscribe version of this demo (workers published by name, found through the
-directory) arrives with the directory daemons.
+1. starts a ``host-cake`` (the host's directory) on a free loopback port, so the demo never
+   meets another directory on this machine;
+2. starts ``multihosting/test_server_10.py`` (HTTP on 127.0.0.1:5050, subscribed to
+   ``test-multihosting:worker-10:[-a-f0-9]+``) and 8 ``multihosting/test_worker_10.py``
+   processes, each publishing ``test-multihosting:worker-10:<uuid>``; the directory connects
+   them with no address configured in the programs;
+3. asks ``GET /Xy?x=2&y=2`` as ``curl`` would, prints the answer, then stops everything with
+   SIGINT. Exits non-zero if a step fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "multihosting"
 HOST, PORT = "127.0.0.1", int(os.environ.get("LC_DEMO_PORT", "5050"))
+WORKERS = 8
+DEADLINE = 60.0
 
 
-def wait_for_port(deadline: float) -> None:
-    while time.monotonic() < deadline:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def hostport(port: int) -> str:
+    return json.dumps({"host": HOST, "port": port})
+
+
+class Process:
+    """A child whose stderr lines are read by a thread, so the demo can wait for one."""
+
+    def __init__(self, *argv: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, *argv], cwd=HERE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, text=True)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:  # type: ignore[union-attr]
+            self.lines.put(line.rstrip("\n"))
+
+    def expect(self, text: str, count: int = 1) -> None:
+        end = time.monotonic() + DEADLINE
+        while count:
+            try:
+                line = self.lines.get(timeout=max(end - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise SystemExit(f"demo: gave up waiting for {text!r}") from None
+            if text in line:
+                count -= 1
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
         try:
-            with socket.create_connection((HOST, PORT), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"demo: server did not listen on {HOST}:{PORT}")
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def main() -> int:
-    server = subprocess.Popen(
-        [sys.executable, str(HERE / "multithreading" / "test_server_4.py"),
-         f'--server-address={{"host": "{HOST}", "port": {PORT}}}'],
-    )
+    directory = hostport(free_port())
+    started: list[Process] = []
     try:
-        wait_for_port(time.monotonic() + 30)
+        host = Process("-m", "layer_cake_directory.host_cake", f"--directory-at-host={directory}")
+        started.append(host)
+        host.expect("listening for directories")
+        server = Process("test_server_10.py", f"--server-address={hostport(PORT)}",
+                         f"--connect-to-directory={directory}", "--debug-level=CONSOLE")
+        started.append(server)
+        started += [Process("test_worker_10.py", f"--connect-to-directory={directory}")
+                    for _ in range(WORKERS)]
+        server.expect("worker available", WORKERS)
+        print(f"demo: {WORKERS} workers found through the directory")
         print(f"$ curl 'http://{HOST}:{PORT}/Xy?x=2&y=2'")
         conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
         conn.request("GET", "/Xy?x=2&y=2")
         response = conn.getresponse()
         body = response.read().decode()
         print(body)
-        table = json.loads(body)["value"]
-        ok = response.status == 200 and table[0] == "vector<vector<float8>>" and len(table[1]) == 2
-        print(f"demo: HTTP {response.status}, {len(table[1])}x{len(table[1][0])} table: "
+        signature, table, _ = json.loads(body)["value"]
+        ok = response.status == 200 and signature == "vector<vector<float8>>" and len(table) == 2
+        print(f"demo: HTTP {response.status}, {len(table)}x{len(table[0])} table: "
               f"{'OK' if ok else 'UNEXPECTED'}")
         return 0 if ok else 1
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for p in reversed(started):
+            with contextlib.suppress(Exception):
+                p.stop()
 
 
 if __name__ == "__main__":

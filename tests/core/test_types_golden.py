@@ -619,4 +619,4 @@ def test_the_converter_switches_on_the_same_kind_numbers_as_the_portables():
 
     kinds = {n: getattr(_portable, n) for n in dir(_portable) if n.startswith("K_")}
     assert kinds
-    assert _convert.KIND_NUMBERS == kinds
+    assert kinds == _convert.KIND_NUMBERS

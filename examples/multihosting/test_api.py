@@ -1,0 +1,16 @@
+"""Messages shared by the server and its workers (an importable module: ``test_api.Xy``)."""
+
+import layer_cake as lc
+
+
+class Xy:
+    """Ask for a table of ``y`` rows of ``x`` random floats."""
+
+    def __init__(self, x: int = 1, y: int = 1):
+        self.x = x
+        self.y = y
+
+
+lc.bind(Xy)
+
+table_type = lc.def_type(list[list[float]])
