@@ -7,8 +7,9 @@ Workers found through the directory join an externally fed ``ObjectSpool``; a wo
 goes away leaves it (``Dropped``), and requests go to those that remain.
 """
 
-import layer_cake as lc
 from test_api import Xy
+
+import layer_cake as lc
 
 DEFAULT_ADDRESS = lc.HostPort("127.0.0.1", 5050)
 

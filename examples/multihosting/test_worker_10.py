@@ -6,8 +6,9 @@
 import random
 import uuid
 
-import layer_cake as lc
 from test_api import Xy, table_type
+
+import layer_cake as lc
 
 
 def worker(self):
