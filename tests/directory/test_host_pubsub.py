@@ -23,9 +23,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+import layer_cake as lc
+import layer_cake_directory
+
+# The packages under test wherever they are installed (site-packages under nox, or the source
+# tree on PYTHONPATH), never the source tree behind an installed compiled build.
 PYTHONPATH = os.pathsep.join(
-    str(ROOT / p) for p in ("packages/layer-cake-core/src", "packages/layer-cake-directory/src")
+    str(Path(module.__file__).resolve().parent.parent)
+    for module in (lc, layer_cake_directory)
 )
 DEADLINE = 20.0  # generous: a loaded machine may start a process slowly
 
