@@ -288,11 +288,11 @@ def test_missing_and_unregistered_targets_are_faults(ch, children):
     assert str(fault) == "cannot execute unbound (not registered)"
 
 
-def test_library_mode_is_not_available(ch, children):
-    fault = result(ch, ProcessObject, children.worker)
-    assert str(fault) == (
-        "cannot execute worker (library mode needs the directory, not available in this release)"
-    )
+def test_library_child_that_returns_at_once_gives_its_result(ch, children, captured):
+    assert result(ch, ProcessObject, children.worker) == 1
+    command = next(line for line in captured.getvalue().splitlines() if "worker.py" in line)
+    assert '--directory-scope=LIBRARY \'--connect-to-directory={"host":"127.0.0.1",' in command
+    assert command.endswith("--encrypted-process=false")
 
 
 # Stopping (acceptance 37) ------------------------------------------------------------------------
@@ -475,3 +475,199 @@ def test_spawn_to_result_latency_of_a_trivial_function(ch, children, record_prop
             f"\nProcessObject spawn-to-result, trivial function: "
             f"median {median * 1000:.0f} ms of 10"
         )
+
+
+# Library mode (api-core §10.6, acceptance 33 and 38) ----------------------------------------------
+
+LIB_MESSAGES = """
+import layer_cake as lc
+
+
+class Xy:
+    def __init__(self, x: int = 1, y: int = 1):
+        self.x = x
+        self.y = y
+
+
+lc.bind(Xy)
+table_type = lc.def_type(list[list[float]])
+"""
+
+# A library worker: writes its pid to ``<folder>/pid-<pid>``, then answers each ``Xy`` with an
+# ``x`` by ``y`` table. ``x < 0`` means "hang": it writes ``<folder>/busy-<pid>`` and sleeps.
+LIB_WORKER = """
+import os
+import time
+import layer_cake as lc
+from lib_messages import Xy, table_type
+
+
+def mark(folder, name):
+    with open(f"{folder}/{name}.tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(f"{folder}/{name}.tmp", f"{folder}/{name}")
+
+
+def worker(self, folder: str = None):
+    if folder:
+        mark(folder, f"pid-{os.getpid()}")
+    while True:
+        m = self.input()
+        if isinstance(m, Xy):
+            if m.x < 0:
+                mark(folder, f"busy-{os.getpid()}")
+                time.sleep(60.0)
+            table = [[float(i * j) for i in range(m.x)] for j in range(m.y)]
+            self.reply(lc.cast_to(table, table_type))
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(worker, entry_point=[Xy])
+
+if __name__ == "__main__":
+    lc.create(worker)
+"""
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> lc.Gas:
+    """The worker function and ``Xy``, imported once (message names are process-wide)."""
+    folder = tmp_path_factory.mktemp("library")
+    script(folder, "lib_messages.py", LIB_MESSAGES)
+    sys.path.insert(0, str(folder))
+    try:
+        import lib_messages  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(folder))
+    worker = load(script(folder, "lib_worker.py", LIB_WORKER)).worker
+    return lc.Gas(worker=worker, Xy=lib_messages.Xy, folder=folder)
+
+
+TABLE = list[list[float]]
+
+
+def next_of(c: lc.Channel, *types: object) -> tuple[object, int]:
+    """The next message of one of ``types`` (others are discarded); fails after PATIENCE."""
+    m, i = c.select(*types, seconds=PATIENCE)
+    assert i < len(types), f"none of {types} within {PATIENCE} s"
+    return m, i
+
+
+def pids_in(folder: Path, prefix: str) -> set[int]:
+    return {int(p.read_text()) for p in folder.glob(f"{prefix}-*") if not p.name.endswith(".tmp")}
+
+
+def test_library_messages_sent_before_ready_are_answered_in_order(ch, library, tmp_path):
+    # scenario 38
+    try:
+        lc.subscribe(ch, "lib-38", lc.ScopeOfDirectory.PROCESS)  # to learn the worker's address
+        address = ch.create(ProcessObject, library.worker, role_name="lib-38", folder=str(tmp_path))
+        for y in (1, 2, 3):
+            ch.send(library.Xy(x=2, y=y), address)
+        assert pids_in(tmp_path, "pid") == set()  # all three sent before the child was ready
+        tables, senders = [], []
+        worker = None
+        while len(tables) < 3:
+            m, i = next_of(ch, TABLE, lc.Available)
+            if i == 1:
+                worker = m.publisher_address
+                continue
+            tables.append(m)
+            senders.append(ch.return_address)
+        assert tables == [[[float(i * j) for i in range(2)] for j in range(y)] for y in (1, 2, 3)]
+        if worker is None:
+            m, _ = next_of(ch, lc.Available)
+            worker = m.publisher_address
+        assert senders == [worker] * 3  # straight from the child's worker
+        assert worker != address
+        ch.send(lc.Stop(), address)
+        m, i = ch.select(lc.Returned, seconds=PATIENCE)
+        assert i == 0 and isinstance(m.message, lc.Aborted)
+    finally:
+        kill_marked(str(tmp_path))
+
+
+def test_library_stop_ends_the_child_and_the_object_aborted(ch, library, tmp_path):
+    try:
+        address = ch.create(
+            ProcessObject, library.worker, role_name="lib-stop", folder=str(tmp_path)
+        )
+        pid = wait_until(lambda: pids_in(tmp_path, "pid"), "worker started").pop()
+        ch.send(lc.Stop(), address)  # not forwarded: the child is stopped
+        m, i = ch.select(lc.Returned, seconds=PATIENCE)
+        assert i == 0 and isinstance(m.message, lc.Aborted)
+        assert not running(pid, str(tmp_path))
+    finally:
+        kill_marked(str(tmp_path))
+
+
+def start_spool(ch: lc.Channel, library: lc.Gas, folder: Path, role: str) -> tuple:
+    return ch.create(
+        lc.ObjectSpool,
+        ProcessObject,
+        library.worker,
+        role_name=role + "-{i}",
+        object_count=2,
+        stand_down=2.0,
+        folder=str(folder),
+    )
+
+
+def stop_spool(ch: lc.Channel, spool: tuple) -> None:
+    ch.send(lc.Stop(), spool)
+    m, i = ch.select(lc.Returned, seconds=PATIENCE)
+    assert i == 0 and isinstance(m.message, lc.Aborted)
+
+
+def test_spool_of_library_workers_answers_requests(ch, library, tmp_path):
+    try:
+        spool = start_spool(ch, library, tmp_path, "lib-spool")
+        for n in range(10):
+            ch.send(library.Xy(x=1, y=n + 1), spool)
+        heights = []
+        for _ in range(10):
+            m, _ = next_of(ch, TABLE)
+            heights.append(len(m))
+        assert sorted(heights) == list(range(1, 11))
+        stop_spool(ch, spool)
+        assert marked_processes(str(tmp_path)) == []
+    finally:
+        kill_marked(str(tmp_path))
+
+
+def test_killed_library_worker_gives_temporarily_unavailable_and_is_replaced(
+    ch, library, tmp_path
+):  # scenario 33
+    try:
+        spool = start_spool(ch, library, tmp_path, "lib-33")
+        first = wait_until(
+            lambda: len(pids_in(tmp_path, "pid")) == 2 and pids_in(tmp_path, "pid"), "2 workers"
+        )
+        # Both workers answer, so both sessions are open.
+        for _ in range(4):
+            ch.send(library.Xy(x=1, y=1), spool)
+        for _ in range(4):
+            next_of(ch, TABLE)
+        ch.send(library.Xy(x=-1, y=1), spool)  # hangs in a worker
+        busy = wait_until(lambda: pids_in(tmp_path, "busy"), "a worker busy").pop()
+        assert busy in first
+        os.kill(busy, signal.SIGKILL)
+        killed = time.monotonic()
+        m, i = next_of(ch, lc.TemporarilyUnavailable, TABLE)
+        assert i == 0, f"expected TemporarilyUnavailable, got {m!r}"
+        assert "worker terminated during request" in str(m)
+        assert time.monotonic() - killed < 5.0
+        # The survivor serves meanwhile; the replacement starts after the stand-down.
+        ch.send(library.Xy(x=1, y=2), spool)
+        m, _ = next_of(ch, TABLE)
+        assert len(m) == 2
+        wait_until(lambda: len(pids_in(tmp_path, "pid") - first) == 1, "a replacement worker")
+        for _ in range(6):
+            ch.send(library.Xy(x=1, y=3), spool)
+        for _ in range(6):
+            m, _ = next_of(ch, TABLE)
+            assert len(m) == 3
+        stop_spool(ch, spool)
+    finally:
+        kill_marked(str(tmp_path))

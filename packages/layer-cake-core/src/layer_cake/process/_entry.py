@@ -20,9 +20,11 @@ import threading
 import time
 from typing import NoReturn
 
+from ..pubsub._messages import NotPublished
+from ..pubsub._node import PublishMain, configure_node, node_address
 from ..runtime._bind import object_spec
 from ..runtime._log import set_level
-from ..runtime._messages import FAULTY_EXIT, Faulted, Returned, Stop
+from ..runtime._messages import FAULTY_EXIT, Faulted, Returned, ScopeOfDirectory, Stop
 from ..runtime._object import TABLE
 from ..runtime._routine import Channel, drop_channel, open_channel
 from ..types._argument import decode_argument
@@ -145,6 +147,8 @@ def run(
         return _output(parsed, prog)
     assert isinstance(parsed, Arguments)
     update_command_line(parsed.process)
+    if CL.directory_scope == ScopeOfDirectory.LIBRARY:
+        configure_node(ScopeOfDirectory.LIBRARY)  # before the node is first used
     if CL.debug_level is not None:
         set_level(CL.debug_level, sys.stderr)
 
@@ -214,6 +218,8 @@ def _run_main(target: object, settings: dict) -> object:
             return Faulted(str(e))
         except TypeError as e:  # settings the object cannot take
             return Faulted(f"cannot create main object ({e})")
+        if CL.directory_scope == ScopeOfDirectory.LIBRARY:
+            _publish_library(channel, main)
         stopping = False
         while True:
             m = channel.input()
@@ -223,11 +229,21 @@ def _run_main(target: object, settings: dict) -> object:
                     break
             elif isinstance(m, _Signalled):
                 stopping = _on_signalled(channel, main, m.number, stopping)
+            elif isinstance(m, NotPublished):
+                channel.warning(f'Cannot publish library "{m.name}" ({m.note})')
         _stop_lingering(channel, STOP_GRACE_SECONDS)
         return value
     finally:
         relay.close()
         drop_channel(channel)
+
+
+def _publish_library(channel: Channel, main: tuple) -> None:
+    """A library child (api-core §10.6): list the main object under the role name at PROCESS
+    scope, held by the loader's node, where its ProcessObject has subscribed. The node
+    answers the channel; the object itself hears nothing of the listing or its sessions."""
+    name = CL.role_name or os.path.splitext(os.path.basename(sys.argv[0] or "library"))[0]
+    channel.send(PublishMain(name, ScopeOfDirectory.PROCESS, main), node_address())
 
 
 class _SignalRelay:

@@ -18,8 +18,17 @@ are ordinary objects in the address table, so ``lc.create`` stops them at proces
 every other lingering object (its grace exceeds this one). ``LIVE`` tracks the running
 children; an ``atexit`` hook kills any left when the interpreter exits some other way.
 
-Library mode (a target bound with ``entry_point``, or ``object_api``) needs the pub/sub
-directory, which is not in this release: such a ProcessObject ends with a fault.
+Library mode (a target bound with ``entry_point``, or ``object_api``; pubsub §10). ``Start``
+asks this process's directory node for its loopback address for child nodes (opened on
+demand, ``127.0.0.1:0``, shared by all library children); on ``Listening`` the machine
+subscribes (PROCESS scope) to the child's role name and starts the child with
+``--directory-scope=LIBRARY --connect-to-directory=<that address> --encrypted-process=false``.
+The child's ``lc.create`` publishes its main object under the role name; the match is made in
+this process's node, whose ``Available`` gives the child's main object as publisher.
+Messages of other types sent to the machine wait in a queue until then and are forwarded in
+order, each with its sender as return address, so replies go straight to the senders.
+``Stop`` is not forwarded: it stops the child as in the ordinary mode, and the machine ends
+with the child's result either way (a killed child: the non-standard exit fault).
 """
 
 from __future__ import annotations
@@ -29,12 +38,18 @@ import atexit
 import contextlib
 import ctypes
 import os
+import re
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
 
+from ..net._hostport import HostPort
+from ..net._messages import Listening, NotListening
+from ..pubsub._api import subscribe
+from ..pubsub._messages import Available, Dropped, NotSubscribed, Subscribed
+from ..pubsub._node import AcceptDirectories, node_address
 from ..runtime._bind import bind_stateless, object_spec
 from ..runtime._loop import LOOP
 from ..runtime._machine import Point, Stateless
@@ -45,6 +60,7 @@ from ..runtime._messages import (
     Aborted,
     Faulted,
     ProcessOrigin,
+    ScopeOfDirectory,
     Start,
     Stop,
 )
@@ -53,6 +69,7 @@ from ..types._argument import encode_argument
 from ..types._errors import CodecRuntimeError, PointConstructionError
 from ..types._hints import hint_to_portable
 from ..types._json import decode_json
+from ..types._message import Unknown
 from ..types._portable import Portable
 from ._command_line import CL, process_schema
 
@@ -65,6 +82,7 @@ GRACE_SECONDS = 10.0
 #: output read so far is taken as the whole.
 OUTPUT_DRAIN_SECONDS = 2.0
 
+_LOOPBACK = "127.0.0.1"
 _PAGE = 80  # characters of unexpected output quoted in a fault
 
 #: Machines with a running child (loop thread writes; the atexit hook reads).
@@ -264,7 +282,9 @@ class ProcessObject(_Child):
         home_path: the child's ``--home-path`` (default: this process's).
         role_name: the child's role (default: the module's base name); prefixed with this
             process's role and a dot unless ``top_role``.
-        object_api, extra_types: library mode (not available in this release).
+        object_api: run a named program in library mode (a bound target is in library
+            mode when bound with ``entry_point``).
+        extra_types: accepted for compatibility (unused).
         remainder_args: words passed after the positional arguments.
         **settings: passed as ``--name=value``, encoded by the target's schema.
     """
@@ -295,14 +315,89 @@ class ProcessObject(_Child):
         self.extra_types = extra_types
         self.remainder_args = remainder_args
         self.settings = settings
+        # Library mode.
+        self.library = False
+        self.library_role = ""  # the child's role name: its publication
+        self.command: list[str] = []  # completed once the node listens for children
+        self.publisher: tuple | None = None  # the child's main object, once Available
+        self.pending: list[tuple[object, tuple]] = []  # (message, sender) until then
 
 
 def ProcessObject_Start(self: ProcessObject, message: Start) -> None:
     command = _process_command(self)
     if isinstance(command, Faulted):
         self.complete(command)
+    if self.library:
+        self.command = command
+        self.send(AcceptDirectories(HostPort(_LOOPBACK, 0)), node_address())
+        return  # started on Listening
+    _launch_process(self, command)
+
+
+def _launch_process(self: ProcessObject, command: list[str]) -> None:
     self.console(shlex.join(command))
     self.launch(command, subprocess.DEVNULL, subprocess.PIPE, None)
+
+
+def ProcessObject_Listening(self: ProcessObject, message: Listening) -> None:
+    if not self.library or self.task is not None:
+        return
+    if self.stopping:  # stopped before the child ran
+        self.complete(Aborted())
+    process = process_schema()
+    at = HostPort(_LOOPBACK, message.listening_ipp.port)
+    command = self.command
+    command.append("--directory-scope=LIBRARY")
+    command.append(f"--connect-to-directory={encode_argument(at, process['connect_to_directory'])}")
+    command.append("--encrypted-process=false")
+    subscribe(self, re.escape(self.library_role), ScopeOfDirectory.PROCESS)
+    _launch_process(self, command)
+
+
+def ProcessObject_NotListening(self: ProcessObject, message: NotListening) -> None:
+    if self.library and self.task is None:
+        name = self.command[1] if len(self.command) > 1 else self.library_role
+        self.complete(
+            Faulted(
+                f"cannot execute {name} (no directory address for children)", message.error_text
+            )
+        )
+
+
+def ProcessObject_Subscribed(self: ProcessObject, message: Subscribed) -> None:
+    pass
+
+
+def ProcessObject_NotSubscribed(self: ProcessObject, message: NotSubscribed) -> None:
+    self.warning(f'Cannot subscribe to library "{message.search}" ({message.note})')
+    _stop_child(self)
+
+
+def ProcessObject_Available(self: ProcessObject, message: Available) -> None:
+    """The child's main object is reachable: forward what waited, in order."""
+    if not self.library:
+        self.dropped(message, self.return_address)
+        return
+    self.publisher = self.return_address
+    pending, self.pending = self.pending, []
+    for m, sender in pending:
+        self.forward(m, self.publisher, sender)
+
+
+def ProcessObject_Dropped(self: ProcessObject, message: Dropped) -> None:
+    if self.library and self.return_address == self.publisher:
+        self.publisher = None  # the child is going: later messages wait for its end
+
+
+def ProcessObject_Unknown(self: ProcessObject, message: object) -> None:
+    """Library mode: a message for the child's main object (from any sender)."""
+    if not self.library or self.stopping:
+        self.dropped(message, self.return_address)
+        return
+    if self.publisher is None:
+        self.pending.append((message, self.return_address))
+        return
+    self.forward(message, self.publisher, self.return_address)
 
 
 def ProcessObject_ChildStarted(self: ProcessObject, message: ChildStarted) -> None:
@@ -325,7 +420,23 @@ def ProcessObject_T1(self: ProcessObject, message: T1) -> None:
     _grace_expired(self, message)
 
 
-bind_stateless(ProcessObject, (Start, ChildStarted, ChildEnded, Stop, T1))
+bind_stateless(
+    ProcessObject,
+    (
+        Start,
+        ChildStarted,
+        ChildEnded,
+        Stop,
+        T1,
+        Listening,
+        NotListening,
+        Subscribed,
+        NotSubscribed,
+        Available,
+        Dropped,
+        Unknown,
+    ),
+)
 
 
 def _process_result(code: int, output: bytes) -> object:
@@ -368,16 +479,14 @@ def _process_command(self: ProcessObject) -> list[str] | Faulted:
         if found is None:
             return Faulted(f"cannot execute {name} (not found)")
         command, base = found
-        if self.object_api:
-            return _no_library_mode(name)
+        self.library = bool(self.object_api)
     else:
         name = getattr(target, "__name__", repr(target))
         try:
             spec = object_spec(target)
         except PointConstructionError:
             return Faulted(f"cannot execute {name} (not registered)")
-        if spec.entry_point or self.object_api:
-            return _no_library_mode(name)
+        self.library = bool(spec.entry_point or self.object_api)
         path = _module_file(target)
         if path is None:
             return Faulted(f"cannot execute {name} (not found)")
@@ -395,6 +504,7 @@ def _process_command(self: ProcessObject) -> list[str] | Faulted:
     role = self.role_name or base
     if not self.top_role and CL.role_name:
         role = f"{CL.role_name}.{role}"
+    self.library_role = role
     implied: dict[str, object] = {
         "origin": origin,
         "child_process": True,
@@ -427,12 +537,6 @@ def _process_command(self: ProcessObject) -> list[str] | Faulted:
             return text
         command.append(f"--{dashed}={text}")
     return command
-
-
-def _no_library_mode(name: str) -> Faulted:
-    return Faulted(
-        f"cannot execute {name} (library mode needs the directory, not available in this release)"
-    )
 
 
 def _inherited(origin: ProcessOrigin) -> ProcessOrigin:

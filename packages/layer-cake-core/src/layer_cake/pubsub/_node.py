@@ -30,6 +30,14 @@ tagged with the child link, and each match becomes a ``RouteFound`` to the subsc
 (``RouteLost`` when it ends). A name held here refuses the same name from another listing
 with ``PublicationRefused``. A child link that closes takes its listings with it.
 
+Library children (api-core §10.6). A ProcessObject sends ``AcceptDirectories(127.0.0.1:0)``
+to the PROCESS node; the first request opens the listen and every later one shares it. The
+child runs a LIBRARY node whose parent is that address; ``lc.create`` there lists the main
+object with ``PublishMain`` (a quiet record: no ``Delivered``/``Dropped`` to the object). A
+child publication meeting a search of this process becomes a route here, as if a parent had
+sent ``RouteFound``, and the session opens to the child's session listener as usual. Not
+served: this process's own publications meeting a child's search.
+
 Ends of owners. ``Agent.end`` calls ``object_ended`` for objects that ever listed something
 (a flag set by the API, so other objects pay nothing), which posts ``ListingOwnerEnded``
 here. Channels are dropped without ``end``: an owner found missing from ``TABLE`` when its
@@ -101,6 +109,7 @@ from ._protocol import (
 __all__ = [
     "DirectoryNode",
     "AcceptDirectories",
+    "PublishMain",
     "NODE",
     "node_address",
     "object_ended",
@@ -126,18 +135,42 @@ class AcceptDirectories:
 bind_library_message(AcceptDirectories, "layer_cake.directory_protocol.AcceptDirectories")
 
 
+class PublishMain:
+    """To the node (from ``lc.create`` in a library child, api-core §10.6): list the main
+    object at ``address`` under ``name``.
+
+    The answer (``Published``/``NotPublished``) goes to the sender, and the object is told
+    nothing of its sessions (no ``Delivered``/``Dropped``): its code stays unaware of the
+    listing. Private to the process: never sent between processes."""
+
+    __slots__ = ("address", "name", "scope")
+
+    def __init__(self, name: str, scope: ScopeOfDirectory, address: tuple) -> None:
+        self.name = name
+        self.scope = scope
+        self.address = address
+
+
 class _Publication:
     """A name listed by a local object."""
 
-    __slots__ = ("address", "encrypted", "listed", "name", "published_id", "scope")
+    __slots__ = ("address", "encrypted", "listed", "name", "published_id", "quiet", "scope")
 
-    def __init__(self, name: str, scope: ScopeOfDirectory, encrypted: bool, address: tuple) -> None:
+    def __init__(
+        self,
+        name: str,
+        scope: ScopeOfDirectory,
+        encrypted: bool,
+        address: tuple,
+        quiet: bool = False,
+    ) -> None:
         self.name = name
         self.scope = scope
         self.encrypted = encrypted
         self.published_id = uuid.uuid4()
         self.address = address
         self.listed = True
+        self.quiet = quiet  # listed by PublishMain: no session messages to the object
 
 
 class _Subscription:
@@ -265,7 +298,8 @@ class DirectoryNode(Point, Stateless):
         self.out_links: dict[tuple, _Connection] = {}  # proxy -> connection
         # Parent role.
         self.accept_lid: uuid.UUID | None = None
-        self.accept_requester: tuple | None = None
+        self.accept_requesters: list[tuple] = []  # waiting for the listen to settle
+        self.accepting: Listening | None = None  # the listen, once up (answers later requests)
         self.children: dict[tuple, list] = {}  # child link -> its records
         self.child_published: dict[tuple, _ChildPublication] = {}  # (link, id) -> record
         self.child_subscribed: dict[tuple, _ChildSubscription] = {}  # (link, id) -> record
@@ -279,7 +313,16 @@ def DirectoryNode_Start(self: DirectoryNode, message: Start) -> None:
 
 
 def DirectoryNode_PublishAsName(self: DirectoryNode, message: PublishAsName) -> None:
-    requester = self.return_address
+    _publish_request(self, message, self.return_address)
+
+
+def DirectoryNode_PublishMain(self: DirectoryNode, message: PublishMain) -> None:
+    _publish_request(self, message, self.return_address)
+
+
+def _publish_request(
+    self: DirectoryNode, message: PublishAsName | PublishMain, requester: tuple
+) -> None:
     if _wide(self, message.scope) and _parent_ipp(self) is not None and self.session_ipp is None:
         self.waiting_listener.append((message, requester))  # answered once the listener is up
         if self.session_lid is None:
@@ -288,24 +331,27 @@ def DirectoryNode_PublishAsName(self: DirectoryNode, message: PublishAsName) -> 
     _publish(self, message, requester)
 
 
-def _publish(self: DirectoryNode, message: PublishAsName, requester: tuple) -> None:
+def _publish(self: DirectoryNode, message: PublishAsName | PublishMain, requester: tuple) -> None:
     name, scope = message.name, message.scope
     holder = self.listings.publication(name)
     if isinstance(holder, _Publication) and holder.address not in TABLE:
         _owner_gone(self, holder.address)
-    record = _Publication(name, scope, message.encrypted, requester)
+    if isinstance(message, PublishMain):
+        record = _Publication(name, scope, False, message.address, quiet=True)
+    else:
+        record = _Publication(name, scope, message.encrypted, requester)
     try:
         matches = self.listings.add_name(name, record)
     except AlreadyPublished:
         _tell(self, NotPublished(name, scope, ALREADY_PUBLISHED), requester)
         return
     self.published[record.published_id] = record
-    _own(self, requester, record)
+    _own(self, record.address, record)
     upward = _upward(self, scope)
     ipp = self.session_ipp if upward else None
     _tell(
         self,
-        Published(name, scope, record.encrypted, record.published_id, ipp, requester),
+        Published(name, scope, record.encrypted, record.published_id, ipp, record.address),
         requester,
     )
     if upward:
@@ -366,8 +412,14 @@ def DirectoryNode_ListingOwnerEnded(self: DirectoryNode, message: ListingOwnerEn
 
 
 def DirectoryNode_AcceptDirectories(self: DirectoryNode, message: AcceptDirectories) -> None:
-    self.accept_requester = self.return_address
-    self.accept_lid = listen(self, message.requested_ipp)
+    """Listen for child nodes; once listening, later requests share that listen (the
+    on-demand loopback address of library children, pubsub §7)."""
+    if self.accepting is not None:
+        _tell(self, self.accepting, self.return_address)
+        return
+    self.accept_requesters.append(self.return_address)
+    if self.accept_lid is None:
+        self.accept_lid = listen(self, message.requested_ipp)
 
 
 # Handlers: transports -----------------------------------------------------------------------------
@@ -376,7 +428,10 @@ def DirectoryNode_AcceptDirectories(self: DirectoryNode, message: AcceptDirector
 def DirectoryNode_Listening(self: DirectoryNode, message: Listening) -> None:
     lid = message.request.lid
     if lid == self.accept_lid:
-        _tell(self, message, self.accept_requester)
+        self.accepting = message
+        requesters, self.accept_requesters = self.accept_requesters, []
+        for requester in requesters:
+            _tell(self, message, requester)
         return
     if lid != self.session_lid:
         return
@@ -389,7 +444,10 @@ def DirectoryNode_Listening(self: DirectoryNode, message: Listening) -> None:
 def DirectoryNode_NotListening(self: DirectoryNode, message: NotListening) -> None:
     lid = message.request.lid
     if lid == self.accept_lid:
-        _tell(self, message, self.accept_requester)
+        self.accept_lid = None
+        requesters, self.accept_requesters = self.accept_requesters, []
+        for requester in requesters:
+            _tell(self, message, requester)
         return
     if lid != self.session_lid:
         return
@@ -484,6 +542,11 @@ def DirectoryNode_RouteFound(self: DirectoryNode, message: RouteFound) -> None:
     subscription = self.subscribed.get(message.subscribed_id)
     if subscription is None or message.published_id in self.published:
         return  # gone, or a publication of this process (matched here, nearer)
+    _add_route(self, subscription, message)
+
+
+def _add_route(self: DirectoryNode, subscription: _Subscription, message: RouteFound) -> None:
+    """A route for a local subscription; a session opens on the nearest."""
     key = (subscription, message.name)
     routes = self.routes.get(key)
     if routes is None:
@@ -503,6 +566,9 @@ def DirectoryNode_PublicationRefused(self: DirectoryNode, message: PublicationRe
     if record is None:
         return
     self.refused.add(record.published_id)
+    if record.quiet:  # a library's main object: its code knows nothing of the listing
+        self.warning(f'Cannot publish "{record.name}" ({message.note})')
+        return
     _tell(self, NotPublished(record.name, record.scope, message.note), record.address)
 
 
@@ -576,6 +642,8 @@ def DirectoryNode_OpenSession(self: DirectoryNode, message: OpenSession) -> None
     self.served[message.route_id] = served
     self.in_links.setdefault(served.link, set()).add(message.route_id)
     _tell(self, SessionOpened(message.route_id, record.address), peer)
+    if record.quiet:
+        return
     m = message
     s = m.subscriber_address
     delivered = Delivered(
@@ -627,6 +695,7 @@ bind_stateless(
     (
         Start,
         PublishAsName,
+        PublishMain,
         SubscribeToName,
         ClearPublication,
         ClearSubscription,
@@ -668,7 +737,7 @@ def _wide(self: DirectoryNode, scope: ScopeOfDirectory) -> bool:
 
 def _parent_ipp(self: DirectoryNode) -> HostPort | None:
     """Where this node's parent listens, or None (no parent: all stays here)."""
-    if self.scope != _PROCESS:
+    if self.scope < _PROCESS:
         return None  # host-cake's own parent (a lan-cake) is not in this release
     if self.parent_ipp is None:
         from ..process._command_line import CL
@@ -789,7 +858,19 @@ def _open_all(self: DirectoryNode, matches: list[Match]) -> None:
                 publication.published_id,
             )
             _tell(self, route, subscription.node)
-        # A child's listing meeting one of this process's: not served (daemons list nothing).
+        elif isinstance(publication, _ChildPublication) and isinstance(subscription, _Subscription):
+            # A library child's publication meeting a search of this process (api-core
+            # §10.6): a route like one from a parent, to the child's session listener.
+            route = RouteFound(
+                subscription.subscribed_id,
+                match.name,
+                self.scope,
+                publication.listening_ipp,
+                publication.published_id,
+            )
+            _add_route(self, subscription, route)
+        # This process's publication meeting a child's search: not served (no listener
+        # for PROCESS names; daemons list nothing).
 
 
 def _open(self: DirectoryNode, match: Match) -> None:
@@ -821,6 +902,8 @@ def _open(self: DirectoryNode, match: Match) -> None:
         s,
         p,
     )
+    if publication.quiet:
+        return
     _tell(
         self,
         Delivered(
@@ -847,6 +930,10 @@ def _close(self: DirectoryNode, match: Match, gone: tuple | None) -> None:
             )
             _tell(self, lost, subscription.node)
         return
+    if isinstance(publication, _ChildPublication):  # a library child's route: spent
+        assert isinstance(subscription, _Subscription)
+        _forget_route(self, subscription, match.name, publication.published_id)
+        return
     if not isinstance(publication, _Publication):
         return
     key = (subscription, match.name)
@@ -856,7 +943,7 @@ def _close(self: DirectoryNode, match: Match, gone: tuple | None) -> None:
     del self.sessions[key]
     p, s = publication.address, subscription.address
     for to, remote in ((s, p), (p, s)):
-        if to != gone:
+        if to != gone and not (to is p and publication.quiet):
             _tell(
                 self,
                 Dropped(
@@ -890,7 +977,7 @@ def _unlist_child(self: DirectoryNode, record: object, closed: tuple | None) -> 
         ended = self.listings.remove_search(record)
     for match in ended:
         subscription = match.subscription
-        if isinstance(subscription, _ChildSubscription) and subscription.link != closed:
+        if isinstance(subscription, _Subscription) or subscription.link != closed:
             _close(self, match, None)
 
 
@@ -1008,7 +1095,7 @@ def _drop_remote(self: DirectoryNode, session: _Session) -> None:
 def _drop_served(self: DirectoryNode, served: _Served) -> None:
     """Publisher side: ``Dropped`` to the publisher (if it is still listed)."""
     publication = served.publication
-    if not publication.listed and publication.address not in TABLE:
+    if publication.quiet or (not publication.listed and publication.address not in TABLE):
         return
     m = served.message
     s = m.subscriber_address
