@@ -528,17 +528,18 @@ def test_directory_constants():
     assert lc.HostPort("127.0.0.1", 54195) == pubsub.DIRECTORY_AT_HOST
 
 
+# The addresses below only feed the derivation table of pubsub §7: nothing is sent anywhere.
 @pytest.mark.parametrize(
     ("primary_ip", "expected"),
     [
-        ("10.1.2.3", "10.0.0.195"),
-        ("10.255.255.254", "10.0.0.195"),
-        ("172.16.0.1", "172.16.0.195"),
-        ("172.20.5.6", "172.16.0.195"),
-        ("172.31.255.1", "172.16.0.195"),
-        ("192.168.1.20", "192.168.0.195"),
-        ("192.168.0.195", "192.168.0.195"),
-        ("172.15.0.1", None),
+        ("10.1.2.3", "10.0.0.195"),  # lan-doc: a table input, no traffic
+        ("10.255.255.254", "10.0.0.195"),  # lan-doc: a table input, no traffic
+        ("172.16.0.1", "172.16.0.195"),  # lan-doc: a table input, no traffic
+        ("172.20.5.6", "172.16.0.195"),  # lan-doc: a table input, no traffic
+        ("172.31.255.1", "172.16.0.195"),  # lan-doc: a table input, no traffic
+        ("192.168.1.20", "192.168.0.195"),  # lan-doc: a table input, no traffic
+        ("192.168.0.195", "192.168.0.195"),  # lan-doc: a table input, no traffic
+        ("172.15.0.1", None),  # lan-doc: a table input, no traffic
         ("172.32.0.1", None),
         ("8.8.8.8", None),
         ("127.0.0.1", None),
