@@ -629,12 +629,7 @@ def test_requests_after_connection_lost_are_answered_at_once() -> None:
 
 # Loopback against the server state machine (no sockets: bytes are handed across).
 
-try:
-    from layer_cake.net._http_server import Close, Deliver, HttpServerConnection, Reply
-except ImportError:  # pragma: no cover - the server is built alongside
-    HttpServerConnection = None  # type: ignore[assignment,misc]
-
-needs_server = pytest.mark.skipif(HttpServerConnection is None, reason="no HTTP server machine")
+from layer_cake.net._http_server import Close, Deliver, HttpServerConnection, Reply  # noqa: E402
 
 
 class Loopback:
@@ -682,7 +677,6 @@ class Loopback:
         return to_write
 
 
-@needs_server
 def test_loopback_json_request_and_table_answer() -> None:
     table = [[0.5, 0.25], [0.125, 1.0], [2.0, 4.0]]
     loop = Loopback(
@@ -698,7 +692,6 @@ def test_loopback_json_request_and_table_answer() -> None:
     assert lc.portable_to_signature(portable) == "vector<vector<float8>>"
 
 
-@needs_server
 def test_loopback_form_requests_in_order_and_busy_as_503() -> None:
     def answer(m: Xy) -> object:
         return lc.Busy("slow") if m.x == 2 else lc.Ack()
@@ -718,7 +711,6 @@ def test_loopback_form_requests_in_order_and_busy_as_503() -> None:
     assert [(s, type(r)) for s, r in typed.answers] == [("A", lc.Ack), ("B", lc.Busy)]
 
 
-@needs_server
 def test_loopback_http_requests_head_and_unknown_names() -> None:
     def answer(m: HttpRequest) -> object:
         return HttpResponse(status_code=200, reason_phrase="OK", body=f"{m.method} {m.request_uri}")
