@@ -8,7 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import layer_cake
+import layer_cake_directory
+
 ROOT = Path(__file__).resolve().parents[2]
+# The packages under test where they are installed (the compiled build under nox), as absolute
+# paths: the demo's children run in examples/multihosting.
+PYTHONPATH = os.pathsep.join(
+    str(Path(m.__file__).resolve().parent.parent) for m in (layer_cake, layer_cake_directory)
+)
 
 
 def free_port() -> int:
@@ -18,7 +26,7 @@ def free_port() -> int:
 
 
 def test_the_demo_serves_a_table_from_published_workers():
-    env = dict(os.environ, LC_DEMO_PORT=str(free_port()))
+    env = dict(os.environ, LC_DEMO_PORT=str(free_port()), PYTHONPATH=PYTHONPATH)
     r = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "demo.py")],
         capture_output=True, text=True, env=env, timeout=180, check=False,

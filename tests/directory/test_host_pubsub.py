@@ -19,18 +19,22 @@ import textwrap
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 
 import layer_cake as lc
 import layer_cake_directory
+from layer_cake.net._frame import FrameDecoder, FrameEncoder, PeerHello
+from layer_cake.pubsub import _node
+from layer_cake.pubsub._protocol import RouteFound
+from layer_cake.runtime._dispatch import TABLE
 
 # The packages under test wherever they are installed (site-packages under nox, or the source
 # tree on PYTHONPATH), never the source tree behind an installed compiled build.
 PYTHONPATH = os.pathsep.join(
-    str(Path(module.__file__).resolve().parent.parent)
-    for module in (lc, layer_cake_directory)
+    str(Path(module.__file__).resolve().parent.parent) for module in (lc, layer_cake_directory)
 )
 DEADLINE = 20.0  # generous: a loaded machine may start a process slowly
 
@@ -207,6 +211,68 @@ if __name__ == "__main__":
     lc.create(server)
 """
 
+UPGRADER = """
+import layer_cake as lc
+from messages import Xy, Product
+
+
+def local(self, name: str = "svc", hold: float = 1.5):
+    lc.publish(self, name, scope=lc.ScopeOfDirectory.PROCESS)
+    published = None
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Published):
+            published = m
+            print("LOCAL PUBLISHED", flush=True)
+            self.start(lc.T1, hold)
+        elif isinstance(m, Xy):
+            self.reply(Product(m.x * m.y, "local"))
+        elif isinstance(m, lc.T1):
+            lc.clear_published(self, published)
+            print("LOCAL CLEARED", flush=True)
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+def upgrader(self, search: str = "svc", after: float = 0.5, hold: float = 1.5):
+    \"\"\"Subscribe at HOST; once a HOST session is up, publish the same name in this process
+    for ``hold`` seconds.\"\"\"
+    lc.subscribe(self, search)
+    peers = {}
+    started = False
+    self.start(lc.T1, 0.2, repeating=True)
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Subscribed):
+            print("SUBSCRIBED", flush=True)
+        elif isinstance(m, lc.Available):
+            print("AVAILABLE", m.name, m.scope.name, flush=True)
+            peers[m.name] = m.publisher_address
+            self.send(Xy(2, 3), m.publisher_address)
+            if not started and m.scope == lc.ScopeOfDirectory.HOST:
+                started = True
+                self.start(lc.T2, after)
+        elif isinstance(m, lc.Dropped):
+            print("DROPPED", m.name, m.scope.name, flush=True)
+            peers.pop(m.name, None)
+        elif isinstance(m, lc.T2):
+            self.create(local, search, hold)
+        elif isinstance(m, Product):
+            print("PRODUCT", m.value, m.name, flush=True)
+        elif isinstance(m, lc.T1):
+            for address in peers.values():
+                self.send(Xy(2, 3), address)
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(local)
+lc.bind(upgrader)
+
+if __name__ == "__main__":
+    lc.create(upgrader)
+"""
+
 
 # Processes ----------------------------------------------------------------------------------------
 
@@ -298,6 +364,7 @@ def cake(tmp_path: Path):
         ("subscriber.py", SUBSCRIBER),
         ("worker.py", WORKER),
         ("server.py", SERVER),
+        ("upgrader.py", UPGRADER),
     ):
         (tmp_path / name).write_text(textwrap.dedent(text))
     started: list[Proc] = []
@@ -436,3 +503,207 @@ def test_seed_server_spools_over_three_workers_and_survives_a_killed_one(cake) -
     for _ in range(6):  # the others keep answering
         table = _get_table(port)
         assert len(table) == 2 and all(len(row) == 2 for row in table)
+
+
+def session_events(proc: Proc, count: int) -> list[str]:
+    """The next ``count`` AVAILABLE/DROPPED lines of ``proc``, in the order printed."""
+    found = [line for line in proc.seen if line.startswith(("AVAILABLE", "DROPPED"))]
+    proc.seen = [line for line in proc.seen if line not in found]
+    while len(found) < count:
+        line = proc.expect(("AVAILABLE", "DROPPED"))  # type: ignore[arg-type]  # startswith
+        found.append(line)
+    return found
+
+
+def test_a_process_publication_upgrades_then_falls_back_to_the_host_one(cake) -> None:
+    cake.host()
+    pub = cake.run("publisher.py", "--name=svc:up")
+    pub.expect("PUBLISHED")
+    sub = cake.run("upgrader.py", "--search=svc:up", "--after=0.5", "--hold=1.5")
+    assert session_events(sub, 1) == ["AVAILABLE svc:up HOST"]
+    sub.expect("PRODUCT 6 svc:up")
+    assert session_events(sub, 2) == ["DROPPED svc:up HOST", "AVAILABLE svc:up PROCESS"]
+    sub.expect("PRODUCT 6 local")  # messages now go to the local publisher
+    pub.expect("DROPPED")  # the old publisher hears its session ended
+    sub.expect("LOCAL CLEARED")
+    assert session_events(sub, 2) == ["DROPPED svc:up PROCESS", "AVAILABLE svc:up HOST"]
+    assert pub.expect("DELIVERED") == "DELIVERED HOST"  # the first, then the fallback's
+    assert pub.expect("DELIVERED") == "DELIVERED HOST"
+    sub.drain()
+    sub.expect("PRODUCT 6 svc:up")
+
+
+def test_wider_routes_coming_and_going_leave_a_nearer_session_alone(cake) -> None:
+    cake.host()
+    first = cake.run("publisher.py", "--name=svc:near")
+    first.expect("PUBLISHED")
+    sub = cake.run("upgrader.py", "--search=svc:near", "--after=0.2", "--hold=6")
+    assert session_events(sub, 3) == [
+        "AVAILABLE svc:near HOST",
+        "DROPPED svc:near HOST",
+        "AVAILABLE svc:near PROCESS",
+    ]
+    first.kill(signal.SIGKILL)  # its HOST route goes
+    time.sleep(0.5)  # host-cake sees the link close and frees the name
+    second = cake.run("publisher.py", "--name=svc:near")  # a new HOST route comes
+    second.expect("PUBLISHED")
+    sub.drain()
+    sub.expect("PRODUCT 6 local")  # still the local session
+    assert not any(line.startswith(("AVAILABLE", "DROPPED")) for line in sub.seen)
+    line = sub.expect("LOCAL CLEARED")
+    assert line == "LOCAL CLEARED", "the hold ended before the wider routes changed"
+    assert session_events(sub, 2) == ["DROPPED svc:near PROCESS", "AVAILABLE svc:near HOST"]
+    assert second.expect("DELIVERED") == "DELIVERED HOST"  # fell back to the new route
+
+
+class SilentPublisher:
+    """A fake session listener: accepts, sends its hello, then never answers a request.
+
+    Counts the connections it accepted, the frames each one carried and the ones closed."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.accepted = 0
+        self.frames: list[int] = []  # per connection, in the order accepted
+        self.closed: list[float] = []  # monotonic times of EOFs seen
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self) -> None:
+        self.server.settimeout(0.1)
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            with self.lock:
+                index = self.accepted
+                self.accepted += 1
+                self.frames.append(0)
+            thread = threading.Thread(target=self._serve, args=(conn, index), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn: socket.socket, index: int) -> None:
+        decoder = FrameDecoder()
+        with conn:
+            conn.sendall(FrameEncoder().hello(False))
+            conn.settimeout(0.1)
+            while not self.stopping.is_set():
+                try:
+                    data = conn.recv(65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    with self.lock:
+                        self.closed.append(time.monotonic())
+                    return
+                events = decoder.feed(data)
+                with self.lock:
+                    self.frames[index] += sum(1 for e in events if not isinstance(e, PeerHello))
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        self.server.close()
+
+
+@pytest.fixture
+def silent():
+    fake = SilentPublisher()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def poll(condition, seconds: float = DEADLINE) -> float:
+    """Wait until ``condition()`` holds; the monotonic time it was first seen to."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+    return time.monotonic()
+
+
+def node_state(name: str) -> tuple[bool, bool]:
+    """(a remote session for ``name`` is pending or open, a route for ``name`` is known)."""
+    node = TABLE[_node.node_address()]
+    for _ in range(10):  # read from another thread: retry a dict changed mid-copy
+        try:
+            sessions = any(s.name == name for s in list(node.by_route.values()))
+            routes = any(key[1] == name for key in list(node.routes))
+            return sessions, routes
+        except RuntimeError:
+            time.sleep(0.01)
+    raise AssertionError("node state kept changing")
+
+
+def route_to(channel: lc.Channel, subscribed: lc.Subscribed, name: str, port: int) -> None:
+    """Tell this process's node what a parent would: ``name`` is served at ``port``."""
+    route = RouteFound(
+        subscribed.subscribed_id,
+        name,
+        lc.ScopeOfDirectory.HOST,
+        lc.HostPort("127.0.0.1", port),
+        uuid.uuid4(),
+    )
+    channel.send(route, _node.node_address())
+
+
+def subscribed_channel(channel: lc.Channel, name: str) -> lc.Subscribed:
+    lc.subscribe(channel, name)
+    m = channel.input()
+    assert isinstance(m, lc.Subscribed)
+    return m
+
+
+def test_a_session_request_unanswered_for_3_s_is_abandoned_and_its_route_kept(
+    silent, monkeypatch
+) -> None:
+    monkeypatch.setattr(_node, "IDLE_CLOSE", 60.0)  # the connection stays: only the session goes
+    name = f"svc:silent:{uuid.uuid4()}"
+    with lc.channel() as sub:
+        subscribed = subscribed_channel(sub, name)
+        asked = time.monotonic()
+        route_to(sub, subscribed, name, silent.port)
+        poll(lambda: silent.frames and silent.frames[0] >= 1)  # OpenSession arrived
+        assert node_state(name) == (True, True)
+        abandoned = poll(lambda: not node_state(name)[0])
+        assert 2.9 <= abandoned - asked <= 4.5
+        assert node_state(name) == (False, True)  # the route stays known for a later try
+        poll(lambda: silent.frames[0] >= 2)  # EndSession: the publisher may forget it too
+        heard, index = sub.select(lc.Available, lc.Dropped, seconds=0.3)
+        assert index == 2, f"the subscriber heard {heard!r}"  # nothing: it was never Available
+        assert silent.accepted == 1 and not silent.closed
+        lc.clear_subscribed(sub, subscribed)
+        sub.input()
+
+
+def test_a_connection_left_without_sessions_closes_after_the_idle_delay(
+    silent, monkeypatch
+) -> None:
+    monkeypatch.setattr(_node, "SESSION_OPEN_LIMIT", 0.5)
+    monkeypatch.setattr(_node, "IDLE_CLOSE", 1.5)
+    name = f"svc:idle:{uuid.uuid4()}"
+    with lc.channel() as sub:
+        subscribed = subscribed_channel(sub, name)
+        route_to(sub, subscribed, name, silent.port)
+        abandoned = poll(lambda: silent.frames and silent.frames[0] >= 2)  # open, then end
+        assert not silent.closed
+        time.sleep(0.7)  # within the idle delay: a new session takes the same connection
+        route_to(sub, subscribed, name, silent.port)
+        poll(lambda: silent.frames[0] >= 4)
+        assert silent.accepted == 1  # reused, not a second connection
+        idle = time.monotonic()
+        closed = poll(lambda: bool(silent.closed), seconds=10.0)
+        assert silent.accepted == 1
+        assert closed - abandoned >= 1.5 + 0.7  # the reuse restarted the idle delay
+        assert 1.0 <= closed - idle <= 3.5
+        lc.clear_subscribed(sub, subscribed)
+        sub.input()

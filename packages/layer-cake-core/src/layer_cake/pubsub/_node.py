@@ -24,6 +24,14 @@ publisher ``Delivered``. Either end going (clear, owner ended) sends ``EndSessio
 other node; a connection that closes drops every session on it, on both sides. Routes coming
 or going never touch an open session.
 
+Two deadlines, kept by one timer (``T2``, armed for the earliest). A session with no answer
+``SESSION_OPEN_LIMIT`` seconds after it was asked for (connecting included) is abandoned: the
+node sends ``EndSession`` (a late ``SessionOpened`` is answered the same way), forgets the
+session and tells the subscriber nothing, as it heard nothing. The route stays known and is
+not retried at once (a silent publisher would be asked every 3 s): the next event that looks
+for a session on that name (a new route, a nearer session ending) tries it again. A connection
+left with no sessions closes ``IDLE_CLOSE`` seconds later unless a new session takes it first.
+
 Parent role (scope HOST: host-cake). ``AcceptDirectories`` makes the node listen for child
 nodes; their listings (when not narrower than this node) go into the same engine as records
 tagged with the child link, and each match becomes a ``RouteFound`` to the subscriber's node
@@ -52,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
+import time
 import uuid
 
 from ..net._hostport import HostPort
@@ -68,7 +77,7 @@ from ..net._transport import connect, listen
 from ..runtime._bind import bind_stateless
 from ..runtime._dispatch import TABLE, send_from
 from ..runtime._machine import Point, Stateless
-from ..runtime._messages import T1, ScopeOfDirectory, Start
+from ..runtime._messages import T1, T2, ScopeOfDirectory, Start
 from ..runtime._object import QueueFull, create_object
 from ..types._registry import bind_library_message
 from ..types._text import world_now
@@ -121,6 +130,8 @@ _PROCESS = ScopeOfDirectory.PROCESS
 _LOOPBACK = "127.0.0.1"
 _FIRST_RETRY = 0.25  # seconds before the first reconnect to a lost or absent parent
 _MOST_RETRY = 1.0  # the backoff's cap (NEW, §7: a local parent is rejoined within ~1 s)
+SESSION_OPEN_LIMIT = 3.0  # seconds for a session request to be answered (§6)
+IDLE_CLOSE = 8.0  # seconds a connection with no sessions stays open (§6)
 
 
 class AcceptDirectories:
@@ -224,6 +235,7 @@ class _Session:
         "published_id",
         "publisher",
         "remote",
+        "requested_at",
         "route_id",
         "scope",
         "subscription",
@@ -239,17 +251,19 @@ class _Session:
         self.published_id: uuid.UUID | None = None
         self.subscription: _Subscription | None = None
         self.name = ""
+        self.requested_at = time.monotonic()  # remote: the session-open limit runs from here
 
 
 class _Connection:
     """Subscriber side: the one connection to a publisher's ``host:port``."""
 
-    __slots__ = ("key", "proxy", "sessions")
+    __slots__ = ("idle_since", "key", "proxy", "sessions")
 
     def __init__(self, key: tuple) -> None:
         self.key = key
         self.proxy: tuple | None = None  # set by Connected
         self.sessions: dict[uuid.UUID, _Session] = {}
+        self.idle_since: float | None = None  # monotonic time its last session ended
 
 
 class _Served:
@@ -296,6 +310,7 @@ class DirectoryNode(Point, Stateless):
         self.by_route: dict[uuid.UUID, _Session] = {}  # remote sessions
         self.connections: dict[tuple, _Connection] = {}  # (host, port) -> connection
         self.out_links: dict[tuple, _Connection] = {}  # proxy -> connection
+        self.sweep_at: float | None = None  # when T2 is due (session-open and idle deadlines)
         # Parent role.
         self.accept_lid: uuid.UUID | None = None
         self.accept_requesters: list[tuple] = []  # waiting for the listen to settle
@@ -484,8 +499,7 @@ def DirectoryNode_Connected(self: DirectoryNode, message: Connected) -> None:
     self.out_links[proxy] = connection
     for session in connection.sessions.values():
         _request_session(self, session)
-    if not connection.sessions:
-        _close_link(self, proxy)
+    _arm_sweep(self)  # left with no sessions while connecting: the idle delay runs
 
 
 def DirectoryNode_NotConnected(self: DirectoryNode, message: NotConnected) -> None:
@@ -533,6 +547,20 @@ def DirectoryNode_T1(self: DirectoryNode, message: object) -> None:
     if self.parent_state == "waiting":
         self.parent_state = "connecting"
         connect(self, self.parent_ipp, keep_alive=True)
+
+
+def DirectoryNode_T2(self: DirectoryNode, message: object) -> None:
+    """Abandon session requests past their limit; close connections idle past theirs."""
+    self.sweep_at = None
+    now = time.monotonic()
+    for session in [s for s in self.by_route.values() if s.publisher is None]:
+        if now - session.requested_at >= SESSION_OPEN_LIMIT:
+            _end_remote(self, session, False)  # the route stays known (module docstring)
+    for connection in list(self.connections.values()):
+        idle = connection.idle_since
+        if idle is not None and now - idle >= IDLE_CLOSE and connection.proxy is not None:
+            _close_link(self, connection.proxy)
+    _arm_sweep(self)
 
 
 # Handlers: parent → child -------------------------------------------------------------------------
@@ -708,6 +736,7 @@ bind_stateless(
         NotConnected,
         Closed,
         T1,
+        T2,
         RouteFound,
         RouteLost,
         PublicationRefused,
@@ -1008,6 +1037,8 @@ def _consider(self: DirectoryNode, subscription: _Subscription, name: str) -> No
         connect(self, ipp, keep_alive=not ipp.host.startswith("127."))
     session.connection = connection
     connection.sessions[session.route_id] = session
+    connection.idle_since = None  # taken again within the idle delay: reused
+    _arm_sweep(self)
     if connection.proxy is not None:
         _request_session(self, session)
 
@@ -1035,8 +1066,28 @@ def _detach(self: DirectoryNode, session: _Session) -> None:
     connection = session.connection
     if connection is not None:
         connection.sessions.pop(session.route_id, None)
-        if not connection.sessions and connection.proxy is not None:
-            _close_link(self, connection.proxy)  # ORIG waits 8 s; closing at once is enough here
+        if not connection.sessions and connection.idle_since is None:
+            connection.idle_since = time.monotonic()  # closes after IDLE_CLOSE (T2)
+            _arm_sweep(self)
+
+
+def _arm_sweep(self: DirectoryNode) -> None:
+    """Arm ``T2`` for the earliest session-open or idle deadline (loop thread)."""
+    due = [
+        s.requested_at + SESSION_OPEN_LIMIT for s in self.by_route.values() if s.publisher is None
+    ]
+    due += [
+        c.idle_since + IDLE_CLOSE
+        for c in self.connections.values()
+        if c.idle_since is not None and c.proxy is not None  # still connecting: see Connected
+    ]
+    if not due:
+        return
+    at = min(due)
+    if self.sweep_at is not None and self.sweep_at <= at:
+        return
+    self.sweep_at = at
+    self.start(T2, max(at - time.monotonic(), 0.0))
 
 
 def _close_link(self: DirectoryNode, proxy: tuple) -> None:
