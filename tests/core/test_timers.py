@@ -75,16 +75,16 @@ def test_cancel_of_an_absent_timer_is_no_error(ch):
 
 
 def test_repeating_timer_fires_every_period_never_early(ch):
+    # Ten expiries, each no earlier than its period allows (the count per second is the
+    # benchmark's business: a loaded machine may be late, never early).
     t0 = time.monotonic()
     ch.start(lc.T2, 0.1, repeating=True)
     arrivals = []
-    while True:
-        _m, i = ch.select(lc.T2, seconds=max(t0 + 1.05 - time.monotonic(), 0.0))
-        if i == 1:
-            break
+    while len(arrivals) < 10:
+        _m, i = ch.select(lc.T2, seconds=30)
+        assert i == 0, "the repeating timer stopped"
         arrivals.append(time.monotonic() - t0)
     ch.cancel(lc.T2)
-    assert 8 <= len(arrivals) <= 10
     for n, t in enumerate(arrivals, start=1):
         assert t >= n * 0.1
     ch.select(lc.T2, seconds=0.2)  # an expiry queued before cancel may still arrive
