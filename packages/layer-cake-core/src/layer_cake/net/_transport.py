@@ -28,7 +28,6 @@ from msgpack import ExtType
 
 from ..runtime import _counters
 from ..runtime._dispatch import TABLE, machine_deliver, send_from
-from ..runtime._dispatch import run_queue as RUN
 from ..runtime._log import LOG
 from ..runtime._loop import LOOP
 from ..runtime._messages import USER_LOG, Faulted
@@ -386,10 +385,6 @@ class WireLink(_Link):
             return
         for event in events:
             self.frame(event)
-        if RUN.queue:
-            # Deliver now rather than in the next loop turn: a reply written by a loop-hosted
-            # receiver then leaves in this same turn, saving one loop iteration per hop.
-            RUN.drain()
 
     def frame(self, event: object) -> None:
         if self.closing is not None:

@@ -75,10 +75,6 @@ class EventLoop:
         """True on the loop thread."""
         return threading.get_ident() == self.ident
 
-    def post(self, obj: object, message: object, to: tuple, back: tuple) -> None:
-        """Queue a message for a loop-hosted object (any thread)."""
-        RUN.post(obj, message, to, back)
-
     # Calls onto the loop ---------------------------------------------------------------------
 
     def call(self, f: Callable, *args: object) -> None:

@@ -15,6 +15,7 @@ import time
 
 from ..types._errors import PointConstructionError
 from ._bind import DispatchTable, flatten, message_key
+from ._dispatch import run_queue as RUN
 from ._log import LOG
 from ._loop import LOOP
 from ._messages import USER_LOG, Faulted, Returned, SelectTimer, Stop
@@ -199,7 +200,7 @@ class AsyncBuffering(Buffering):
                 self.queue_full(message, None)
             self.wait_for_space(message, None)
         self._pending += 1
-        LOOP.post(self, message, to, back)
+        RUN.post(self, message, to, back)
 
     def receive(self, message: object, to: tuple, back: tuple) -> None:
         """Loop side of delivery: queue and wake the awaiting coroutine."""

@@ -205,9 +205,6 @@ class Encoder:
         self.next_alias = FIRST_ALIAS
         self.space = ""
 
-    def encode(self, value: object, p: Portable) -> object:
-        """Convert one value; pointers land in ``self.table`` (None when there are none)."""
-        return self.convert(value, p)
 
     def convert(self, value: object, p: object) -> object:
         if value is None:
@@ -536,8 +533,6 @@ class Decoder:
         self.table = table  # alias key -> raw data
         self.cache = None  # alias key -> decoded object
 
-    def decode(self, data: object, p: Portable) -> object:
-        return self.convert(data, p)
 
     def convert(self, data: object, p: object) -> object:
         if data is None:
