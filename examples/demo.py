@@ -28,6 +28,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent / "multihosting"
 HOST, PORT = "127.0.0.1", int(os.environ.get("LC_DEMO_PORT", "5050"))
 WORKERS = 8
+# The demo stays on loopback: with no primary IP, host-cake derives no standard LAN directory
+# and the LAN listings of test_server_10/test_worker_10 stop at it (pubsub §7).
+CHILD_ENV = {**os.environ, "LC_PRIMARY_IP": "none"}
 DEADLINE = 60.0
 
 
@@ -46,7 +49,7 @@ class Process:
 
     def __init__(self, *argv: str) -> None:
         self.proc = subprocess.Popen([sys.executable, *argv], cwd=HERE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, text=True)
+                                     stdin=subprocess.DEVNULL, text=True, env=CHILD_ENV)
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 

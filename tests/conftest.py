@@ -17,6 +17,12 @@ import pytest
 from layer_cake import _build
 from layer_cake.runtime._machine import DISPATCHER_PREFIX
 
+# No process a test starts may derive the standard LAN directory from this machine's real
+# interfaces and connect to it (it would be a real address on the real network): with no
+# primary IP, LAN listings stop at host-cake. Tests inside their own network namespaces
+# remove this from the environment of the processes they start there.
+os.environ["LC_PRIMARY_IP"] = "none"
+
 #: How long a test's threads and child processes get to finish after the test returns.
 LEAK_GRACE_SECONDS = 5.0
 PROC = Path("/proc")

@@ -494,8 +494,15 @@ def listen(
     default_to_request: bool = False,
     response_timeout: float = 60.0,
     max_frame: int = 16 * MiB,
+    keep_alive: bool = False,
+    keep_alive_period: float = 1.0,
+    keep_alive_limit: float = 3.0,
 ) -> uuid.UUID:
-    """Listen at ``requested_ipp``; ``Listening`` or ``NotListening`` follows. Returns the lid."""
+    """Listen at ``requested_ipp``; ``Listening`` or ``NotListening`` follows. Returns the lid.
+
+    ``keep_alive``: every accepted wire link probes and goes stale as ``connect`` describes, so
+    the accepting side also notices a peer that vanished silently (a host whose link is down).
+    """
     lid = uuid.uuid4()
     request = ListenForStream(
         lid,
@@ -507,8 +514,9 @@ def listen(
         response_timeout,
         max_frame,
     )
+    probes = (keep_alive_period, keep_alive_limit) if keep_alive else None
     LOOP.start()
-    LOOP.call(_start_listen, self.object_address, request)
+    LOOP.call(_start_listen, self.object_address, request, probes)
     return lid
 
 
@@ -557,11 +565,15 @@ def stop_listening(self: Agent, lid: uuid.UUID) -> None:
     LOOP.call(_stop_listen, self.object_address, lid)
 
 
-def _start_listen(controller: tuple, request: ListenForStream) -> None:
-    LOOP.loop.create_task(_listen(controller, request))  # type: ignore[union-attr]
+def _start_listen(
+    controller: tuple, request: ListenForStream, probes: tuple | None = None
+) -> None:
+    LOOP.loop.create_task(_listen(controller, request, probes))  # type: ignore[union-attr]
 
 
-def _protocol_factory(controller: tuple, request: ListenForStream, listening: list) -> object:
+def _protocol_factory(
+    controller: tuple, request: ListenForStream, listening: list, probes: tuple | None = None
+) -> object:
     if request.http_server or request.uri_form is not None:
         from ._http_link import http_server_factory
 
@@ -577,10 +589,12 @@ def _protocol_factory(controller: tuple, request: ListenForStream, listening: li
     def refused(link: _Link, text: str) -> NotAccepted:
         return NotAccepted(listening[0], 0, text)
 
-    return lambda: WireLink(controller, request.max_frame, accepted, request.encrypted, refused)
+    return lambda: WireLink(
+        controller, request.max_frame, accepted, request.encrypted, refused, probes
+    )
 
 
-async def _listen(controller: tuple, request: ListenForStream) -> None:
+async def _listen(controller: tuple, request: ListenForStream, probes: tuple | None = None) -> None:
     loop = LOOP.loop
     assert loop is not None
     ipp = request.requested_ipp
@@ -591,7 +605,7 @@ async def _listen(controller: tuple, request: ListenForStream) -> None:
 
             check_form(request.uri_form)
         server = await loop.create_server(
-            _protocol_factory(controller, request, listening),
+            _protocol_factory(controller, request, listening, probes),
             ipp.host,
             ipp.port,
             reuse_address=True,

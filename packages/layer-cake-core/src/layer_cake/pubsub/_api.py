@@ -7,6 +7,7 @@ first use) on behalf of ``self``, and the node answers ``self`` with a message.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 
 from ..net._hostport import HostPort
@@ -152,8 +153,20 @@ def directory_at_lan(primary_ip: str | None = None) -> HostPort | None:
     return None
 
 
+#: Environment variable that injects the primary IP (tests, demos, hosts whose routing table
+#: does not say it): an IPv4 address, or ``none`` for "no primary IP" (no automatic LAN link).
+PRIMARY_IP_VARIABLE = "LC_PRIMARY_IP"
+
+
 def detect_primary_ip() -> str | None:
-    """The source address the OS picks for an off-host IPv4 datagram, or None (sends nothing)."""
+    """The source address the OS picks for an off-host IPv4 datagram, or None (sends nothing).
+
+    ``LC_PRIMARY_IP`` in the environment is taken instead when set (``none`` or empty: None).
+    """
+    injected = os.environ.get(PRIMARY_IP_VARIABLE)
+    if injected is not None:
+        injected = injected.strip()
+        return None if injected.lower() in ("", "none") else injected
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.connect(_UNROUTED_PROBE)  # UDP connect only selects a route

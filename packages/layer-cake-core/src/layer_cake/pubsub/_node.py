@@ -127,9 +127,17 @@ __all__ = [
 ]
 
 _PROCESS = ScopeOfDirectory.PROCESS
+_GROUP = ScopeOfDirectory.GROUP
+_HOST = ScopeOfDirectory.HOST
+_LAN = ScopeOfDirectory.LAN
 _LOOPBACK = "127.0.0.1"
 _FIRST_RETRY = 0.25  # seconds before the first reconnect to a lost or absent parent
 _MOST_RETRY = 1.0  # the backoff's cap (NEW, §7: a local parent is rejoined within ~1 s)
+#: Keep-alive of links that may cross hosts (parent links, LAN sessions): a probe after
+#: PROBE_PERIOD s of outbound silence, stale after PROBE_LIMIT s of inbound silence, so a host
+#: that vanishes silently is noticed within 3 s (§9).
+PROBE_PERIOD = 0.5
+PROBE_LIMIT = 2.5
 SESSION_OPEN_LIMIT = 3.0  # seconds for a session request to be answered (§6)
 IDLE_CLOSE = 8.0  # seconds a connection with no sessions stays open (§6)
 
@@ -165,7 +173,16 @@ class PublishMain:
 class _Publication:
     """A name listed by a local object."""
 
-    __slots__ = ("address", "encrypted", "listed", "name", "published_id", "quiet", "scope")
+    __slots__ = (
+        "address",
+        "encrypted",
+        "listed",
+        "listening_ipp",
+        "name",
+        "published_id",
+        "quiet",
+        "scope",
+    )
 
     def __init__(
         self,
@@ -182,6 +199,23 @@ class _Publication:
         self.address = address
         self.listed = True
         self.quiet = quiet  # listed by PublishMain: no session messages to the object
+        self.listening_ipp: HostPort | None = None  # its session listener (wide listings)
+
+
+class _Listener:
+    """Publisher side: one session listener, shared by all publications of its kind.
+
+    Keyed by (LAN, encrypted): LAN names listen on ``0.0.0.0:0`` (reachable from other hosts,
+    with keep-alive), the others on ``127.0.0.1:0``; encrypted publications on their own."""
+
+    __slots__ = ("encrypted", "ipp", "lan", "lid", "waiting")
+
+    def __init__(self, lan: bool, encrypted: bool) -> None:
+        self.lan = lan
+        self.encrypted = encrypted
+        self.lid: uuid.UUID | None = None
+        self.ipp: HostPort | None = None  # once listening
+        self.waiting: list[tuple] = []  # (request, requester) answered once listening
 
 
 class _Subscription:
@@ -200,16 +234,30 @@ class _Subscription:
 class _ChildPublication:
     """Parent role: a publication listed by a child node (``node`` is that node's address)."""
 
-    __slots__ = ("address", "link", "listening_ipp", "name", "node", "published_id", "scope")
+    __slots__ = (
+        "address",
+        "encrypted",
+        "link",
+        "listening_ipp",
+        "message",
+        "name",
+        "node",
+        "published_id",
+        "scope",
+    )
 
-    def __init__(self, m: ListPublication, link: tuple, node: tuple) -> None:
+    def __init__(self, m: ListPublication, link: tuple, node: tuple, host: str) -> None:
         self.name = m.name
         self.scope = m.scope
         self.published_id = m.published_id
-        self.listening_ipp = HostPort(_LOOPBACK, m.listening_ipp.port)  # GROUP/HOST rewrite
+        # §6: GROUP/HOST nodes rewrite the host to 127.0.0.1, the LAN node to the address
+        # it sees for that host (``host``: the peer of the child link).
+        self.listening_ipp = HostPort(host, m.listening_ipp.port)
         self.address = m.publisher_address
+        self.encrypted = m.encrypted
         self.link = link
         self.node = node
+        self.message = m  # relayed upward as it came
 
 
 class _ChildSubscription:
@@ -295,18 +343,19 @@ class DirectoryNode(Point, Stateless):
         self.sessions: dict[tuple, _Session] = {}  # (subscription record, name) -> session
         # Parent link.
         self.parent_ipp: HostPort | None = None  # decided at the first wide listing
+        self.parent_decided = False
         self.parent: tuple | None = None  # the link's proxy while connected
         self.parent_state = "idle"  # idle | connecting | up | waiting
         self.retry = _FIRST_RETRY
-        # Session listener (publisher side).
-        self.session_lid: uuid.UUID | None = None
-        self.session_ipp: HostPort | None = None
-        self.waiting_listener: list[tuple] = []  # (PublishAsName, requester)
+        # Session listeners (publisher side).
+        self.listeners: dict[tuple, _Listener] = {}  # (lan, encrypted) -> listener
+        self.listener_lids: dict[uuid.UUID, _Listener] = {}
         self.refused: set[uuid.UUID] = set()  # published ids refused by the parent
         self.served: dict[uuid.UUID, _Served] = {}  # route id -> session
         self.in_links: dict[tuple, set] = {}  # accepted session link -> route ids
         # Subscriber side.
-        self.routes: dict[tuple, dict[uuid.UUID, RouteFound]] = {}  # (sub, name) -> routes
+        # (sub record, name) -> {(published id, scope of the matching node): route}
+        self.routes: dict[tuple, dict[tuple, RouteFound]] = {}
         self.by_route: dict[uuid.UUID, _Session] = {}  # remote sessions
         self.connections: dict[tuple, _Connection] = {}  # (host, port) -> connection
         self.out_links: dict[tuple, _Connection] = {}  # proxy -> connection
@@ -316,6 +365,7 @@ class DirectoryNode(Point, Stateless):
         self.accept_requesters: list[tuple] = []  # waiting for the listen to settle
         self.accepting: Listening | None = None  # the listen, once up (answers later requests)
         self.children: dict[tuple, list] = {}  # child link -> its records
+        self.child_hosts: dict[tuple, str] = {}  # child link -> the peer's IP (LAN rewrite)
         self.child_published: dict[tuple, _ChildPublication] = {}  # (link, id) -> record
         self.child_subscribed: dict[tuple, _ChildSubscription] = {}  # (link, id) -> record
 
@@ -338,12 +388,33 @@ def DirectoryNode_PublishMain(self: DirectoryNode, message: PublishMain) -> None
 def _publish_request(
     self: DirectoryNode, message: PublishAsName | PublishMain, requester: tuple
 ) -> None:
-    if _wide(self, message.scope) and _parent_ipp(self) is not None and self.session_ipp is None:
-        self.waiting_listener.append((message, requester))  # answered once the listener is up
-        if self.session_lid is None:
-            self.session_lid = listen(self, HostPort(_LOOPBACK, 0))
-        return
+    if _wide(self, message.scope) and _parent_ipp(self) is not None:
+        listener = _listener(self, message)
+        if listener.ipp is None:
+            listener.waiting.append((message, requester))  # answered once it listens
+            return
     _publish(self, message, requester)
+
+
+def _listener(self: DirectoryNode, message: PublishAsName | PublishMain) -> _Listener:
+    """The session listener for a wide publication; the first of its kind starts listening."""
+    lan = message.scope == _LAN
+    encrypted = bool(getattr(message, "encrypted", False))
+    key = (lan, encrypted)
+    listener = self.listeners.get(key)
+    if listener is None:
+        listener = self.listeners[key] = _Listener(lan, encrypted)
+    if listener.lid is None:
+        listener.lid = listen(
+            self,
+            HostPort("0.0.0.0" if lan else _LOOPBACK, 0),
+            encrypted=encrypted,
+            keep_alive=lan,
+            keep_alive_period=PROBE_PERIOD,
+            keep_alive_limit=PROBE_LIMIT,
+        )
+        self.listener_lids[listener.lid] = listener
+    return listener
 
 
 def _publish(self: DirectoryNode, message: PublishAsName | PublishMain, requester: tuple) -> None:
@@ -363,7 +434,10 @@ def _publish(self: DirectoryNode, message: PublishAsName | PublishMain, requeste
     self.published[record.published_id] = record
     _own(self, record.address, record)
     upward = _upward(self, scope)
-    ipp = self.session_ipp if upward else None
+    ipp = None
+    if upward:
+        listener = self.listeners.get((scope == _LAN, record.encrypted))
+        ipp = record.listening_ipp = listener.ipp if listener is not None else None
     _tell(
         self,
         Published(name, scope, record.encrypted, record.published_id, ipp, record.address),
@@ -434,7 +508,16 @@ def DirectoryNode_AcceptDirectories(self: DirectoryNode, message: AcceptDirector
         return
     self.accept_requesters.append(self.return_address)
     if self.accept_lid is None:
-        self.accept_lid = listen(self, message.requested_ipp)
+        ipp = message.requested_ipp
+        local = ipp.host.startswith("127.")
+        self.accept_lid = listen(
+            self,
+            ipp,
+            encrypted=NODE.encrypted,
+            keep_alive=True,  # a child that vanishes silently is noticed here too
+            keep_alive_period=1.0 if local else PROBE_PERIOD,
+            keep_alive_limit=3.0 if local else PROBE_LIMIT,
+        )
 
 
 # Handlers: transports -----------------------------------------------------------------------------
@@ -448,10 +531,11 @@ def DirectoryNode_Listening(self: DirectoryNode, message: Listening) -> None:
         for requester in requesters:
             _tell(self, message, requester)
         return
-    if lid != self.session_lid:
+    listener = self.listener_lids.get(lid)
+    if listener is None:
         return
-    self.session_ipp = HostPort(_LOOPBACK, message.listening_ipp.port)
-    waiting, self.waiting_listener = self.waiting_listener, []
+    listener.ipp = message.listening_ipp
+    waiting, listener.waiting = listener.waiting, []
     for request, requester in waiting:
         _publish(self, request, requester)
 
@@ -464,10 +548,11 @@ def DirectoryNode_NotListening(self: DirectoryNode, message: NotListening) -> No
         for requester in requesters:
             _tell(self, message, requester)
         return
-    if lid != self.session_lid:
+    listener = self.listener_lids.pop(lid, None)
+    if listener is None:
         return
-    self.session_lid = None
-    waiting, self.waiting_listener = self.waiting_listener, []
+    listener.lid = None  # the next publication of its kind tries again
+    waiting, listener.waiting = listener.waiting, []
     for request, requester in waiting:
         note = f"no session listener ({message.error_text})"
         _tell(self, NotPublished(request.name, request.scope, note), requester)
@@ -477,7 +562,8 @@ def DirectoryNode_Accepted(self: DirectoryNode, message: Accepted) -> None:
     lid = message.listening.request.lid
     if lid == self.accept_lid:
         self.children[message.proxy_address] = []
-    elif lid == self.session_lid:
+        self.child_hosts[message.proxy_address] = message.opened_ipp.host
+    elif lid in self.listener_lids:
         self.in_links[message.proxy_address] = set()
 
 
@@ -519,7 +605,7 @@ def DirectoryNode_Closed(self: DirectoryNode, message: Closed) -> None:
     proxy = self.return_address
     if proxy == self.parent:
         self.parent = None
-        self.routes.clear()  # the parent pushes them again; open sessions stay
+        _forget_parent_routes(self)  # the parent sends them again; open sessions stay
         _parent_lost(self)
         return
     connection = self.out_links.pop(proxy, None)
@@ -539,14 +625,14 @@ def DirectoryNode_Closed(self: DirectoryNode, message: Closed) -> None:
         return
     records = self.children.pop(proxy, None)
     if records is not None:
+        self.child_hosts.pop(proxy, None)
         for record in records:
             _unlist_child(self, record, proxy)
 
 
 def DirectoryNode_T1(self: DirectoryNode, message: object) -> None:
     if self.parent_state == "waiting":
-        self.parent_state = "connecting"
-        connect(self, self.parent_ipp, keep_alive=True)
+        _connect_parent(self)
 
 
 def DirectoryNode_T2(self: DirectoryNode, message: object) -> None:
@@ -579,14 +665,24 @@ def _add_route(self: DirectoryNode, subscription: _Subscription, message: RouteF
     routes = self.routes.get(key)
     if routes is None:
         routes = self.routes[key] = {}
-    routes[message.published_id] = message
+    routes[(message.published_id, message.scope)] = message
+    session = self.sessions.get(key)
+    if (
+        session is not None
+        and session.remote
+        and message.scope > session.scope
+        and message.published_id != session.published_id  # the same publisher: keep it
+    ):
+        # Upgrade (§6): a nearer instance ends the wider session (``Dropped`` to both ends),
+        # and the nearest opens below.
+        _end_remote(self, session, True)
     _consider(self, subscription, message.name)
 
 
 def DirectoryNode_RouteLost(self: DirectoryNode, message: RouteLost) -> None:
     subscription = self.subscribed.get(message.subscribed_id)
     if subscription is not None:
-        _forget_route(self, subscription, message.name, message.published_id)
+        _forget_route(self, subscription, message.name, message.published_id, message.scope)
 
 
 def DirectoryNode_PublicationRefused(self: DirectoryNode, message: PublicationRefused) -> None:
@@ -608,7 +704,8 @@ def DirectoryNode_ListPublication(self: DirectoryNode, message: ListPublication)
     link = node[:1]
     if message.scope > self.scope or (link, message.published_id) in self.child_published:
         return
-    record = _ChildPublication(message, link, node)
+    host = self.child_hosts.get(link, _LOOPBACK) if self.scope == _LAN else _LOOPBACK
+    record = _ChildPublication(message, link, node, host)
     try:
         matches = self.listings.add_name(record.name, record)
     except AlreadyPublished:
@@ -618,6 +715,8 @@ def DirectoryNode_ListPublication(self: DirectoryNode, message: ListPublication)
     self.child_published[(link, record.published_id)] = record
     self.children.setdefault(link, []).append(record)
     _open_all(self, matches)
+    if _upward(self, record.scope):  # wider than this node: relayed, in the child's name
+        _to_parent(self, message, node)
 
 
 def DirectoryNode_ListSearch(self: DirectoryNode, message: ListSearch) -> None:
@@ -633,6 +732,8 @@ def DirectoryNode_ListSearch(self: DirectoryNode, message: ListSearch) -> None:
     self.child_subscribed[(link, record.subscribed_id)] = record
     self.children.setdefault(link, []).append(record)
     _open_all(self, matches)
+    if _upward(self, record.scope):
+        _to_parent(self, ListSearch(record.search, record.scope, record.subscribed_id), node)
 
 
 def DirectoryNode_UnlistPublication(self: DirectoryNode, message: UnlistPublication) -> None:
@@ -765,14 +866,33 @@ def _wide(self: DirectoryNode, scope: ScopeOfDirectory) -> bool:
 
 
 def _parent_ipp(self: DirectoryNode) -> HostPort | None:
-    """Where this node's parent listens, or None (no parent: all stays here)."""
-    if self.scope < _PROCESS:
-        return None  # host-cake's own parent (a lan-cake) is not in this release
-    if self.parent_ipp is None:
-        from ..process._command_line import CL
+    """Where this node's parent listens, or None (the root, or no parent: all stays here).
 
-        self.parent_ipp = CL.connect_to_directory or NODE.default_parent
-    return self.parent_ipp
+    Decided once (§7): a daemon's configured parent, else ``--connect-to-directory``, else
+    the default of its scope: ``127.0.0.1:54195`` for GROUP and for a PROCESS started by
+    ``lc.create``, the standard LAN address for HOST (None when underivable), none for LAN.
+    """
+    if self.parent_decided:
+        return self.parent_ipp
+    self.parent_decided = True
+    from ..process._command_line import CL
+
+    ipp = NODE.parent or CL.connect_to_directory
+    if ipp is None or not ipp.host:
+        if self.scope >= _PROCESS:
+            ipp = NODE.default_parent
+        elif self.scope == _GROUP:
+            from ._api import DIRECTORY_AT_HOST
+
+            ipp = DIRECTORY_AT_HOST
+        elif self.scope == _HOST:
+            from ._api import directory_at_lan
+
+            ipp = directory_at_lan()
+        else:
+            ipp = None
+    self.parent_ipp = ipp
+    return ipp
 
 
 def _upward(self: DirectoryNode, scope: ScopeOfDirectory) -> bool:
@@ -780,19 +900,44 @@ def _upward(self: DirectoryNode, scope: ScopeOfDirectory) -> bool:
     if not _wide(self, scope) or _parent_ipp(self) is None:
         return False
     if self.parent_state == "idle":
-        self.parent_state = "connecting"
-        connect(self, self.parent_ipp, keep_alive=True)
+        _connect_parent(self)
     return True
 
 
-def _to_parent(self: DirectoryNode, message: object) -> None:
+def _connect_parent(self: DirectoryNode) -> None:
+    """Open the parent link: keep-alive always (tighter off the host), encrypted when the
+    daemon's ``encrypted_directory`` or the process's ``--encrypted-process`` says so."""
+    from ..process._command_line import CL
+
+    self.parent_state = "connecting"
+    ipp = self.parent_ipp
+    assert ipp is not None
+    local = ipp.host.startswith("127.") or ipp.host in ("localhost", "::1")
+    connect(
+        self,
+        ipp,
+        encrypted=NODE.encrypted or bool(CL.encrypted_process),
+        keep_alive=True,
+        keep_alive_period=1.0 if local else PROBE_PERIOD,
+        keep_alive_limit=3.0 if local else PROBE_LIMIT,
+    )
+
+
+def _to_parent(self: DirectoryNode, message: object, back: tuple | None = None) -> None:
+    """To the parent node while linked (``back``: a child node, for relayed listings); what
+    is lost while unlinked goes again with the next ``_push_all``."""
     if self.parent is not None:
-        _tell(self, message, self.parent)
+        _tell(self, message, self.parent, back)
 
 
 def _list_publication(self: DirectoryNode, record: _Publication) -> ListPublication:
     return ListPublication(
-        record.name, record.scope, record.published_id, self.session_ipp, record.address
+        record.name,
+        record.scope,
+        record.published_id,
+        record.listening_ipp,
+        record.address,
+        record.encrypted,
     )
 
 
@@ -804,6 +949,13 @@ def _push_all(self: DirectoryNode) -> None:
     for record in list(self.subscribed.values()):
         if _wide(self, record.scope):
             _to_parent(self, ListSearch(record.search, record.scope, record.subscribed_id))
+    for child in list(self.child_published.values()):  # relayed listings of child nodes
+        if _wide(self, child.scope):
+            _to_parent(self, child.message, child.node)
+    for search in list(self.child_subscribed.values()):
+        if _wide(self, search.scope):
+            message = ListSearch(search.search, search.scope, search.subscribed_id)
+            _to_parent(self, message, search.node)
 
 
 def _parent_lost(self: DirectoryNode) -> None:
@@ -838,7 +990,7 @@ def _unlist(self: DirectoryNode, record: object, gone: tuple | None) -> None:
     if isinstance(record, _Publication):
         del self.published[record.published_id]
         ended = self.listings.remove_name(record.name)
-        if _wide(self, record.scope) and record.published_id not in self.refused:
+        if _wide(self, record.scope):  # refused too: nodes between may hold it
             _to_parent(self, UnlistPublication(record.published_id))
         self.refused.discard(record.published_id)
         for served in [s for s in self.served.values() if s.publication is record]:
@@ -885,6 +1037,7 @@ def _open_all(self: DirectoryNode, matches: list[Match]) -> None:
                 self.scope,
                 publication.listening_ipp,
                 publication.published_id,
+                publication.encrypted,
             )
             _tell(self, route, subscription.node)
         elif isinstance(publication, _ChildPublication) and isinstance(subscription, _Subscription):
@@ -896,6 +1049,7 @@ def _open_all(self: DirectoryNode, matches: list[Match]) -> None:
                 self.scope,
                 publication.listening_ipp,
                 publication.published_id,
+                publication.encrypted,
             )
             _add_route(self, subscription, route)
         # This process's publication meeting a child's search: not served (no listener
@@ -999,11 +1153,15 @@ def _unlist_child(self: DirectoryNode, record: object, closed: tuple | None) -> 
         if self.listings.publication(record.name) is not record:
             return
         ended = self.listings.remove_name(record.name)
+        if _wide(self, record.scope):
+            _to_parent(self, UnlistPublication(record.published_id), record.node)
     else:
         assert isinstance(record, _ChildSubscription)
         if self.child_subscribed.pop((record.link, record.subscribed_id), None) is None:
             return
         ended = self.listings.remove_search(record)
+        if _wide(self, record.scope):
+            _to_parent(self, UnlistSearch(record.subscribed_id), record.node)
     for match in ended:
         subscription = match.subscription
         if isinstance(subscription, _Subscription) or subscription.link != closed:
@@ -1034,7 +1192,15 @@ def _consider(self: DirectoryNode, subscription: _Subscription, name: str) -> No
     connection = self.connections.get(ckey)
     if connection is None:
         connection = self.connections[ckey] = _Connection(ckey)
-        connect(self, ipp, keep_alive=not ipp.host.startswith("127."))
+        off_host = not ipp.host.startswith("127.")
+        connect(
+            self,
+            ipp,
+            encrypted=route.encrypted,
+            keep_alive=off_host,  # §6: keep-alive unless loopback
+            keep_alive_period=PROBE_PERIOD,
+            keep_alive_limit=PROBE_LIMIT,
+        )
     session.connection = connection
     connection.sessions[session.route_id] = session
     connection.idle_since = None  # taken again within the idle delay: reused
@@ -1111,22 +1277,37 @@ def _forget_remote(self: DirectoryNode, session: _Session, tell: bool) -> None:
     """The other side or the connection ended a remote session; its route is spent."""
     _detach(self, session)
     subscription = session.subscription
-    routes = self.routes.get((subscription, session.name))
-    if routes is not None:
-        routes.pop(session.published_id, None)
-        if not routes:
-            del self.routes[(subscription, session.name)]
+    _forget_route(self, subscription, session.name, session.published_id)
     if tell and session.publisher is not None:
         _drop_remote(self, session)
     _consider(self, subscription, session.name)
 
 
-def _forget_route(self: DirectoryNode, subscription: _Subscription, name: str, pid: object) -> None:
+def _forget_route(
+    self: DirectoryNode,
+    subscription: _Subscription,
+    name: str,
+    pid: object,
+    scope: ScopeOfDirectory | None = None,
+) -> None:
+    """Forget the route to publication ``pid`` made at ``scope`` (None: made anywhere)."""
     routes = self.routes.get((subscription, name))
-    if routes is not None:
-        routes.pop(pid, None)
+    if routes is None:
+        return
+    for key in [k for k in routes if k[0] == pid and (scope is None or k[1] == scope)]:
+        del routes[key]
+    if not routes:
+        del self.routes[(subscription, name)]
+
+
+def _forget_parent_routes(self: DirectoryNode) -> None:
+    """The parent link is gone: forget the routes made above this node (not a library
+    child's, made here)."""
+    for key, routes in list(self.routes.items()):
+        for rkey in [k for k in routes if k[1] < self.scope]:
+            del routes[rkey]
         if not routes:
-            del self.routes[(subscription, name)]
+            del self.routes[key]
 
 
 def _drop_remote(self: DirectoryNode, session: _Session) -> None:
@@ -1171,14 +1352,25 @@ class _Holder:
         self.lock = threading.Lock()
         self.scope = _PROCESS
         self.default_parent: HostPort | None = None
+        self.parent: HostPort | None = None  # a daemon's configured parent
+        self.encrypted = False  # a daemon's --encrypted-directory
 
 
 NODE = _Holder()
 
 
-def configure_node(scope: ScopeOfDirectory) -> None:
-    """Give the process's node ``scope`` (a daemon, before the node is first used)."""
+def configure_node(
+    scope: ScopeOfDirectory, parent: HostPort | None = None, encrypted: bool = False
+) -> None:
+    """Give the process's node ``scope`` (a daemon, before the node is first used).
+
+    ``parent``: the daemon's configured parent directory (``directory_at_host`` of group-cake,
+    ``directory_at_lan`` of host-cake); without it the node uses the defaults of §7.
+    ``encrypted``: its listen for child nodes and its parent link are encrypted.
+    """
     NODE.scope = ScopeOfDirectory(scope)
+    NODE.parent = parent if parent is not None and parent.host else None
+    NODE.encrypted = bool(encrypted)
 
 
 def set_default_parent(ipp: HostPort | None) -> None:

@@ -47,12 +47,14 @@ class ListPublication:
         published_id: uuid.UUID | None = None,
         listening_ipp: HostPort | None = None,
         publisher_address: tuple | None = None,
+        encrypted: bool = False,
     ) -> None:
         self.name = name
         self.scope = scope
         self.published_id = published_id
         self.listening_ipp = listening_ipp if listening_ipp is not None else HostPort()
         self.publisher_address = publisher_address
+        self.encrypted = encrypted  # sessions to it run over an encrypted connection
 
 
 class ListSearch:
@@ -85,7 +87,8 @@ class UnlistSearch:
 
 class RouteFound:
     """Parent → subscriber's node: ``name`` matches the subscription; its publisher listens at
-    ``listening_ipp``. ``scope`` is the scope of the matching node."""
+    ``listening_ipp`` (``encrypted``: connect with encryption). ``scope`` is the scope of the
+    matching node."""
 
     def __init__(
         self,
@@ -94,12 +97,14 @@ class RouteFound:
         scope: ScopeOfDirectory = _HOST,
         listening_ipp: HostPort | None = None,
         published_id: uuid.UUID | None = None,
+        encrypted: bool = False,
     ) -> None:
         self.subscribed_id = subscribed_id
         self.name = name
         self.scope = scope
         self.listening_ipp = listening_ipp if listening_ipp is not None else HostPort()
         self.published_id = published_id
+        self.encrypted = encrypted
 
 
 class RouteLost:

@@ -1,0 +1,35 @@
+"""The part every directory daemon shares: open the node's listen for child nodes, say where
+on stderr, then wait for ``Stop`` (pubsub §8).
+
+A daemon whose node cannot listen (port in use) ends at once with the ``NotListening`` fault
+(stderr line, exit 71) rather than running without a listener, as the older library did.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import layer_cake as lc
+from layer_cake.pubsub._node import AcceptDirectories, node_address
+
+__all__ = ["serve_directory"]
+
+
+def serve_directory(self: lc.Point, program: str, ipp: lc.HostPort) -> object:
+    """Listen for child directories at ``ipp`` (port 0: an ephemeral port), until ``Stop``."""
+    self.send(AcceptDirectories(ipp), node_address())
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Listening):
+            at = m.listening_ipp
+            sys.stderr.write(f'{program}: listening for directories at "{at.host}:{at.port}"\n')
+            sys.stderr.flush()
+            break
+        if isinstance(m, lc.NotListening):
+            return m
+        if isinstance(m, lc.Stop):
+            return lc.Aborted()
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Stop):
+            return lc.Aborted()
