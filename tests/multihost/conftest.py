@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+# The scripts and helpers of the directory tests (tests/directory/directory_support.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "directory"))
 from netns import DEFAULT_HOSTS, Lan, netns_unavailable
 
 

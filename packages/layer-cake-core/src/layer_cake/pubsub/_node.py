@@ -137,7 +137,7 @@ _MOST_RETRY = 1.0  # the backoff's cap (NEW, §7: a local parent is rejoined wit
 #: PROBE_PERIOD s of outbound silence, stale after PROBE_LIMIT s of inbound silence, so a host
 #: that vanishes silently is noticed within 3 s (§9).
 PROBE_PERIOD = 0.5
-PROBE_LIMIT = 2.5
+PROBE_LIMIT = 2.0
 SESSION_OPEN_LIMIT = 3.0  # seconds for a session request to be answered (§6)
 IDLE_CLOSE = 8.0  # seconds a connection with no sessions stays open (§6)
 
