@@ -77,10 +77,25 @@ from ..net._transport import connect, listen
 from ..runtime._bind import bind_stateless
 from ..runtime._dispatch import TABLE, send_from
 from ..runtime._machine import Point, Stateless
-from ..runtime._messages import T1, T2, ScopeOfDirectory, Start
+from ..runtime._messages import T1, T2, Ping, ScopeOfDirectory, Start
 from ..runtime._object import QueueFull, create_object
 from ..types._registry import bind_library_message
 from ..types._text import world_now
+from ._inspect import (
+    CONNECTED,
+    NO_ACTIVE_ROUTE,
+    TO_BE_CONFIRMED,
+    DirectoryListing,
+    DirectoryOpened,
+    DirectoryPeer,
+    DirectoryRoute,
+    GetDirectory,
+    ListDirectory,
+    NodeJoined,
+    OpenDirectory,
+    PeerSession,
+    executable_name,
+)
 from ._matching import AlreadyPublished, BadSearch, Listings, Match
 from ._messages import (
     ALREADY_PUBLISHED,
@@ -305,10 +320,11 @@ class _Session:
 class _Connection:
     """Subscriber side: the one connection to a publisher's ``host:port``."""
 
-    __slots__ = ("idle_since", "key", "proxy", "sessions")
+    __slots__ = ("idle_since", "key", "local_ipp", "proxy", "sessions")
 
     def __init__(self, key: tuple) -> None:
         self.key = key
+        self.local_ipp: HostPort | None = None  # this end, once connected
         self.proxy: tuple | None = None  # set by Connected
         self.sessions: dict[uuid.UUID, _Session] = {}
         self.idle_since: float | None = None  # monotonic time its last session ended
@@ -335,7 +351,11 @@ class DirectoryNode(Point, Stateless):
         Point.__init__(self)
         Stateless.__init__(self)
         self.scope = scope
+        self.unique_id = uuid.uuid4()  # new each start (§11)
+        self.executable = NODE.executable or executable_name()
         self.listings = Listings()
+        self.routed: set[tuple] = set()  # (name, subscribed id, published id) matched here
+        self.open_waiting: list[tuple] = []  # (OpenDirectory, requester) until the link is up
         self.published: dict[uuid.UUID, _Publication] = {}
         self.subscribed: dict[uuid.UUID, _Subscription] = {}
         self.subscribed_by: dict[tuple, _Subscription] = {}  # (address, search) -> record
@@ -366,6 +386,8 @@ class DirectoryNode(Point, Stateless):
         self.accepting: Listening | None = None  # the listen, once up (answers later requests)
         self.children: dict[tuple, list] = {}  # child link -> its records
         self.child_hosts: dict[tuple, str] = {}  # child link -> the peer's IP (LAN rewrite)
+        self.child_ipps: dict[tuple, HostPort] = {}  # child link -> the peer's address
+        self.child_nodes: dict[tuple, tuple] = {}  # child link -> the child node (NodeJoined)
         self.child_published: dict[tuple, _ChildPublication] = {}  # (link, id) -> record
         self.child_subscribed: dict[tuple, _ChildSubscription] = {}  # (link, id) -> record
 
@@ -563,6 +585,7 @@ def DirectoryNode_Accepted(self: DirectoryNode, message: Accepted) -> None:
     if lid == self.accept_lid:
         self.children[message.proxy_address] = []
         self.child_hosts[message.proxy_address] = message.opened_ipp.host
+        self.child_ipps[message.proxy_address] = message.opened_ipp
     elif lid in self.listener_lids:
         self.in_links[message.proxy_address] = set()
 
@@ -575,13 +598,18 @@ def DirectoryNode_Connected(self: DirectoryNode, message: Connected) -> None:
         self.parent = proxy
         self.parent_state = "up"
         self.retry = _FIRST_RETRY
+        _tell(self, NodeJoined(self.unique_id, self.scope), proxy)
         _push_all(self)
+        waiting, self.open_waiting = self.open_waiting, []
+        for request, requester in waiting:
+            _tell(self, DirectoryOpened(request.scope, self.parent_ipp, True), requester)
         return
     connection = self.connections.get(key)
     if connection is None or connection.proxy is not None:
         _tell(self, Close(), proxy)  # not wanted (any more)
         return
     connection.proxy = proxy
+    connection.local_ipp = message.opened_ipp
     self.out_links[proxy] = connection
     for session in connection.sessions.values():
         _request_session(self, session)
@@ -626,6 +654,8 @@ def DirectoryNode_Closed(self: DirectoryNode, message: Closed) -> None:
     records = self.children.pop(proxy, None)
     if records is not None:
         self.child_hosts.pop(proxy, None)
+        self.child_ipps.pop(proxy, None)
+        self.child_nodes.pop(proxy, None)
         for record in records:
             _unlist_child(self, record, proxy)
 
@@ -756,6 +786,106 @@ def DirectoryNode_UnlistSearch(self: DirectoryNode, message: UnlistSearch) -> No
         _unlist_child(self, record, None)
 
 
+# Handlers: inspection (§11) ----------------------------------------------------------------------
+
+
+def DirectoryNode_OpenDirectory(self: DirectoryNode, message: OpenDirectory) -> None:
+    requester = self.return_address
+    if not _wide(self, message.scope):  # this node holds that scope itself
+        _tell(self, DirectoryOpened(message.scope, _parent_ipp(self), True), requester)
+        return
+    if not _upward(self, message.scope):
+        note = "no parent directory (the root, or none configured or derivable)"
+        _tell(self, DirectoryOpened(message.scope, HostPort(), False, note), requester)
+        return
+    if self.parent_state == "up":
+        _tell(self, DirectoryOpened(message.scope, self.parent_ipp, True), requester)
+        return
+    self.open_waiting.append((message, requester))  # answered when the link comes up
+
+
+def DirectoryNode_ListDirectory(self: DirectoryNode, message: ListDirectory) -> None:
+    """Passed up to the root, which answers the tool (the return address all the way)."""
+    if self.parent is not None:
+        _tell(self, message, self.parent, self.return_address)
+        return
+    _tell(self, _listing(self), self.return_address)
+
+
+def DirectoryNode_GetDirectory(self: DirectoryNode, message: GetDirectory) -> None:
+    _tell(self, _listing(self), self.return_address)
+
+
+def DirectoryNode_Ping(self: DirectoryNode, message: object) -> None:
+    _tell(self, message, self.return_address)
+
+
+def DirectoryNode_NodeJoined(self: DirectoryNode, message: NodeJoined) -> None:
+    link = self.return_address[:1]
+    if link in self.children:
+        self.child_nodes[link] = self.return_address
+
+
+def _listing(self: DirectoryNode) -> DirectoryListing:
+    """This node as the inspection protocol shows it."""
+    from ._api import detect_primary_ip
+
+    published = [
+        Published(r.name, r.scope, r.encrypted, r.published_id, r.listening_ipp, r.address)
+        for r in self.published.values()
+    ]
+    subscribed = [
+        Subscribed(r.search, r.scope, r.subscribed_id, r.address) for r in self.subscribed.values()
+    ]
+    routed = [DirectoryRoute(n, s, p) for n, s, p in sorted(self.routed, key=str)]
+    peer = {}
+    for record in self.subscribed.values():
+        names = {name for sub, name in self.sessions if sub is record}
+        names.update(name for sub, name in self.routes if sub is record)
+        peer[record.subscribed_id] = DirectoryPeer(
+            record.subscribed_id,
+            record.search,
+            [_peer_session(self, record, name) for name in sorted(names)],
+        )
+    sub_directory = {
+        self.child_ipps.get(link, HostPort()): node for link, node in self.child_nodes.items()
+    }
+    accepting = self.accepting.listening_ipp if self.accepting is not None else HostPort()
+    return DirectoryListing(
+        self.unique_id,
+        self.executable,
+        self.object_address,
+        self.scope,
+        detect_primary_ip() or "(not detected)",
+        _parent_ipp(self) or HostPort(),
+        accepting,
+        published,
+        subscribed,
+        routed,
+        peer,
+        sub_directory,
+    )
+
+
+def _peer_session(self: DirectoryNode, record: _Subscription, name: str) -> PeerSession:
+    session = self.sessions.get((record, name))
+    if session is not None and not session.remote:
+        return PeerSession(name, self.scope, CONNECTED)
+    if session is not None:
+        connection = session.connection
+        local = connection.local_ipp if connection is not None else None
+        remote = HostPort(*connection.key) if connection is not None else None
+        status = CONNECTED if session.publisher is not None else TO_BE_CONFIRMED
+        return PeerSession(name, session.scope, status, local, remote, session.published_id)
+    routes = self.routes.get((record, name)) or {}
+    if not routes:
+        return PeerSession(name, self.scope, NO_ACTIVE_ROUTE)
+    route = max(routes.values(), key=lambda r: r.scope)
+    return PeerSession(
+        name, route.scope, NO_ACTIVE_ROUTE, None, route.listening_ipp, route.published_id
+    )
+
+
 # Handlers: node ↔ node sessions -------------------------------------------------------------------
 
 
@@ -849,6 +979,11 @@ bind_stateless(
         SessionOpened,
         SessionRefused,
         EndSession,
+        OpenDirectory,
+        ListDirectory,
+        GetDirectory,
+        Ping,
+        NodeJoined,
     ),
 )
 
@@ -1026,6 +1161,7 @@ def _unlist(self: DirectoryNode, record: object, gone: tuple | None) -> None:
 def _open_all(self: DirectoryNode, matches: list[Match]) -> None:
     for match in matches:
         publication, subscription = match.publication, match.subscription
+        self.routed.add((match.name, subscription.subscribed_id, publication.published_id))
         if isinstance(publication, _Publication) and isinstance(subscription, _Subscription):
             _open(self, match)
         elif isinstance(publication, _ChildPublication) and isinstance(
@@ -1106,6 +1242,7 @@ def _open(self: DirectoryNode, match: Match) -> None:
 def _close(self: DirectoryNode, match: Match, gone: tuple | None) -> None:
     """A match ended: ``Dropped`` to each side that is not ``gone``."""
     publication, subscription = match.publication, match.subscription
+    self.routed.discard((match.name, subscription.subscribed_id, publication.published_id))
     if isinstance(subscription, _ChildSubscription):
         if isinstance(publication, _ChildPublication):
             lost = RouteLost(
@@ -1354,13 +1491,17 @@ class _Holder:
         self.default_parent: HostPort | None = None
         self.parent: HostPort | None = None  # a daemon's configured parent
         self.encrypted = False  # a daemon's --encrypted-directory
+        self.executable: str | None = None  # a daemon's name (else from sys.argv)
 
 
 NODE = _Holder()
 
 
 def configure_node(
-    scope: ScopeOfDirectory, parent: HostPort | None = None, encrypted: bool = False
+    scope: ScopeOfDirectory,
+    parent: HostPort | None = None,
+    encrypted: bool = False,
+    executable: str | None = None,
 ) -> None:
     """Give the process's node ``scope`` (a daemon, before the node is first used).
 
@@ -1371,6 +1512,11 @@ def configure_node(
     NODE.scope = ScopeOfDirectory(scope)
     NODE.parent = parent if parent is not None and parent.host else None
     NODE.encrypted = bool(encrypted)
+    NODE.executable = executable or {
+        ScopeOfDirectory.GROUP: "group-cake",
+        ScopeOfDirectory.HOST: "host-cake",
+        ScopeOfDirectory.LAN: "lan-cake",
+    }.get(NODE.scope)
 
 
 def set_default_parent(ipp: HostPort | None) -> None:
