@@ -1,25 +1,18 @@
-"""The ``layer-cake`` click group; sub-commands are added by later releases.
+"""The ``layer-cake`` click group and the sub-commands it holds so far (``network``,
+``ping``).
 
-Failures follow the spec (cli §1): ``layer-cake: <condition>`` on stderr and exit status 71.
+Failures follow the spec (cli §1): ``layer-cake: <condition>`` on stderr and exit status 71
+(``_fault.fail``).
 """
 
 from __future__ import annotations
 
-import sys
-from typing import NoReturn
-
 import click
 
-__all__ = ["main"]
+from ._fault import FAULTY_EXIT, fail
+from ._inspection import network, ping
 
-#: Exit status of a process that ends in a fault (``lc.FAULTY_EXIT`` in the spec).
-FAULTY_EXIT = 71
-
-
-def fail(condition: str) -> NoReturn:
-    """Report ``condition`` the way every layer-cake process does, then exit 71."""
-    click.echo(f"layer-cake: {condition}", err=True)
-    sys.exit(FAULTY_EXIT)
+__all__ = ["main", "FAULTY_EXIT", "fail"]
 
 
 class SubCommands(click.Group):
@@ -43,3 +36,7 @@ def main(ctx: click.Context) -> None:
     """Create, run and inspect groups of layer-cake processes."""
     if ctx.invoked_subcommand is None:
         fail("no sub-command")
+
+
+main.add_command(network)
+main.add_command(ping)

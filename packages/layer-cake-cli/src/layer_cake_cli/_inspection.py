@@ -1,0 +1,158 @@
+"""``layer-cake network`` and ``layer-cake ping`` (cli §4, §4.1): thin click commands over the
+directory walk (``_directory_walk``) and its formatting (``_network``).
+
+Additions to the spec, chosen here:
+
+- ``--connect-timeout=S`` (``-ct``): the connect limit, default the spec's 30 s.
+- ``--connect-to-directory`` also takes ``host:port`` besides the JSON ``HostPort``.
+- A child that does not answer its listing within 10 s (it ended between the listings)
+  prints as ``... <link ipp> (not responding)`` at its place in the tree and is not walked;
+  the rest of the tree prints and the command still succeeds.
+- ``ping``: an id prefix that starts several nodes' ids fails ``(ambiguous identity)``; one
+  that names no node but a publication, subscription or route fails
+  ``(not a directory node)``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+import layer_cake as lc
+
+from ._command import HOST_PORT, SECONDS, LayerCakeCommand, ScopeParam
+from ._directory_walk import (
+    CONNECT_SECONDS,
+    InspectionFailed,
+    list_tree,
+    open_directory,
+    ping_once,
+)
+from ._fault import fail
+from ._network import (
+    ListingFlags,
+    NetworkNode,
+    holds_listing_identity,
+    matching_nodes,
+    tree_lines,
+)
+
+__all__ = ["network", "ping", "PING_INTERVAL"]
+
+#: Time between the starts of two pings (cli §4: "1 s apart").
+PING_INTERVAL = 1.0
+
+_OPEN_SCOPES = ScopeParam(
+    lc.ScopeOfDirectory.HOST, lc.ScopeOfDirectory.LAN, lc.ScopeOfDirectory.GROUP
+)
+
+
+def directory_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of every command that joins the directory to inspect it."""
+    options = (
+        click.option(
+            "--connect-to-directory",
+            "-ctd",
+            type=HOST_PORT,
+            default=lc.DIRECTORY_AT_HOST,
+            show_default=True,
+            help='Node to join: {"host": ..., "port": ...} or host:port.',
+        ),
+        click.option(
+            "--open-scope",
+            "-os",
+            type=_OPEN_SCOPES,
+            default="HOST",
+            show_default=True,
+            help="Scope to open upward for: HOST, LAN or GROUP.",
+        ),
+        click.option(
+            "--connect-timeout",
+            "-ct",
+            type=SECONDS,
+            default=CONNECT_SECONDS,
+            show_default=True,
+            help="Seconds to wait for the link to the directory.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _join_and_list(
+    connect_to: lc.HostPort, scope: lc.ScopeOfDirectory, connect_timeout: float
+) -> NetworkNode:
+    try:
+        open_directory(connect_to, scope, connect_timeout)
+        return list_tree()
+    except InspectionFailed as error:
+        fail(str(error))
+
+
+@click.command(name="network", cls=LayerCakeCommand)
+@directory_options
+@click.option("--full-identity", "-fi", is_flag=True, help="Full unique ids, not 8 characters.")
+@click.option(
+    "--directory-addresses",
+    "-da",
+    is_flag=True,
+    help="Primary IP, parent (<C>) and listen (<L>) addresses of each node.",
+)
+@click.option("--list-published", "-lp", is_flag=True, help="Publications of each node.")
+@click.option("--list-subscribed", "-ls", is_flag=True, help="Subscriptions of each node.")
+@click.option("--list-routed", "-lr", is_flag=True, help="Routes matched at each node.")
+@click.option("--list-connected", "-lc", is_flag=True, help="Subscriptions and their sessions.")
+def network(
+    connect_to_directory: lc.HostPort,
+    open_scope: lc.ScopeOfDirectory,
+    connect_timeout: float,
+    **flags: bool,
+) -> None:
+    """Print the directory tree from the root."""
+    tree = _join_and_list(connect_to_directory, open_scope, connect_timeout)
+    for line in tree_lines(tree, ListingFlags(**flags)):
+        click.echo(line)
+
+
+@click.command(name="ping", cls=LayerCakeCommand)
+@click.argument("identity", required=False)
+@directory_options
+@click.option(
+    "--ping-count",
+    "-pc",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Number of pings, 1 s apart.",
+)
+def ping(
+    identity: str | None,
+    connect_to_directory: lc.HostPort,
+    open_scope: lc.ScopeOfDirectory,
+    connect_timeout: float,
+    ping_count: int,
+) -> None:
+    """Ping the directory node whose unique id starts with IDENTITY."""
+    if not identity:
+        fail("cannot ping (no identity specified)")
+    tree = _join_and_list(connect_to_directory, open_scope, connect_timeout)
+    found = matching_nodes(tree, identity)
+    if not found:
+        if holds_listing_identity(tree, identity):
+            fail(f'cannot ping "{identity}" (not a directory node)')
+        fail(f'cannot ping "{identity}" (not present in directory)')
+    if len(found) > 1:
+        fail(f'cannot ping "{identity}" (ambiguous identity, {len(found)} nodes match)')
+    address = found[0].directory_address
+    due = time.monotonic()
+    for i in range(ping_count):
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # the command's own pacing (1 s apart), not a test wait
+        due = time.monotonic() + PING_INTERVAL
+        seconds = ping_once(address)
+        click.echo(f"[{i}] ... {seconds:.4f}s" if seconds is not None else f"[{i}] ... (timed out)")
