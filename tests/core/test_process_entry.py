@@ -553,12 +553,16 @@ def test_dump_types_prints_sorted_signatures(tmp_path):
     )
 
 
-def test_role_settings_need_a_home(tmp_path):
+def test_role_flags_without_a_home_and_a_role_name_are_faults(tmp_path):
     fn = script(tmp_path, "fn.py", FN)
-    for flag in ("--create-role", "--role-name=server", "--home-path=/tmp/x"):
+    for flag, text in (
+        ("--create-role", "cannot create role (needs --home-path and --role-name)"),
+        ("--role-name=server", 'cannot use role "server" (no --home-path)'),
+        ("--home-path=/tmp/x", 'cannot use home "/tmp/x" (no --role-name)'),
+    ):
         done = run(fn, flag)
         assert done.returncode == 71
-        assert done.stderr == "fn.py: role settings need a home (not available in this release)\n"
+        assert done.stderr == f"fn.py: {text}\n"
 
 
 def test_object_table_selects_by_first_word(tmp_path):

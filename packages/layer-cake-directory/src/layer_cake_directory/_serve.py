@@ -12,11 +12,12 @@ import sys
 import layer_cake as lc
 from layer_cake.pubsub._node import AcceptDirectories, node_address
 
-__all__ = ["serve_directory"]
+__all__ = ["listen_for_directories", "serve_directory"]
 
 
-def serve_directory(self: lc.Point, program: str, ipp: lc.HostPort) -> object:
-    """Listen for child directories at ``ipp`` (port 0: an ephemeral port), until ``Stop``."""
+def listen_for_directories(self: lc.Point, program: str, ipp: lc.HostPort) -> object:
+    """Open the node's listen for child directories at ``ipp`` (port 0: an ephemeral port);
+    the address it listens at (a ``HostPort``), else ``NotListening`` or ``Aborted``."""
     self.send(AcceptDirectories(ipp), node_address())
     while True:
         m = self.input()
@@ -24,11 +25,18 @@ def serve_directory(self: lc.Point, program: str, ipp: lc.HostPort) -> object:
             at = m.listening_ipp
             sys.stderr.write(f'{program}: listening for directories at "{at.host}:{at.port}"\n')
             sys.stderr.flush()
-            break
+            return at
         if isinstance(m, lc.NotListening):
             return m
         if isinstance(m, lc.Stop):
             return lc.Aborted()
+
+
+def serve_directory(self: lc.Point, program: str, ipp: lc.HostPort) -> object:
+    """Listen for child directories at ``ipp`` until ``Stop``."""
+    at = listen_for_directories(self, program, ipp)
+    if not isinstance(at, lc.HostPort):
+        return at
     while True:
         m = self.input()
         if isinstance(m, lc.Stop):

@@ -7,6 +7,11 @@ markers in the channel's inbox (``_SignalRelay``); the waiting main thread turns
 After the main object ends, its value is written per §11.3, objects still alive get ``Stop``
 and are waited for (woken by their ``Returned``, rerouted to the channel), then the process
 exits with the status.
+
+With ``--home-path`` and ``--role-name`` the process is a role of a home (cli.md §2, §3):
+a role flag (``--create-role``...) stores or shows the role's settings, decoded against the
+main object's schema, and ends; otherwise the run holds the role's head lock, takes the
+stored settings as defaults and is recorded in ``start_stop.json`` (module ``_role``).
 """
 
 from __future__ import annotations
@@ -14,23 +19,32 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from typing import NoReturn
 
 from ..pubsub._messages import NotPublished
 from ..pubsub._node import PublishMain, configure_node, node_address
 from ..runtime._bind import object_spec
 from ..runtime._log import set_level
-from ..runtime._messages import FAULTY_EXIT, Faulted, Returned, ScopeOfDirectory, Stop
+from ..runtime._messages import (
+    FAULTY_EXIT,
+    CommandResponse,
+    Faulted,
+    Returned,
+    ScopeOfDirectory,
+    Stop,
+)
 from ..runtime._object import TABLE
 from ..runtime._routine import Channel, drop_channel, open_channel
 from ..types._argument import decode_argument
 from ..types._errors import CodecRuntimeError, PointConstructionError
 from ..types._json import encode_data, encode_json
-from ..types._portable import Any, Portable, install, installed
+from ..types._portable import Any, MapOf, Portable, Unicode, install, installed
 from ._command_line import (
     CL,
     Arguments,
@@ -39,6 +53,19 @@ from ._command_line import (
     process_schema,
     split_command,
     update_command_line,
+)
+from ._home import _executable_file, tmp_path
+from ._role import (
+    HeadLock,
+    make_role,
+    record_start,
+    record_stop,
+    remove_role,
+    role_exists,
+    role_path,
+    role_settings,
+    role_values,
+    store_role_settings,
 )
 
 __all__ = ["create", "CL", "CommandLine", "DEFAULT_HOME"]
@@ -68,18 +95,17 @@ _UNEXPECTED = tuple(
     if hasattr(signal, name)
 )
 
-_ROLE_FLAGS = (
-    "home_path",
-    "role_name",
-    "create_role",
-    "update_role",
-    "factory_reset",
-    "dump_role",
-    "edit_role",
-    "delete_role",
-    "role_file",
-)
-_CHILD_ROLE_FLAGS = tuple(name for name in _ROLE_FLAGS if name != "role_name")
+_SETTINGS = install(MapOf(Unicode(), Any()))
+
+# The role operations (cli.md §3): the flag, and the verb of its faults.
+_OPERATIONS = {
+    "create_role": "create",
+    "update_role": "update",
+    "factory_reset": "reset",
+    "dump_role": "dump",
+    "edit_role": "edit",
+    "delete_role": "delete",
+}
 
 
 class _Signalled:
@@ -106,7 +132,7 @@ def create(
             name with any trailing ``_`` removed: ``list_`` is ``list``).
         environment_variables: a bound-class instance whose fields are set from the
             ``LC_V_<FIELD>`` environment variables.
-        sticky: force a persistent role (roles need a home: no effect in this release).
+        sticky: force a persistent role (reserved: no effect in this release).
         strict: when False, arguments that match nothing are tolerated.
 
     Raises:
@@ -159,17 +185,196 @@ def run(
     if CL.dump_types:
         sys.stdout.write("".join(f"{s}\n" for s in installed()))
         return 0
-    # A ProcessObject names its child with --role-name; without a home that is only a name.
-    role_flags = _CHILD_ROLE_FLAGS if CL.child_process else _ROLE_FLAGS
-    if any(getattr(CL, name) for name in role_flags):
-        return _output(Faulted("role settings need a home (not available in this release)"), prog)
+    in_home = _in_home()
+    if isinstance(in_home, Faulted):
+        return _output(in_home, prog)
+    if any(getattr(CL, name) for name in _OPERATIONS):
+        return _output(_role_operation(in_home, schema, parsed.settings), prog)
     if environment_variables is not None:
         fault = _read_environment(environment_variables)
         if fault is not None:
             return _output(fault, prog)
 
-    value = _run_main(target, parsed.settings)
-    return _output(value, prog)
+    head = _begin_role(schema, parsed.settings) if in_home else None
+    if isinstance(head, Faulted):
+        return _output(head, prog)
+    if head is None:  # not a role (a child's role name without a folder is only a name)
+        return _output(_run_main(target, parsed.settings), prog)
+    lock, settings = head
+    try:
+        value = _run_main(target, settings)
+        _end_role(lock, value)
+        return _output(value, prog)
+    finally:
+        lock.release()
+
+
+# Roles ---------------------------------------------------------------------------------------
+
+
+def _in_home() -> bool | Faulted:
+    """Whether this process is a role of a home (``CL.home_path`` made absolute), or the
+    fault in its home and role arguments.
+
+    A ProcessObject names its child with ``--role-name`` and passes ``--home-path`` only
+    when it has one: a child with a role name and no home is an ordinary process.
+    """
+    if CL.role_file:
+        return Faulted("cannot use a role file (reserved)")
+    home, role = CL.home_path, CL.role_name
+    if not home and not role:
+        return False
+    if not home:
+        if CL.child_process:
+            return False
+        return Faulted(f'cannot use role "{role}"', "no --home-path")
+    if not role:
+        return Faulted(f'cannot use home "{home}"', "no --role-name")
+    if role in (".", "..") or role.startswith(".") or os.sep in role or "/" in role:
+        return Faulted(f'cannot use role "{role}"', "not a valid name")
+    CL.home_path = os.path.abspath(home)
+    return True
+
+
+def _typed_settings(settings: dict, schema: dict[str, Portable]) -> dict:
+    """``{name: (value, portable)}`` of the settings given (None values left out), so each
+    keeps its type in ``settings.json``."""
+    return {
+        name: (value, schema[name])
+        for name, value in settings.items()
+        if value is not None and name in schema
+    }
+
+
+def _names(settings: dict) -> str:
+    return ",".join(sorted(settings)) or "empty"
+
+
+def _role_operation(in_home: bool, schema: dict[str, Portable], settings: dict) -> object:
+    """Carry out the role flag given (cli.md §3); the value to output."""
+    operations = [name for name in _OPERATIONS if getattr(CL, name)]
+    if len(operations) > 1:
+        listed = ", ".join(name.replace("_", "-") for name in operations)
+        return Faulted(f"cannot perform several role operations ({listed})")
+    operation = operations[0]
+    verb = _OPERATIONS[operation]
+    if not in_home:
+        return Faulted(f"cannot {verb} role", "needs --home-path and --role-name")
+    home, role = CL.home_path, CL.role_name
+    assert home is not None and role is not None
+    path = role_path(home, role)
+    if operation == "edit_role":
+        return Faulted(f'cannot edit role "{role}"', 'interactive, use "layer-cake edit"')
+    if operation == "create_role":
+        if not os.path.isdir(os.path.join(home, "role")):
+            return Faulted(f'cannot create "{path}"', "home does not exist")
+        try:
+            make_role(home, role, _executable(), _typed_settings(settings, schema))
+        except FileExistsError:
+            return Faulted(f'cannot create "{path}"', "already exists")
+        except FileNotFoundError:
+            return Faulted(f'cannot create "{path}"', "home does not exist")
+        except (OSError, CodecRuntimeError) as e:
+            return Faulted(f'cannot create "{path}"', _reason(e))
+        return CommandResponse("create-role", note=_names(settings))
+    if not role_exists(home, role):
+        return Faulted(f'cannot {verb} role "{role}"', "does not exist")
+    try:
+        if operation == "dump_role":
+            return (role_settings(home, role), _SETTINGS)
+        lock = HeadLock.acquire(home, role)
+        if lock is None:
+            return Faulted(f'role "{role}" is running')
+        with lock:
+            if operation == "update_role":
+                stored = role_settings(home, role)
+                stored.update(_typed_settings(settings, schema))
+                for name, value in settings.items():
+                    if value is None:  # `--name` alone: back to the object's own default
+                        stored.pop(name, None)
+                store_role_settings(home, role, stored)
+                return CommandResponse("update-role", note=_names(settings))
+            if operation == "factory_reset":
+                store_role_settings(home, role, {})
+                return CommandResponse("factory-reset")
+            remove_role(home, role)
+            return CommandResponse("delete-role")
+    except (OSError, CodecRuntimeError) as e:
+        return Faulted(f'cannot {verb} role "{role}"', _reason(e))
+
+
+def _reason(e: Exception) -> str:
+    return (e.strerror if isinstance(e, OSError) else None) or str(e)
+
+
+def _executable() -> str:
+    """What ``executable_file.json`` records for this program: the absolute path of a
+    script, or the program's name when PATH finds this very program by it (so that a
+    ProcessObject finds it again, api-core §10.6), else its absolute path."""
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else sys.executable
+    if argv0.endswith(".py"):
+        return os.path.abspath(argv0)
+    name = os.path.basename(argv0)
+    found = shutil.which(name)
+    if found is not None:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(found, argv0 if os.path.exists(argv0) else found):
+                return name
+    return os.path.abspath(argv0)
+
+
+def _begin_role(
+    schema: dict[str, Portable], settings: dict
+) -> tuple[HeadLock, dict] | Faulted | None:
+    """Start a run of the role: lock its head, announce it, empty its tmp and record the
+    start. The lock and the settings to run with (stored defaults, overridden by the command
+    line), a fault, or None for a child whose role folder does not exist."""
+    home, role = CL.home_path, CL.role_name
+    assert home is not None and role is not None
+    if not role_exists(home, role):
+        if CL.child_process:
+            _without_role(home)
+            return None
+        return Faulted(f'cannot run role "{role}"', "does not exist")
+    try:
+        lock = HeadLock.acquire(home, role)
+    except OSError as e:
+        return Faulted(f'cannot run role "{role}"', _reason(e))
+    if lock is None:
+        return Faulted(f'role "{role}" is already running')
+    try:
+        lock.announce(home)
+        stored = {name: value for name, value in role_values(home, role).items() if name in schema}
+        tmp_path()  # emptied at each start
+        record_start(home, role, datetime.now(timezone.utc))
+    except (OSError, CodecRuntimeError, ValueError) as e:
+        lock.release()
+        return Faulted(f'cannot run role "{role}"', _reason(e))
+    return lock, {**stored, **settings}
+
+
+def _without_role(home: str) -> None:
+    """A child of a ProcessObject whose role has no folder runs as an ordinary process that
+    keeps its role name: its model and tmp are not made in the home (a partial role folder
+    would make the home incomplete); its resources are still the home's, when present."""
+    CL.home_path = None
+    if not CL.resource_path:
+        shared = os.path.join(home, "resource", _executable_file())
+        if os.path.isdir(shared):
+            CL.resource_path = shared
+
+
+def _end_role(lock: HeadLock, value: object) -> None:
+    """Record the end of the run: its stop time and value (a fault when the value cannot be
+    stored)."""
+    stop = datetime.now(timezone.utc)
+    try:
+        record_stop(lock.home, lock.role, stop, value)
+    except CodecRuntimeError as e:
+        with contextlib.suppress(OSError, CodecRuntimeError):
+            record_stop(lock.home, lock.role, stop, Faulted("cannot record returned value", str(e)))
+    except OSError:
+        pass  # the role folder went away while running
 
 
 def _select(

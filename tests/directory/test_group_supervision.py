@@ -1,0 +1,189 @@
+"""group-cake as the supervisor of a home's roles (cli.md §5, pubsub §7).
+
+Every test makes a home in ``tmp_path`` with ``make_home``/``make_role`` (the files
+``layer-cake create``/``add`` make), whose ``group`` role points at the test's own host-cake
+(never the standard one), then runs ``group-cake --home-path=H --role-name=group`` as
+``layer-cake run`` does. Roles print their events on stderr (their stdout is their result,
+read by the ProcessObject), which group-cake shares; the test reads group-cake's stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from directory_support import DEADLINE, Cake, Proc
+
+import layer_cake as lc
+from layer_cake.process._role import make_home, make_role, role_running, role_start_stop
+
+ROLE_SCRIPTS = {
+    "offer.py": """
+import sys
+import layer_cake as lc
+
+
+def say(*parts):
+    sys.stderr.write(" ".join(str(p) for p in parts) + "\\n")
+    sys.stderr.flush()
+
+
+def offer(self, name: str = "svc", scope: str = "GROUP"):
+    lc.publish(self, name, scope=lc.ScopeOfDirectory[scope])
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Published):
+            say("OFFER PUBLISHED", m.name)
+        elif isinstance(m, lc.Delivered):
+            say("OFFER DELIVERED", m.name, m.scope.name)
+        elif isinstance(m, lc.Stop):
+            say("OFFER STOPPED")
+            return lc.Aborted()
+
+
+lc.bind(offer)
+
+if __name__ == "__main__":
+    lc.create(offer)
+""",
+    "seek.py": """
+import sys
+import layer_cake as lc
+
+
+def say(*parts):
+    sys.stderr.write(" ".join(str(p) for p in parts) + "\\n")
+    sys.stderr.flush()
+
+
+def seek(self, search: str = "svc", scope: str = "GROUP", done: bool = False):
+    lc.subscribe(self, search, scope=lc.ScopeOfDirectory[scope])
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Available):
+            say("SEEK AVAILABLE", m.name, m.scope.name)
+            if done:
+                return m.name
+        elif isinstance(m, lc.Stop):
+            say("SEEK STOPPED")
+            return lc.Aborted()
+
+
+lc.bind(seek)
+
+if __name__ == "__main__":
+    lc.create(seek)
+""",
+    "brief.py": """
+import sys
+import layer_cake as lc
+
+
+def brief(self, value: int = 7):
+    sys.stderr.write("BRIEF RAN\\n")
+    sys.stderr.flush()
+    return value
+
+
+lc.bind(brief)
+
+if __name__ == "__main__":
+    lc.create(brief)
+""",
+}
+
+
+class Home:
+    """A home with a group role, and a way to run group-cake over it."""
+
+    def __init__(self, cake: Cake, folder: Path, **group_settings: object) -> None:
+        self.cake = cake
+        self.path = str(folder / "home")
+        make_home(self.path)
+        for name, text in ROLE_SCRIPTS.items():
+            (folder / name).write_text(text)
+        self.folder = folder
+        settings = {"directory_at_host": lc.HostPort("127.0.0.1", cake.port), **group_settings}
+        make_role(self.path, "group", "group-cake", settings)
+
+    def role(self, role: str, script: str, **settings: object) -> None:
+        make_role(self.path, role, str(self.folder / script), settings)
+
+    def run(self, *words: str) -> Proc:
+        argv = ["-m", "layer_cake_directory.group_cake", *words]
+        argv += [f"--home-path={self.path}", "--role-name=group", "--origin=RUN"]
+        return self.cake.start(argv)
+
+
+def result_of(proc: Proc) -> object:
+    """group-cake's exit status and stdout (its result as bare JSON)."""
+    code = proc.popen.wait(timeout=DEADLINE * 2)
+    for reader in proc.readers:
+        reader.join(timeout=DEADLINE)
+    proc.drain_into_seen()
+    return code
+
+
+def test_the_group_runs_its_roles_and_they_meet_in_its_directory(cake: Cake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    home = Home(cake, tmp_path)
+    home.role("worker", "offer.py", name="svc:g")
+    home.role("server", "seek.py", search="svc:g")
+    group = home.run()
+    group.expect("group-cake: listening")
+    assert group.expect("SEEK AVAILABLE") == "SEEK AVAILABLE svc:g GROUP"
+    assert group.expect("OFFER DELIVERED") == "OFFER DELIVERED svc:g GROUP"
+    assert role_running(home.path, "worker") and role_running(home.path, "server")
+    group.popen.send_signal(signal.SIGINT)  # control-c: Stop to every role
+    assert result_of(group) == 71
+    assert {"OFFER STOPPED", "SEEK STOPPED"} <= set(group.seen)
+    assert any("aborted (user or software interrupt)" in line for line in group.seen)
+    assert not role_running(home.path, "worker") and not role_running(home.path, "server")
+    runs = role_start_stop(home.path, "worker")
+    assert len(runs) == 1 and isinstance(runs[0].returned, lc.Aborted)
+
+
+def test_the_end_of_the_main_role_stops_the_others_and_is_the_group_value(
+    cake: Cake, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    home = Home(cake, tmp_path, main_role="server")
+    home.role("worker", "offer.py", name="svc:m")
+    home.role("server", "seek.py", search="svc:m", done=True)
+    group = home.run()
+    assert result_of(group) == 0
+    assert "OFFER STOPPED" in group.seen  # the worker was stopped when the server ended
+    value = [line for line in group.seen if line.startswith('"')]
+    assert value == ['"svc:m"'], group.seen
+
+
+def test_a_role_that_ends_is_restarted_per_retry_then_the_group_ends_with_the_table(
+    cake: Cake, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    retry = lc.RetryIntervals(first_steps=[0.1, 0.1])
+    home = Home(cake, tmp_path, retry=retry)
+    home.role("brief", "brief.py", value=9)
+    group = home.run()
+    assert result_of(group) == 0
+    assert group.seen.count("BRIEF RAN") == 3  # the first run, then two restarts
+    assert len(role_start_stop(home.path, "brief")) == 3
+    printed = [line for line in group.seen if not line.startswith(("BRIEF", "group-cake"))]
+    # The table of last values: a JSON list of [role, [signature, data, pointers]].
+    assert json.loads("\n".join(printed)) == [["brief", ["integer8", 9, []]]], group.seen
+
+
+def test_search_words_select_roles_and_a_word_matching_nothing_is_a_fault(
+    cake: Cake, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    home = Home(cake, tmp_path)
+    home.role("brief-0", "brief.py", value=1)
+    home.role("other", "brief.py", value=2)
+    group = home.run("brief")
+    assert result_of(group) == 0
+    assert group.seen.count("BRIEF RAN") == 1
+    assert len(role_start_stop(home.path, "other")) == 0
+    none = home.run("nothing")
+    assert result_of(none) == 71
+    assert any('No roles matching "nothing"' in line for line in none.seen), none.seen
+    bad = home.run("(")
+    assert result_of(bad) == 71
+    assert any('cannot compile search "("' in line for line in bad.seen), bad.seen
