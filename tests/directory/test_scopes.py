@@ -187,3 +187,61 @@ def test_an_encrypted_directory_serves_encrypted_processes(cake: Cake) -> None:
     sub = cake.run("subscriber.py", "--search=svc:e", "--encrypted-process=true")
     assert sub.expect("AVAILABLE svc:e") == "AVAILABLE svc:e HOST True"
     sub.expect("PRODUCT 6 svc:e")
+
+
+LIB_PUBLISHER = """
+import sys
+import layer_cake as lc
+from messages import Xy, Product
+
+
+def libpub(self, name: str = "svc:lib"):
+    lc.publish(self, name)
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Published):
+            sys.stderr.write("LIB PUBLISHED\\n")
+            sys.stderr.flush()
+        elif isinstance(m, Xy):
+            self.reply(Product(m.x * m.y, "lib"))
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(libpub, entry_point=[Xy])
+
+if __name__ == "__main__":
+    lc.create(libpub)
+"""
+
+LOADER = """
+import layer_cake as lc
+from lib_publisher import libpub
+
+
+def loader(self):
+    self.create(lc.ProcessObject, libpub)
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(loader)
+
+if __name__ == "__main__":
+    lc.create(loader)
+"""
+
+
+def test_a_library_childs_host_publication_passes_through_its_loader(cake: Cake) -> None:
+    """§10: publications made by a library pass through the loader's node like any child
+    listing: a HOST name of a library child is found by another process on the host."""
+    (cake.folder / "lib_publisher.py").write_text(LIB_PUBLISHER)
+    (cake.folder / "loader.py").write_text(LOADER)
+    cake.host()
+    loader = cake.run("loader.py")
+    loader.expect("LIB PUBLISHED")  # the child's stderr is the loader's
+    sub = cake.run("subscriber.py", "--search=svc:lib")
+    assert sub.expect("AVAILABLE svc:lib") == "AVAILABLE svc:lib HOST True"
+    assert sub.expect("PRODUCT 6") == "PRODUCT 6 lib 1"  # answered by the library child
