@@ -162,12 +162,15 @@ def env_for_children() -> dict[str, str]:
     PYTHONPATH points at the folders the installed packages were imported from.
     """
     import layer_cake
+    import layer_cake_cli
     import layer_cake_directory
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        str(Path(module.__file__).resolve().parent.parent)
-        for module in (layer_cake, layer_cake_directory)
+        dict.fromkeys(
+            str(Path(module.__file__).resolve().parent.parent)
+            for module in (layer_cake, layer_cake_directory, layer_cake_cli)
+        )
     )
     env["PYTHONUNBUFFERED"] = "1"
     return env

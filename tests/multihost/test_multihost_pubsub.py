@@ -168,3 +168,22 @@ def test_a_restarted_lan_cake_rebuilds_the_directory_and_keeps_sessions(world: W
     assert not [line for line in lines if line.startswith("DROPPED")], lines
     assert sum(line.startswith("AVAILABLE svc:one") for line in lines) == 1, lines
     assert not [line for line in transcript(pub) if line.startswith("DROPPED")]
+
+
+def test_network_shows_the_lan_tree_and_the_remote_session(world: World) -> None:
+    """§12 across hosts: ``layer-cake network -lc`` on host a prints the tree from lan-cake
+    down and the remote session as ``> "<name>"[LAN] (<a ip:port> -> <b ip:port>)``."""
+    pub = world.run("b", "publisher.py", "--name=svc:net", "--scope=LAN")
+    sub = world.run("a", "subscriber.py", "--search=svc:net", "--scope=LAN")
+    expect(sub, "PRODUCT 6 svc:net")
+    argv = [sys.executable, "-m", "layer_cake_cli", "network", "--list-connected"]
+    done = world.host("a").run(argv, env=world.env, timeout=DEADLINE * 2)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("[LAN] lan-cake ("), lines
+    assert sum(line.startswith("+   [HOST] host-cake (") for line in lines) == 2, lines
+    assert any(line.startswith("+   +   [PROCESS] publisher.py (") for line in lines), lines
+    assert any(line.startswith("+   +   [PROCESS] layer-cake (") for line in lines), lines
+    session = [line for line in lines if '> "svc:net"[LAN] (' in line]
+    assert len(session) == 1, lines
+    assert re.search(r"\(10\.0\.0\.1:\d+ -> 10\.0\.0\.2:\d+\)$", session[0]), session
+    del pub
