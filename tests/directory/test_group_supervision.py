@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 
 from directory_support import DEADLINE, Cake, Proc
 
 import layer_cake as lc
-from layer_cake.process._role import make_home, make_role, role_running, role_start_stop
+from layer_cake.process._role import (
+    make_home,
+    make_role,
+    role_locked_out,
+    role_running,
+    role_start_stop,
+)
 
 ROLE_SCRIPTS = {
     "offer.py": """
@@ -187,3 +194,28 @@ def test_search_words_select_roles_and_a_word_matching_nothing_is_a_fault(
     bad = home.run("(")
     assert result_of(bad) == 71
     assert any('cannot compile search "("' in line for line in bad.seen), bad.seen
+
+
+def test_roles_do_not_outlive_a_killed_group(cake: Cake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """§9: a group-cake that dies leaves no role running (its children get SIGKILL from the
+    kernel when their parent dies: PR_SET_PDEATHSIG)."""
+    home = Home(cake, tmp_path)
+    home.role("worker", "offer.py", name="svc:k")
+    home.role("server", "seek.py", search="svc:k")
+    group = home.run()
+    group.expect("SEEK AVAILABLE")
+    pids = [role_locked_out(home.path, r).pid for r in ("worker", "server")]  # type: ignore[union-attr]
+    group.kill(signal.SIGKILL)
+    end = time.monotonic() + DEADLINE
+    while any(_alive(pid) for pid in pids):
+        assert time.monotonic() < end, f"roles {pids} outlived their group"
+        time.sleep(0.05)  # polling for an event (the processes' end), not a fixed wait
+    assert not role_running(home.path, "worker") and not role_running(home.path, "server")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
