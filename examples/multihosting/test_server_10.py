@@ -23,7 +23,9 @@ def server(self, server_address: lc.HostPort = None):
     m = self.input()
     if not isinstance(m, lc.Listening):
         return m
-    lc.subscribe(self, r"test-multihosting:worker-10:[-a-f0-9]+")
+    # LAN: workers on other hosts join too, where a lan-cake serves the network; without
+    # one the search stops at host-cake and the pool is this host's (pubsub §4, §12).
+    lc.subscribe(self, r"test-multihosting:worker-10:[-a-f0-9]+", scope=lc.ScopeOfDirectory.LAN)
     m = self.input()
     if not isinstance(m, lc.Subscribed):
         return m

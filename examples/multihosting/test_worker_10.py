@@ -1,6 +1,6 @@
 """A worker published under a unique name; any number of them may run, on any process.
 
-    python3 test_worker_10.py [--connect-to-directory='{"host": "127.0.0.1", "port": 54195}']
+python3 test_worker_10.py [--connect-to-directory='{"host": "127.0.0.1", "port": 54195}']
 """
 
 import random
@@ -12,7 +12,8 @@ import layer_cake as lc
 
 
 def worker(self):
-    lc.publish(self, f"test-multihosting:worker-10:{uuid.uuid4()}")
+    name = f"test-multihosting:worker-10:{uuid.uuid4()}"
+    lc.publish(self, name, scope=lc.ScopeOfDirectory.LAN)
     m = self.input()
     if not isinstance(m, lc.Published):
         return m

@@ -29,7 +29,11 @@ def test_the_demo_serves_a_table_from_published_workers():
     env = dict(os.environ, LC_DEMO_PORT=str(free_port()), PYTHONPATH=PYTHONPATH)
     r = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "demo.py")],
-        capture_output=True, text=True, env=env, timeout=180, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "demo: 8 workers found through the directory" in r.stdout
