@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import layer_cake as lc
+import layer_cake_cli
 import layer_cake_directory
 
 __all__ = [
@@ -37,7 +38,10 @@ __all__ = [
 # The packages under test wherever they are installed (site-packages under nox, or the source
 # tree on PYTHONPATH), never the source tree behind an installed compiled build.
 PYTHONPATH = os.pathsep.join(
-    str(Path(module.__file__).resolve().parent.parent) for module in (lc, layer_cake_directory)
+    dict.fromkeys(
+        str(Path(module.__file__).resolve().parent.parent)
+        for module in (lc, layer_cake_directory, layer_cake_cli)
+    )
 )
 DEADLINE = 20.0  # generous: a loaded machine may start a process slowly
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import time
 
 from directory_support import DEADLINE, Cake, free_port, session_events
 
@@ -61,10 +62,10 @@ def test_a_name_published_twice_in_one_group_is_refused_at_the_group(cake: Cake)
     third.expect("PUBLISHED")
 
 
-def test_a_group_that_lists_nothing_wider_never_connects_to_host_cake(cake: Cake) -> None:
-    """§7: the GROUP node links upward at the first listing wider than GROUP. With no
-    host-cake at its parent address, GROUP pub/sub works and a HOST listing still works in
-    the group (held as far up as the tree goes)."""
+def test_a_group_whose_host_cake_is_missing_still_serves_group_and_wider_names(cake: Cake) -> None:
+    """With no host-cake at its parent address (the group retries in the background), GROUP
+    pub/sub works and a HOST listing still meets its search in the group (held as far up
+    as the tree goes)."""
     _, group = cake.group(host=free_port())  # nothing listens there
     pub = cake.run("publisher.py", "--name=svc:alone", "--scope=GROUP", directory=group)
     pub.expect("PUBLISHED")
@@ -245,3 +246,50 @@ def test_a_library_childs_host_publication_passes_through_its_loader(cake: Cake)
     sub = cake.run("subscriber.py", "--search=svc:lib")
     assert sub.expect("AVAILABLE svc:lib") == "AVAILABLE svc:lib HOST True"
     assert sub.expect("PRODUCT 6") == "PRODUCT 6 lib 1"  # answered by the library child
+
+
+IDLE = """
+import sys
+import layer_cake as lc
+
+
+def idle(self):
+    sys.stderr.write("IDLE\\n")
+    sys.stderr.flush()
+    while not isinstance(self.input(), lc.Stop):
+        pass
+    return lc.Aborted()
+
+
+lc.bind(idle)
+
+if __name__ == "__main__":
+    lc.create(idle)
+"""
+
+
+def test_a_process_given_its_directory_joins_at_start_and_shows_in_the_tree(
+    cake: Cake,
+) -> None:
+    """§7: a parent given with ``--connect-to-directory`` is joined at start, so a process
+    that lists nothing still shows under its directory (what ``layer-cake network`` walks)."""
+    (cake.folder / "idle.py").write_text(IDLE)
+    cake.host()
+    idle = cake.run("idle.py")
+    idle.expect("IDLE")
+    argv = [
+        "-m",
+        "layer_cake_cli",
+        "network",
+        f"--connect-to-directory=127.0.0.1:{cake.port}",
+    ]
+    end = time.monotonic() + DEADLINE
+    while True:  # the process joins in the background: ask until it shows
+        tool = cake.start(argv)
+        assert tool.popen.wait(timeout=DEADLINE * 2) == 0
+        for reader in tool.readers:
+            reader.join(timeout=DEADLINE)
+        tool.drain_into_seen()
+        if any(line.startswith("+   [PROCESS] idle.py (") for line in tool.seen):
+            break
+        assert time.monotonic() < end, tool.seen

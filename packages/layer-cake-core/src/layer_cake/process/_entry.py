@@ -414,6 +414,9 @@ def _read_environment(instance: object) -> Faulted | None:
 
 def _run_main(target: object, settings: dict) -> object:
     """Create the main object under a new channel; its value once it ends."""
+    ipp = CL.connect_to_directory
+    if ipp is not None and ipp.host:
+        node_address()  # a parent given explicitly is joined at start (pubsub §7)
     channel = open_channel()
     relay = _SignalRelay(channel)
     try:

@@ -396,7 +396,15 @@ class DirectoryNode(Point, Stateless):
 
 
 def DirectoryNode_Start(self: DirectoryNode, message: Start) -> None:
-    pass
+    """A parent given explicitly (a daemon's setting, ``--connect-to-directory``) is joined at
+    start (§7), so the node shows in the directory before it lists anything; the defaults
+    (``127.0.0.1:54195``, the standard LAN address) wait for the first wide listing."""
+    from ..process._command_line import CL
+
+    explicit = NODE.parent or CL.connect_to_directory
+    if explicit is not None and explicit.host and _parent_ipp(self) is not None:
+        if self.parent_state == "idle":
+            _connect_parent(self)
 
 
 def DirectoryNode_PublishAsName(self: DirectoryNode, message: PublishAsName) -> None:
