@@ -55,6 +55,7 @@ PYTHONPATH = os.pathsep.join(
 )
 REPEATS = 20
 KILLS = 5
+RESTARTS = 3
 WORKERS = 8
 DEADLINE = 30.0
 
@@ -368,6 +369,45 @@ def test_sigkill_to_dropped(benchmark, table, scripts) -> None:  # type: ignore[
     row = summary(ms)
     benchmark.extra_info.update(row)
     table["SIGKILL->Dropped"] = row
+
+
+# host-cake restart -> rejoin -------------------------------------------------------------------
+
+
+def restart_to_rejoin(cwd: Path) -> list[float]:
+    """host-cake SIGKILLed and started again on its port: from its listening line (read here)
+    to the subscriber's ``Available`` for a name published while it was down. Both
+    processes' nodes must reconnect (back-off from 0.25 s, capped at 1 s) and push their
+    listings again."""
+    ms = []
+    with cake(cwd) as c:
+        sub = c.run("subscriber.py")
+        sub.expect("SUBSCRIBED")
+        for _ in range(RESTARTS):
+            c.children[0].stop(signal.SIGKILL)  # the host-cake
+            c.children.pop(0)
+            pub = c.run("publisher.py", "--count=1")
+            name = pub.expect("PUBLISHED").split()[1]
+            host = c.start(
+                "-m",
+                "layer_cake_directory.host_cake",
+                f"--directory-at-host={hostport(c.port)}",
+            )
+            host.expect("host-cake: listening")
+            t0 = time.time()
+            c.children.insert(0, c.children.pop())  # the host-cake first again
+            _, t1 = stamp_of(sub.expect(f"AVAILABLE {name}"))
+            ms.append((t1 - t0) * 1e3)
+            pub.stop()
+    return ms
+
+
+@pytest.mark.timeout(120)
+def test_host_cake_restart_to_rejoin(benchmark, table, scripts) -> None:  # type: ignore[no-untyped-def]
+    ms = benchmark.pedantic(restart_to_rejoin, args=(scripts,), rounds=1, iterations=1)
+    row = summary(ms)
+    benchmark.extra_info.update(row)
+    table["host-cake restart->rejoined"] = row
 
 
 # HTTP through the seed's server -------------------------------------------------------------------
