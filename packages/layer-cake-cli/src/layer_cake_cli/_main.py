@@ -1,4 +1,6 @@
-"""The ``layer-cake`` click group and the sub-commands it holds so far (``network``,
+"""The ``layer-cake`` click group and its sub-commands: the home (``create``, ``add``,
+``list``, ``update``, ``delete``, ``destroy``), its runs under group-cake (``run``,
+``start``, ``stop``, ``status``, ``history``, ``returned``) and the directory (``network``,
 ``ping``).
 
 Failures follow the spec (cli §1): ``layer-cake: <condition>`` on stderr and exit status 71
@@ -10,7 +12,10 @@ from __future__ import annotations
 import click
 
 from ._fault import FAULTY_EXIT, fail
+from ._group_commands import run, start, status, stop
+from ._home_commands import add, create, delete, destroy, list_, update
 from ._inspection import network, ping
+from ._run_records import history, returned
 
 __all__ = ["main", "FAULTY_EXIT", "fail"]
 
@@ -38,5 +43,20 @@ def main(ctx: click.Context) -> None:
         fail("no sub-command")
 
 
-main.add_command(network)
-main.add_command(ping)
+for _command in (
+    create,
+    add,
+    list_,
+    update,
+    delete,
+    destroy,
+    run,
+    start,
+    stop,
+    status,
+    history,
+    returned,
+    network,
+    ping,
+):
+    main.add_command(_command)

@@ -402,9 +402,9 @@ def DirectoryNode_Start(self: DirectoryNode, message: Start) -> None:
     from ..process._command_line import CL
 
     explicit = NODE.parent or CL.connect_to_directory
-    if explicit is not None and explicit.host and _parent_ipp(self) is not None:
-        if self.parent_state == "idle":
-            _connect_parent(self)
+    given = explicit is not None and explicit.host
+    if given and _parent_ipp(self) is not None and self.parent_state == "idle":
+        _connect_parent(self)
 
 
 def DirectoryNode_PublishAsName(self: DirectoryNode, message: PublishAsName) -> None:

@@ -1,0 +1,387 @@
+"""The sub-commands that run a home's roles under ``group-cake`` (cli §4, §5): ``run``,
+``start``, ``stop`` and ``status``.
+
+``run`` starts ``group-cake --origin=RUN --full-output`` as a child in the tool's own
+process group, so a control-c at the terminal reaches the group and every role at once; the
+tool relays the signals it gets (SIGINT, SIGTERM, SIGHUP) to the group as SIGINT, which the
+group ignores when it has one already. The group's stderr, and so its roles', is the tool's.
+Its stdout is the full form of its result, which the tool prints as any process prints its
+value (api-core §11.3): the bare JSON of the main role's value or of the table of last values
+(``[[role, [sig, data, []]], ...]``); a fault on stderr with exit status 71.
+
+``start`` runs the same command detached: a new session, cwd ``/``, stdin and stderr to
+``/dev/null`` (so the roles' stderr goes there too: rolling logs are not implemented), stdout
+a pipe read only if the group ends early. It returns, with no output, once every selected
+role is running or has run since the start; it fails ``(unexpected response from group: ...)``
+when the group ends first, and stops the group when the roles are not up in
+``START_SECONDS``. This stands in for the spec's double fork and ``CommandResponse(
+'background-daemon')`` handshake.
+
+``stop`` sends SIGINT to the group of the home when it runs (its pid from ``lock/head.json``),
+and to each running role whose recorded parent is not itself a running role or group of the
+home (a role started by hand, or left by a group that was killed): the role itself, never a
+recorded parent that may be a stranger by now. ``--wait`` then waits until no role runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+import layer_cake as lc
+from layer_cake.process._role import (
+    LockedOut,
+    home_roles,
+    role_locked_out,
+    role_running,
+    role_start_stop,
+)
+from layer_cake.types._json import decode_data
+
+from ._arguments import HomeCommand
+from ._fault import fail
+from ._home import (
+    GROUP_ROLE,
+    group_command,
+    home_options,
+    is_group,
+    listed_roles,
+    member_roles,
+    open_home,
+    refuse_running,
+    select_roles,
+)
+
+__all__ = [
+    "run",
+    "start",
+    "stop",
+    "status",
+    "START_SECONDS",
+    "STOP_SECONDS",
+    "GroupResult",
+    "group_result",
+    "stop_targets",
+]
+
+#: How long ``start`` waits for the selected roles to be up.
+START_SECONDS = 30.0
+#: How long ``stop --wait`` waits for every role to end (cli §4).
+STOP_SECONDS = 30.0
+_POLL = 0.1
+_RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _members(home: str, search: tuple[str, ...], verb: str) -> list[str]:
+    """The roles the group will run for ``search`` (as group-cake selects them)."""
+    if not search:
+        roles = member_roles(home)
+        if not roles:
+            fail(f"cannot {verb} (empty)")
+        return roles
+    return select_roles([r for r in home_roles(home) if not is_group(r)], search, verb)
+
+
+def _group_argv(
+    home: str,
+    search: tuple[str, ...],
+    origin: lc.ProcessOrigin,
+    main_role: str | None,
+    debug_level: str | None,
+) -> list[str]:
+    return [
+        *group_command(),
+        f"--home-path={home}",
+        f"--role-name={GROUP_ROLE}",
+        f"--origin={origin.name}",
+        "--full-output",
+        *([f"--main-role={main_role}"] if main_role else []),
+        *([f"--debug-level={debug_level}"] if debug_level else []),
+        *search,
+    ]
+
+
+def _prepare(
+    home_path: str | None, search: tuple[str, ...], main_role: str | None, verb: str
+) -> tuple[str, list[str]]:
+    """The home and the selected roles, checked: none running, the main role selected."""
+    home = open_home(home_path)
+    roles = _members(home, search, verb)
+    if main_role is not None and main_role not in roles:
+        fail(f'cannot {verb} (main role "{main_role}" is not one of the roles selected)')
+    refuse_running(home, [GROUP_ROLE, *roles], verb, "already running")
+    return home, roles
+
+
+class GroupResult:
+    """What a group's full output says: a fault (its text) or the bare JSON of its value
+    (None for no value)."""
+
+    def __init__(self, fault: str | None = None, text: str | None = None) -> None:
+        self.fault = fault
+        self.text = text
+
+
+class GroupOutputError(ValueError):
+    """The group's stdout is not the full form of a value."""
+
+
+def group_result(output: str) -> GroupResult:
+    """Read a group's ``--full-output`` (``{"value": [sig, data, pointers]}``).
+
+    Raises:
+        GroupOutputError: anything else.
+    """
+    if not output.strip():
+        return GroupResult()
+    try:
+        shipment = json.loads(output)
+    except ValueError as error:
+        raise GroupOutputError(f"cannot decode output ({error})") from None
+    if not isinstance(shipment, dict) or "value" not in shipment:
+        raise GroupOutputError("cannot decode output (not a shipment)")
+    carried = shipment["value"]
+    if carried is None:
+        return GroupResult()
+    if not (isinstance(carried, list) and len(carried) == 3 and isinstance(carried[0], str)):
+        raise GroupOutputError("cannot decode output (not a value of any type)")
+    try:
+        value = decode_data(shipment)
+    except lc.CodecRuntimeError:
+        value = None  # a type unknown here cannot be a fault of this tool's kind
+    if isinstance(value, lc.Faulted):
+        return GroupResult(fault=str(value))
+    _, data, pointers = carried
+    bare: Any = {"value": data, "pointer": pointers} if pointers else data
+    return GroupResult(text=json.dumps(bare, indent=4, sort_keys=True, ensure_ascii=False))
+
+
+@contextlib.contextmanager
+def _relaying(target: list[subprocess.Popen], received: list[int]) -> Iterator[None]:
+    """While inside: SIGINT, SIGTERM and SIGHUP are noted in ``received`` and relayed to
+    the process in ``target`` as SIGINT (the group ignores a repeat while it stops)."""
+
+    def relay(number: int, frame: object) -> None:
+        received.append(number)
+        for process in target:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGINT)
+
+    previous = {number: signal.signal(number, relay) for number in _RELAYED}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@click.command(name="run", cls=HomeCommand)
+@click.argument("search", nargs=-1)
+@click.option("--main-role", "-mr", default=None, help="End with this role's value.")
+@home_options
+def run(
+    search: tuple[str, ...], main_role: str | None, home_path: str | None, debug_level: str | None
+) -> None:
+    """Run the roles (those matching SEARCH) under group-cake until they end; print the
+    result."""
+    home, _ = _prepare(home_path, search, main_role, "run")
+    argv = _group_argv(home, search, lc.ProcessOrigin.RUN, main_role, debug_level)
+    target: list[subprocess.Popen] = []
+    received: list[int] = []
+    with _relaying(target, received):
+        try:
+            group = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        except OSError as error:
+            fail(f'cannot run (cannot execute "{argv[0]}", {error.strerror or error})')
+        target.append(group)
+        if received:
+            group.send_signal(signal.SIGINT)
+        output, _ = group.communicate()
+    try:
+        result = group_result(output)
+    except GroupOutputError as error:
+        if received:
+            fail(str(lc.Aborted()))
+        code = group.returncode
+        fail(f"cannot run (unexpected response from group: exit status {code}, {error})")
+    if result.fault is not None:
+        fail(result.fault)
+    if group.returncode != 0:
+        if received:
+            fail(str(lc.Aborted()))
+        fail(f"cannot run (unexpected response from group: exit status {group.returncode})")
+    if result.text is not None:
+        click.echo(result.text)
+
+
+@click.command(name="start", cls=HomeCommand)
+@click.argument("search", nargs=-1)
+@click.option("--main-role", "-mr", default=None, help="End with this role's value.")
+@home_options
+def start(
+    search: tuple[str, ...], main_role: str | None, home_path: str | None, debug_level: str | None
+) -> None:
+    """Start the roles (those matching SEARCH) under a detached group-cake; return once they
+    are up."""
+    home, roles = _prepare(home_path, search, main_role, "start")
+    argv = _group_argv(home, search, lc.ProcessOrigin.START, main_role, None)
+    launched = datetime.now(timezone.utc)
+    try:
+        group = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            start_new_session=True,
+        )
+    except OSError as error:
+        fail(f'cannot start (cannot execute "{argv[0]}", {error.strerror or error})')
+    try:
+        _await_roles(home, roles, group, launched)
+    except KeyboardInterrupt:  # the group has its own session: it goes on
+        fail("cannot start (aborted while waiting for the roles, the group goes on)")
+    assert group.stdout is not None
+    group.stdout.close()
+
+
+def _await_roles(home: str, roles: list[str], group: subprocess.Popen, launched: datetime) -> None:
+    """Return once every role of ``roles`` is running or has run since ``launched``; fail
+    when the group ends first, or (stopping the group) after ``START_SECONDS``."""
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        if all(_started(home, r, launched) for r in roles):
+            return
+        code = group.poll()
+        if code is not None:
+            if all(_started(home, r, launched) for r in roles):
+                return
+            fail(f"cannot start (unexpected response from group: {_early_end(group, code)})")
+        if time.monotonic() > deadline:
+            late = [r for r in roles if not _started(home, r, launched)]
+            with contextlib.suppress(ProcessLookupError):
+                group.send_signal(signal.SIGINT)
+            fail(
+                "cannot start (unexpected response from group: "
+                f'roles "{",".join(late)}" not running after {START_SECONDS:g}s, group stopped)'
+            )
+        time.sleep(_POLL)  # polling the role locks, not a fixed wait
+
+
+def _started(home: str, role: str, launched: datetime) -> bool:
+    """Whether ``role`` runs, or has begun a run at or after ``launched``."""
+    if role_running(home, role):
+        return True
+    try:
+        runs = role_start_stop(home, role)
+    except (OSError, lc.CodecRuntimeError):
+        return False
+    return bool(runs) and runs[-1].start is not None and runs[-1].start >= launched
+
+
+def _early_end(group: subprocess.Popen, code: int) -> str:
+    """Why a detached group ended before its roles were up."""
+    assert group.stdout is not None
+    output = group.stdout.read().decode("utf-8", "replace")
+    try:
+        result = group_result(output)
+    except GroupOutputError:
+        return f"exit status {code}"
+    if result.fault is not None:
+        return result.fault
+    return f"exit status {code}"
+
+
+def stop_targets(running: dict[str, LockedOut | None]) -> set[int]:
+    """The processes ``stop`` signals, from the running roles and their ``LockedOut``: the
+    group, and every role whose recorded parent is not a running role or group of the home."""
+    own = {locked.pid for locked in running.values() if locked is not None}
+    targets = set()
+    for role, locked in running.items():
+        if locked is None:
+            continue  # its lock is being taken or given up this instant
+        if is_group(role) or locked.parent_pid not in own:
+            targets.add(locked.pid)
+    targets.discard(os.getpid())
+    return {pid for pid in targets if pid > 1}
+
+
+@click.command(name="stop", cls=HomeCommand)
+@click.option("--wait", "-w", is_flag=True, help=f"Until no role runs (at most {STOP_SECONDS:g}s).")
+@home_options
+def stop(wait: bool, home_path: str | None, debug_level: str | None) -> None:
+    """Stop the running roles of the home (SIGINT to their group)."""
+    home = open_home(home_path)
+    roles = home_roles(home)
+    if not [r for r in roles if not is_group(r)]:
+        fail("cannot stop (empty)")
+    running = {r: role_locked_out(home, r) for r in roles if role_running(home, r)}
+    if not running:
+        fail("cannot stop (nothing running)")
+    for pid in sorted(stop_targets(running)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGINT)
+    if not wait:
+        return
+    deadline = time.monotonic() + STOP_SECONDS
+    while True:
+        left = [r for r in roles if role_running(home, r)]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            fail(f'cannot stop (timed out, roles "{",".join(left)}" still running)')
+        time.sleep(_POLL)  # polling the role locks, not a fixed wait
+
+
+@click.command(name="status", cls=HomeCommand)
+@click.argument("search", nargs=-1)
+@click.option("--long-listing", "-ll", is_flag=True, help="Process id and time running.")
+@click.option("--group-role", "-gr", is_flag=True, help="Include the group.")
+@click.option("--sub-roles", "-sr", is_flag=True, help="Include sub-roles.")
+@home_options
+def status(
+    search: tuple[str, ...],
+    long_listing: bool,
+    group_role: bool,
+    sub_roles: bool,
+    home_path: str | None,
+    debug_level: str | None,
+) -> None:
+    """Print the running roles, sorted (those matching SEARCH)."""
+    home = open_home(home_path)
+    if not [r for r in home_roles(home) if not is_group(r)]:
+        fail("cannot report status (empty)")
+    roles = listed_roles(home, group_role, sub_roles)
+    if search:
+        roles = select_roles(roles, search, "report status")
+    running = [r for r in roles if role_running(home, r)]
+    if not running:
+        fail("cannot report status (nothing running)")
+    now = datetime.now(timezone.utc)
+    for role in running:
+        if not long_listing:
+            click.echo(role)
+            continue
+        locked = role_locked_out(home, role)
+        pid = locked.pid if locked is not None else "?"
+        click.echo(f"{role:<24} <{pid}> {_running_for(home, role, now)}")
+
+
+def _running_for(home: str, role: str, now: datetime) -> str:
+    try:
+        runs = role_start_stop(home, role)
+    except (OSError, lc.CodecRuntimeError):
+        return "?"
+    if not runs or runs[-1].start is None:
+        return "?"
+    return lc.short_delta(now - runs[-1].start)

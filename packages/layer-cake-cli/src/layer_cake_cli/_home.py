@@ -1,0 +1,162 @@
+"""What the home sub-commands share (cli §1, §2): the process arguments each of them takes
+(``--home-path``, ``--debug-level``), opening a home, selecting roles with search words,
+the live-file rule and finding the program of a role.
+
+Every check fails the layer-cake way (``_fault.fail``): ``cannot <verb> (<explanation>)``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import click
+
+import layer_cake as lc
+from layer_cake.process._role import home_fault, home_roles, role_running
+
+from ._fault import fail
+
+__all__ = [
+    "DEFAULT_HOME",
+    "GROUP_ROLE",
+    "home_options",
+    "absolute_home",
+    "open_home",
+    "is_sub_role",
+    "is_group",
+    "member_roles",
+    "listed_roles",
+    "select_roles",
+    "refuse_running",
+    "group_command",
+    "program_command",
+]
+
+#: ``--home-path`` when none is given (cli §1).
+DEFAULT_HOME = "./.layer-cake"
+
+#: The role of ``group-cake`` in every home; no other role may start with this word.
+GROUP_ROLE = "group"
+
+_DEBUG_LEVELS = click.Choice([level.name for level in lc.USER_LOG], case_sensitive=False)
+
+
+def home_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The process arguments of every home sub-command: ``--home-path`` and ``--debug-level``."""
+    options = (
+        click.option(
+            "--home-path",
+            "-hp",
+            default=None,
+            help=f"The home folder (default {DEFAULT_HOME}).",
+        ),
+        click.option(
+            "--debug-level",
+            "-dl",
+            type=_DEBUG_LEVELS,
+            default=None,
+            help="Logs at or above this level on stderr (passed to the processes started).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def absolute_home(home_path: str | None) -> str:
+    """The home folder as an absolute path (``DEFAULT_HOME`` when not given)."""
+    return os.path.abspath(os.path.expanduser(home_path or DEFAULT_HOME))
+
+
+def open_home(home_path: str | None) -> str:
+    """The absolute path of a complete home; fails when it is missing or incomplete."""
+    home = absolute_home(home_path)
+    fault = home_fault(home)
+    if fault is not None:
+        fail(f'cannot open path "{home}" ({fault})')
+    return home
+
+
+def is_sub_role(role: str) -> bool:
+    """Whether ``role`` is a sub-role (``server.worker``: a process started by a role)."""
+    return "." in role
+
+
+def is_group(role: str) -> bool:
+    """Whether ``role`` is the group or one of its sub-roles."""
+    return role == GROUP_ROLE or role.startswith(GROUP_ROLE + ".")
+
+
+def member_roles(home: str) -> list[str]:
+    """The roles a group runs by default: all but the group and sub-roles, sorted."""
+    return [r for r in home_roles(home) if not is_group(r) and not is_sub_role(r)]
+
+
+def listed_roles(home: str, group_role: bool, sub_roles: bool) -> list[str]:
+    """The roles ``list`` and ``status`` consider: the members, plus the group with
+    ``group_role`` and sub-roles with ``sub_roles``."""
+    return [
+        r
+        for r in home_roles(home)
+        if (group_role or not is_group(r)) and (sub_roles or not is_sub_role(r))
+    ]
+
+
+def select_roles(candidates: Sequence[str], search: Iterable[str], verb: str) -> list[str]:
+    """The ``candidates`` whose names start with a match of a search word (``re.match``),
+    in the order of ``candidates``. Fails on a word that does not compile or selects
+    nothing."""
+    chosen: set[str] = set()
+    for word in search:
+        try:
+            pattern = re.compile(word)
+        except re.error as error:
+            fail(f'cannot {verb} (cannot compile search "{word}", {error})')
+        matched = {r for r in candidates if pattern.match(r)}
+        if not matched:
+            fail(f'cannot {verb} (no roles matching "{word}")')
+        chosen |= matched
+    return [r for r in candidates if r in chosen]
+
+
+def refuse_running(home: str, roles: Iterable[str], verb: str, state: str) -> None:
+    """The live-file rule (cli §1): fail when one of ``roles`` is running, naming them
+    (``roles "a,b" are <state>``)."""
+    running = [r for r in roles if role_running(home, r)]
+    if running:
+        fail(f'cannot {verb} (roles "{",".join(running)}" are {state})')
+
+
+def group_command() -> list[str]:
+    """The command head that runs ``group-cake`` of this installation: the console script
+    beside this interpreter, else the one on PATH, else the module."""
+    beside = os.path.join(os.path.dirname(sys.executable), "group-cake")
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return [beside]
+    found = shutil.which("group-cake")
+    if found is not None:
+        return [found]
+    return [sys.executable, "-m", "layer_cake_directory.group_cake"]
+
+
+def program_command(home: str, role: str, executable: str) -> list[str]:
+    """The command head that runs ``executable``, the program of ``role``: a script with
+    this interpreter (its copy in ``<home>/script/`` first, cli §6), or a program on PATH.
+    Fails when there is no such program."""
+    if is_group(role):
+        return group_command()
+    if executable.endswith(".py"):
+        copy = os.path.join(home, "script", os.path.basename(executable))
+        for path in (copy, executable):
+            if os.path.isfile(path):
+                return [sys.executable, path]
+        fail(f'cannot execute "{executable}" (not found)')
+    found = shutil.which(executable)
+    if found is None:
+        fail(f'cannot execute "{executable}" (not found)')
+    return [found]
