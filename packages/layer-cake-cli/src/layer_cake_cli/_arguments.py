@@ -1,8 +1,6 @@
 """The click commands of the home sub-commands: ``LayerCakeCommand`` (``_command``) with
-two additions.
+one addition.
 
-- ``-x=value`` of a one-letter short form (``returned -s=0``) reaches click as ``-x value``;
-  click would otherwise read the value as ``=value``.
 - ``SettingsCommand`` (``create``, ``add``, ``update``) passes the arguments it does not know
   on to the role's program, in the order given (cli §1); ``passed_settings()`` returns them.
 """
@@ -20,34 +18,13 @@ _SETTINGS_KEY = "layer_cake_cli.settings"
 
 
 class HomeCommand(LayerCakeCommand):
-    """A ``LayerCakeCommand`` that also takes ``-x=value`` for one-letter short forms."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, _split_short_values(self, ctx, args))
-
-
-def _split_short_values(command: click.Command, ctx: click.Context, args: list[str]) -> list[str]:
-    """``-x=value`` -> ``-x``, ``value`` for each one-letter option ``-x`` that takes a value."""
-    known = _option_names(command.get_params(ctx))
-    split: list[str] = []
-    for i, arg in enumerate(args):
-        if arg == "--":
-            split.extend(args[i:])
-            break
-        name, equals, value = arg.partition("=")
-        option = known.get(name)
-        if equals and len(name) == 2 and option is not None and not option.is_flag:
-            split.extend((name, value))
-        else:
-            split.append(arg)
-    return split
+    """The command class of the home sub-commands (``-x=value`` is split in ``_command``)."""
 
 
 class SettingsCommand(HomeCommand):
     """A sub-command whose unknown arguments are settings for a role's program."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        args = _split_short_values(self, ctx, args)
         known = _option_names(self.get_params(ctx))
         kept, unknown = _sort_arguments(args, known)
         try:

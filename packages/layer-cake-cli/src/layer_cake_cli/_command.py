@@ -102,6 +102,8 @@ def _sort_arguments(args: list[str], known: dict[str, click.Option]) -> tuple[li
                 fail(f'cannot decode value for "{option.name}" (expecting true or false)')
             if truth:
                 kept.append(name)
+        elif equals and len(name) == 2 and not option.is_flag:
+            kept.extend((name, value))  # "-x=value": click would read the value as "=value"
         else:
             kept.append(arg)
             if not option.is_flag and not equals and i < len(args):
