@@ -77,6 +77,23 @@ def test_server_and_eight_workers_answer_tables(tmp_path: Path, cake, jobs) -> N
         assert len(table) == 2 and all(len(row) == 2 for row in table)
         assert all(isinstance(x, float) for row in table for x in row)
 
+    # With host-cake up, a standalone worker joins the pool through it (the 9th session), and
+    # `layer-cake network` shows the group (server and 8 workers) and the standalone worker
+    # under host-cake, beside the tool itself (pubsub §12).
+    standalone = cake.run("test_worker_10.py")
+    job.expect("server - worker available", count=1)
+    tree = cli(tmp_path, "network", f"--connect-to-directory=127.0.0.1:{cake.port}")
+    assert tree.returncode == 0, tree.stderr
+    lines = tree.stdout.splitlines()
+    assert lines[0].startswith("[HOST] host-cake ("), lines
+    assert sum(line.startswith("+   [GROUP] group-cake (") for line in lines) == 1, lines
+    members = [line for line in lines if line.startswith("+   +   [PROCESS] ")]
+    assert len(members) == 1 + WORKERS, lines
+    assert sum("test_worker_10.py" in line for line in members) == WORKERS, lines
+    assert any(line.startswith("+   [PROCESS] test_worker_10.py (") for line in lines), lines
+    assert any(line.startswith("+   [PROCESS] layer-cake (") for line in lines), lines
+    standalone.kill()
+
     job.interrupt()
     assert job.wait() == 71
     assert job.stderr[-1] == "layer-cake: aborted (user or software interrupt)"
