@@ -57,8 +57,10 @@ def server(
             elif self.return_address == workers:
                 return m.message  # the spool itself ended (bad parameters)
         elif isinstance(m, lc.Available):
+            self.console("worker available", name=m.name)
             self.send(lc.JoinSpool(m.publisher_address), workers)
         elif isinstance(m, lc.Dropped):
+            self.console("worker dropped", name=m.name)
             self.send(lc.LeaveSpool(m.remote_address), workers)
         elif isinstance(m, lc.NotListening):
             return _wind_down(self, workers, subscribed, m)

@@ -3,7 +3,9 @@ named worker, and test_server_11 with a tuned spool.
 
 Each test starts a private host-cake on a free loopback port and runs the examples from
 ``examples/multihosting`` with ``--connect-to-directory`` for it and ``--server-address`` on a
-free port. HTTP is asked with urllib; waits poll for an answer with generous deadlines.
+free port. HTTP is asked with urllib once the server has a worker: the seed's server code
+returns any message other than ``Subscribed`` that arrives right after it subscribes, and an
+HTTP connection's ``Accepted`` would be one. Waits poll for an answer with generous deadlines.
 """
 
 from __future__ import annotations
@@ -75,8 +77,11 @@ def _answers(port: int) -> bool:
 def test_server_9_serves_through_its_named_worker_then_503_when_it_stops(cake: Cake) -> None:
     cake.host()
     port = free_port()
-    example(cake, "test_server_9.py", f"--server-address={hostport(port)}")
+    server = example(
+        cake, "test_server_9.py", f"--server-address={hostport(port)}", "--debug-level=CONSOLE"
+    )
     worker = example(cake, "test_worker_9.py")
+    server.expect("server - worker available", anywhere=True)
     body = until(port, 200)
     assert body["value"][0] == "vector<vector<float8>>"  # type: ignore[index]
     table = body["value"][1]  # type: ignore[index]
@@ -86,6 +91,7 @@ def test_server_9_serves_through_its_named_worker_then_503_when_it_stops(cake: C
     second.drain_into_seen()
     assert any("already published at HOST by another process" in line for line in second.seen)
     worker.kill(signal.SIGINT)  # stopped: Dropped at the server, LeaveSpool
+    server.expect("server - worker dropped", anywhere=True)
     signature, fault, _ = until(port, 503)["value"]  # type: ignore[index]
     assert signature == "layer_cake.point_runtime.TemporarilyUnavailable"
     assert fault["condition"] == (
@@ -96,15 +102,17 @@ def test_server_9_serves_through_its_named_worker_then_503_when_it_stops(cake: C
 def test_server_11_rejects_beyond_its_queue_with_overloaded(cake: Cake) -> None:
     cake.host()
     port = free_port()
-    example(
+    server = example(
         cake,
         "test_server_11.py",
         f"--server-address={hostport(port)}",
         "--size-of-queue=1",
         "--responsiveness=30",
+        "--debug-level=CONSOLE",
     )
     example(cake, "test_worker_11.py", "--delay=3")
-    until(port, 200)  # the worker has joined (this request takes its 3 s)
+    server.expect("server - worker available", anywhere=True)
+    until(port, 200)  # this request takes the worker's 3 s
     answers: list[tuple[int, object]] = []
     lock = threading.Lock()
 

@@ -331,10 +331,15 @@ class Proc:
         for line in stream:
             self.lines.put(line.rstrip("\n"))
 
-    def expect(self, prefix: str, deadline: float = DEADLINE) -> str:
-        """The next unseen line starting with ``prefix`` (earlier other lines are kept)."""
+    def expect(self, prefix: str, deadline: float = DEADLINE, anywhere: bool = False) -> str:
+        """The next unseen line starting with ``prefix`` (containing it, if ``anywhere``: a
+        log line); earlier other lines are kept."""
+
+        def match(line: str) -> bool:
+            return prefix in line if anywhere else line.startswith(prefix)
+
         for i, line in enumerate(self.seen):
-            if line.startswith(prefix):
+            if match(line):
                 del self.seen[i]
                 return line
         end = time.monotonic() + deadline
@@ -346,7 +351,7 @@ class Proc:
                 line = self.lines.get(timeout=left)
             except queue.Empty:
                 continue
-            if line.startswith(prefix):
+            if match(line):
                 return line
             self.seen.append(line)
 
