@@ -197,8 +197,8 @@ def test_search_words_select_roles_and_a_word_matching_nothing_is_a_fault(
 
 
 def test_roles_do_not_outlive_a_killed_group(cake: Cake, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """§9: a group-cake that dies leaves no role running (its children get SIGKILL from the
-    kernel when their parent dies: PR_SET_PDEATHSIG)."""
+    """§9: a group-cake that dies leaves no role running: each role gets SIGTERM from the
+    kernel when its parent dies (PR_SET_PDEATHSIG), stops as on SIGINT and records its end."""
     home = Home(cake, tmp_path)
     home.role("worker", "offer.py", name="svc:k")
     home.role("server", "seek.py", search="svc:k")
@@ -211,6 +211,9 @@ def test_roles_do_not_outlive_a_killed_group(cake: Cake, tmp_path) -> None:  # t
         assert time.monotonic() < end, f"roles {pids} outlived their group"
         time.sleep(0.05)  # polling for an event (the processes' end), not a fixed wait
     assert not role_running(home.path, "worker") and not role_running(home.path, "server")
+    for role in ("worker", "server"):
+        last = role_start_stop(home.path, role)[-1]
+        assert last.stop is not None and isinstance(last.returned, lc.Aborted), (role, last)
 
 
 def _alive(pid: int) -> bool:

@@ -437,6 +437,8 @@ def _run_main(target: object, settings: dict) -> object:
                     break
             elif isinstance(m, _Signalled):
                 stopping = _on_signalled(channel, main, m.number, stopping)
+                if stopping and CL.child_process and os.getppid() != _PARENT[0]:
+                    _orphan_deadline(channel)
             elif isinstance(m, NotPublished):
                 channel.warning(f'Cannot publish library "{m.name}" ({m.note})')
         _stop_lingering(channel, STOP_GRACE_SECONDS)
@@ -444,6 +446,22 @@ def _run_main(target: object, settings: dict) -> object:
     finally:
         relay.close()
         drop_channel(channel)
+
+
+#: The parent process at start: a child whose parent changed has been orphaned.
+_PARENT = [os.getppid()]
+#: Seconds an orphaned child (its parent died: SIGTERM from PR_SET_PDEATHSIG) has to end
+#: as on SIGINT before it exits anyway: no process outlives its parent for long.
+ORPHAN_GRACE = 10.0
+
+
+def _orphan_deadline(channel: Channel) -> None:
+    """The parent died: stop as on SIGINT, but exit ``ORPHAN_GRACE`` seconds from now at the
+    latest (a main object that ignores ``Stop`` must not leave an orphan running)."""
+    channel.warning(f"Parent process gone; stopping (exit in {ORPHAN_GRACE:g} s at the latest)")
+    timer = threading.Timer(ORPHAN_GRACE, os._exit, (FAULTY_EXIT,))
+    timer.daemon = True
+    timer.start()
 
 
 def _publish_library(channel: Channel, main: tuple) -> None:

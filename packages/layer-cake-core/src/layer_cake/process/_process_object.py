@@ -6,9 +6,13 @@ the loop's own, so uvloop's under uvloop), reads its stdout to the end and waits
 exit. The task reports back to the machine with two private messages, ``ChildStarted`` and
 ``ChildEnded``, so every decision (logging, stopping, the result) is taken by a handler.
 
-Every child gets a parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGKILL)`` in
-``preexec_fn``, Linux only): a SIGKILLed parent leaves no orphans. The signal follows the
-thread that forked, which is the loop thread, alive for the whole process. A ProcessObject's
+Every child gets a parent-death signal (``prctl(PR_SET_PDEATHSIG, ...)`` in ``preexec_fn``,
+Linux only): a SIGKILLed parent leaves no orphans. A ProcessObject's child (a layer-cake
+process) gets SIGTERM, which ``lc.create`` takes as SIGINT: it stops as on control-c and
+records its end (pubsub §9: the roles of a group-cake that died), and exits anyway
+``ORPHAN_GRACE`` seconds later if its objects do not end. A Utility's child (any program)
+gets SIGKILL. The signal follows the thread that forked, which is the loop thread, alive for
+the whole process. A ProcessObject's
 child also gets its own process group (a new session), so the terminal's control-c reaches
 only the parent, which passes it on as ``Stop`` → SIGINT to the group.
 
@@ -104,14 +108,15 @@ def _load_prctl() -> object:
 _PRCTL = _load_prctl()
 
 
-def _death_signal(parent: int) -> object:
-    """A ``preexec_fn`` that asks for SIGKILL when ``parent`` dies (None off Linux)."""
+def _death_signal(parent: int, number: int = signal.SIGKILL) -> object:
+    """A ``preexec_fn`` that asks for signal ``number`` when ``parent`` dies (None off
+    Linux)."""
     prctl = _PRCTL
     if prctl is None:
         return None
 
     def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))  # type: ignore[operator]
+        prctl(_PR_SET_PDEATHSIG, int(number))  # type: ignore[operator]
         if os.getppid() != parent:  # the parent died before the request took effect
             os._exit(FAULTY_EXIT)
 
@@ -150,6 +155,7 @@ class _Child(Point, Stateless):
     """What ProcessObject and Utility share: one child process, stopped on ``Stop``."""
 
     own_group = False  # the child leads a process group of its own
+    death_signal = signal.SIGKILL  # what the child gets when this process dies
 
     def _child_init(self) -> None:
         Point.__init__(self)
@@ -187,7 +193,7 @@ async def _run_child(
             stdout=stdout,
             stderr=None,
             start_new_session=machine.own_group,
-            preexec_fn=_death_signal(os.getpid()),
+            preexec_fn=_death_signal(os.getpid(), machine.death_signal),
         )
     except (OSError, ValueError, subprocess.SubprocessError) as e:
         fault = Faulted(f"cannot execute {command[0]}", str(e))
@@ -290,6 +296,7 @@ class ProcessObject(_Child):
     """
 
     own_group = True
+    death_signal = signal.SIGTERM  # a layer-cake child: stops as on SIGINT (lc.create)
 
     def __init__(
         self,
