@@ -175,3 +175,21 @@ def test_ping_with_no_identity_fails(tmp_path) -> None:
     result = run_cli("ping")
     assert result.returncode == FAULTY_EXIT
     assert result.stderr == "layer-cake: cannot ping (no identity specified)\n"
+
+
+def test_network_joins_an_encrypted_directory_only_when_encrypted(cake) -> None:
+    cake.host(None, None, "--encrypted-directory=true")
+    address = f"--connect-to-directory=127.0.0.1:{cake.port}"
+    lines = lines_of(run_cli("network", address, "--encrypted-process"))
+    assert lines[0].startswith("[HOST] host-cake (")
+    assert any(line.startswith("+   [PROCESS] layer-cake (") for line in lines), lines
+    plain = run_cli("network", address, "--connect-timeout=2")  # refused: encryption mismatch
+    assert plain.returncode == FAULTY_EXIT
+    assert plain.stderr.endswith("(timed out)\n"), plain.stderr
+
+
+def test_network_debug_level_logs_the_tool_on_stderr(cake) -> None:
+    cake.host()
+    result = run_cli("network", f"--connect-to-directory=127.0.0.1:{cake.port}", "-dl=DEBUG")
+    assert result.returncode == 0, result.stderr
+    assert "DirectoryNode" in result.stderr  # the tool's own node, logged

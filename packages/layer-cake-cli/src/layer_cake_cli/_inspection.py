@@ -4,6 +4,8 @@ directory walk (``_directory_walk``) and its formatting (``_network``).
 Additions to the spec, chosen here:
 
 - ``--connect-timeout=S`` (``-ct``): the connect limit, default the spec's 30 s.
+- ``--encrypted-process`` (``-ep``): join a directory run with ``--encrypted-directory``;
+  ``--debug-level`` (``-dl``): the tool's own log on stderr.
 - ``--connect-to-directory`` also takes ``host:port`` besides the JSON ``HostPort``.
 - A child that does not answer its listing within 10 s (it ended between the listings)
   prints as ``... <link ipp> (not responding)`` at its place in the tree and is not walked;
@@ -15,6 +17,7 @@ Additions to the spec, chosen here:
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +25,8 @@ from typing import Any
 import click
 
 import layer_cake as lc
+from layer_cake.process._command_line import CL
+from layer_cake.runtime._log import set_level
 
 from ._command import HOST_PORT, SECONDS, LayerCakeCommand, ScopeParam
 from ._directory_walk import (
@@ -77,6 +82,19 @@ def directory_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Seconds to wait for the link to the directory.",
         ),
+        click.option(
+            "--encrypted-process",
+            "-ep",
+            is_flag=True,
+            help="Encrypt the link to the directory (one run with --encrypted-directory).",
+        ),
+        click.option(
+            "--debug-level",
+            "-dl",
+            type=click.Choice([level.name for level in lc.USER_LOG], case_sensitive=False),
+            default=None,
+            help="Log the tool's own objects at this level on stderr.",
+        ),
     )
     for option in reversed(options):
         command = option(command)
@@ -84,8 +102,15 @@ def directory_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _join_and_list(
-    connect_to: lc.HostPort, scope: lc.ScopeOfDirectory, connect_timeout: float
+    connect_to: lc.HostPort,
+    scope: lc.ScopeOfDirectory,
+    connect_timeout: float,
+    encrypted_process: bool,
+    debug_level: str | None,
 ) -> NetworkNode:
+    if debug_level is not None:
+        set_level(lc.USER_LOG[debug_level.upper()], sys.stderr)
+    CL.encrypted_process = encrypted_process  # read by the node when it links upward
     try:
         open_directory(connect_to, scope, connect_timeout)
         return list_tree()
@@ -110,10 +135,14 @@ def network(
     connect_to_directory: lc.HostPort,
     open_scope: lc.ScopeOfDirectory,
     connect_timeout: float,
+    encrypted_process: bool,
+    debug_level: str | None,
     **flags: bool,
 ) -> None:
     """Print the directory tree from the root."""
-    tree = _join_and_list(connect_to_directory, open_scope, connect_timeout)
+    tree = _join_and_list(
+        connect_to_directory, open_scope, connect_timeout, encrypted_process, debug_level
+    )
     for line in tree_lines(tree, ListingFlags(**flags)):
         click.echo(line)
 
@@ -134,12 +163,16 @@ def ping(
     connect_to_directory: lc.HostPort,
     open_scope: lc.ScopeOfDirectory,
     connect_timeout: float,
+    encrypted_process: bool,
+    debug_level: str | None,
     ping_count: int,
 ) -> None:
     """Ping the directory node whose unique id starts with IDENTITY."""
     if not identity:
         fail("cannot ping (no identity specified)")
-    tree = _join_and_list(connect_to_directory, open_scope, connect_timeout)
+    tree = _join_and_list(
+        connect_to_directory, open_scope, connect_timeout, encrypted_process, debug_level
+    )
     found = matching_nodes(tree, identity)
     if not found:
         if holds_listing_identity(tree, identity):

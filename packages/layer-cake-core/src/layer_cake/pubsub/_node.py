@@ -366,6 +366,7 @@ class DirectoryNode(Point, Stateless):
         self.parent_decided = False
         self.parent: tuple | None = None  # the link's proxy while connected
         self.parent_state = "idle"  # idle | connecting | up | waiting
+        self.parent_joined = False  # the parent answered NodeJoined on the current link
         self.retry = _FIRST_RETRY
         # Session listeners (publisher side).
         self.listeners: dict[tuple, _Listener] = {}  # (lan, encrypted) -> listener
@@ -606,11 +607,9 @@ def DirectoryNode_Connected(self: DirectoryNode, message: Connected) -> None:
         self.parent = proxy
         self.parent_state = "up"
         self.retry = _FIRST_RETRY
+        self.parent_joined = False  # until the parent answers NodeJoined
         _tell(self, NodeJoined(self.unique_id, self.scope), proxy)
         _push_all(self)
-        waiting, self.open_waiting = self.open_waiting, []
-        for request, requester in waiting:
-            _tell(self, DirectoryOpened(request.scope, self.parent_ipp, True), requester)
         return
     connection = self.connections.get(key)
     if connection is None or connection.proxy is not None:
@@ -806,10 +805,10 @@ def DirectoryNode_OpenDirectory(self: DirectoryNode, message: OpenDirectory) -> 
         note = "no parent directory (the root, or none configured or derivable)"
         _tell(self, DirectoryOpened(message.scope, HostPort(), False, note), requester)
         return
-    if self.parent_state == "up":
+    if self.parent_state == "up" and self.parent_joined:
         _tell(self, DirectoryOpened(message.scope, self.parent_ipp, True), requester)
         return
-    self.open_waiting.append((message, requester))  # answered when the link comes up
+    self.open_waiting.append((message, requester))  # answered when the parent answers
 
 
 def DirectoryNode_ListDirectory(self: DirectoryNode, message: ListDirectory) -> None:
@@ -829,9 +828,20 @@ def DirectoryNode_Ping(self: DirectoryNode, message: object) -> None:
 
 
 def DirectoryNode_NodeJoined(self: DirectoryNode, message: NodeJoined) -> None:
+    """From a child: record it and answer with this node's own. From the parent: the link is
+    truly up (a link that connects and then fails, e.g. on an encryption mismatch, never
+    answers), so waiting ``OpenDirectory`` requests are answered now."""
     link = self.return_address[:1]
     if link in self.children:
         self.child_nodes[link] = self.return_address
+        _tell(self, NodeJoined(self.unique_id, self.scope), self.return_address)
+        return
+    if self.parent is None or link != self.parent[:1]:
+        return
+    self.parent_joined = True
+    waiting, self.open_waiting = self.open_waiting, []
+    for request, requester in waiting:
+        _tell(self, DirectoryOpened(request.scope, self.parent_ipp, True), requester)
 
 
 def _listing(self: DirectoryNode) -> DirectoryListing:
@@ -1104,6 +1114,7 @@ def _push_all(self: DirectoryNode) -> None:
 def _parent_lost(self: DirectoryNode) -> None:
     """Retry forever: 0.25 s doubling to 1 s, with a little jitter."""
     self.parent_state = "waiting"
+    self.parent_joined = False
     delay = self.retry * random.uniform(0.9, 1.0)
     self.retry = min(self.retry * 2.0, _MOST_RETRY)
     self.start(T1, delay)
