@@ -246,6 +246,16 @@ def test_a_library_childs_host_publication_passes_through_its_loader(cake: Cake)
     sub = cake.run("subscriber.py", "--search=svc:lib")
     assert sub.expect("AVAILABLE svc:lib") == "AVAILABLE svc:lib HOST True"
     assert sub.expect("PRODUCT 6") == "PRODUCT 6 lib 1"  # answered by the library child
+    # §10: `layer-cake network` shows the child as [LIBRARY] under its loader.
+    tool = cake.start(
+        ["-m", "layer_cake_cli", "network", f"--connect-to-directory=127.0.0.1:{cake.port}"]
+    )
+    assert tool.popen.wait(timeout=DEADLINE * 2) == 0
+    for reader in tool.readers:
+        reader.join(timeout=DEADLINE)
+    tool.drain_into_seen()
+    loader_line = tool.seen.index(next(x for x in tool.seen if "[PROCESS] loader.py (" in x))
+    assert tool.seen[loader_line + 1].startswith("+   +   [LIBRARY] lib_publisher.py ("), tool.seen
 
 
 IDLE = """
