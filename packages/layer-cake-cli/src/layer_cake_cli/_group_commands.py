@@ -10,7 +10,8 @@ value (api-core §11.3): the bare JSON of the main role's value or of the table 
 (``[[role, [sig, data, []]], ...]``); a fault on stderr with exit status 71.
 
 ``start`` runs the same command detached: a new session, cwd ``/``, stdin and stderr to
-``/dev/null`` (so the roles' stderr goes there too: rolling logs are not implemented), stdout
+``/dev/null`` (so the roles' stderr goes there too; their log lines go to the rolling logs
+each process of origin START or START_CHILD writes itself, core ``process._rolling``), stdout
 a pipe read only if the group ends early. It returns, with no output, once every selected
 role is running or has run since the start; it fails ``(unexpected response from group: ...)``
 when the group ends first, and stops the group when the roles are not up in

@@ -1,7 +1,7 @@
 """The ``layer-cake`` click group and its sub-commands: the home (``create``, ``add``,
 ``list``, ``update``, ``delete``, ``destroy``), its runs under group-cake (``run``,
 ``start``, ``stop``, ``status``, ``history``, ``returned``) and the directory (``network``,
-``ping``).
+``ping``) and the rolling logs (``log``).
 
 Failures follow the spec (cli §1): ``layer-cake: <condition>`` on stderr and exit status 71
 (``_fault.fail``).
@@ -15,6 +15,7 @@ from ._fault import FAULTY_EXIT, fail
 from ._group_commands import run, start, status, stop
 from ._home_commands import add, create, delete, destroy, list_, update
 from ._inspection import network, ping
+from ._log_command import log
 from ._run_records import history, returned
 
 __all__ = ["main", "FAULTY_EXIT", "fail"]
@@ -58,5 +59,6 @@ for _command in (
     returned,
     network,
     ping,
+    log,
 ):
     main.add_command(_command)

@@ -67,6 +67,7 @@ from ._role import (
     role_values,
     store_role_settings,
 )
+from ._rolling import begin_rolling, end_rolling
 
 __all__ = ["create", "CL", "CommandLine", "DEFAULT_HOME"]
 
@@ -201,11 +202,13 @@ def run(
     if head is None:  # not a role (a child's role name without a folder is only a name)
         return _output(_run_main(target, parsed.settings), prog)
     lock, settings = head
+    rolling = begin_rolling(lock.home, lock.role)  # under start or --keep-logs (cli.md §2)
     try:
         value = _run_main(target, settings)
         _end_role(lock, value)
         return _output(value, prog)
     finally:
+        end_rolling(rolling)
         lock.release()
 
 

@@ -3,6 +3,11 @@
 The process threshold is an int read once per object at create; a disabled log call costs one
 comparison and builds no string. Enabled entries are written synchronously under one lock:
 the log path never drops and never reorders.
+
+Two sinks: stderr (``set_level``, ``--debug-level``) and a role's rolling log
+(``set_rolling``, ``process._rolling``), each with its own level; ``LOG.level``, the one
+callers test, is the lower of the two. An entry's time is taken under the lock, so the
+stamps of a rolling log never go back.
 """
 
 from __future__ import annotations
@@ -14,7 +19,15 @@ import time
 
 from ._messages import USER_LOG
 
-__all__ = ["LOG", "TAG_LEVEL", "format_line", "write_entry", "set_level", "text_of"]
+__all__ = [
+    "LOG",
+    "TAG_LEVEL",
+    "format_line",
+    "write_entry",
+    "set_level",
+    "set_rolling",
+    "text_of",
+]
 
 # Tag character -> level of the entry.
 TAG_LEVEL = {
@@ -35,10 +48,22 @@ TAG_LEVEL = {
 
 
 class _LogState:
-    __slots__ = ("level", "lock", "pid", "prefix", "stream")
+    __slots__ = (
+        "level",
+        "lock",
+        "pid",
+        "prefix",
+        "rolling",
+        "rolling_level",
+        "stderr_level",
+        "stream",
+    )
 
     def __init__(self) -> None:
         self.level = int(USER_LOG.NONE)  # entries below this are not written
+        self.stderr_level = int(USER_LOG.NONE)
+        self.rolling: object = None  # a sink with write(line, when), or None
+        self.rolling_level = int(USER_LOG.NONE)
         self.stream = sys.stderr
         self.lock = threading.Lock()
         self.pid = os.getpid()
@@ -50,10 +75,24 @@ LOG = _LogState()
 
 def set_level(level: int, stream: object = None) -> None:
     """Select the entries written (``--debug-level``); ``USER_LOG.NONE`` writes none."""
-    LOG.level = int(level)
+    LOG.stderr_level = int(level)
     if stream is not None:
         LOG.stream = stream
     LOG.pid = os.getpid()
+    _settle()
+
+
+def set_rolling(sink: object, level: int = USER_LOG.NONE) -> None:
+    """Install (or with None remove) the second sink: ``sink.write(line, when)`` gets each
+    entry at or above ``level``, without the ``[PID] `` prefix, under the log lock."""
+    with LOG.lock:
+        LOG.rolling = sink
+        LOG.rolling_level = int(level) if sink is not None else int(USER_LOG.NONE)
+    _settle()
+
+
+def _settle() -> None:
+    LOG.level = min(LOG.stderr_level, LOG.rolling_level)
 
 
 def text_of(args: tuple, kv: dict) -> str:
@@ -78,12 +117,22 @@ def format_line(char: str, address: tuple, name: str, text: str, when: float | N
 
 def write_entry(char: str, address: tuple, name: str, text: str) -> None:
     """Write one entry if its level is selected (callers usually test the level first)."""
-    if TAG_LEVEL[char] < LOG.level:
+    level = TAG_LEVEL[char]
+    if level < LOG.level:
         return
-    line = format_line(char, address, name, text)
+    last = address[-1] if address else 0
+    rest = f" {char} <{last:08x}>{name} - {text}\n"
     with LOG.lock:
-        try:
-            LOG.stream.write(line)
-            LOG.stream.flush()
-        except (OSError, ValueError):
-            pass  # stderr closed at exit: nothing left to tell
+        t = time.time()
+        seconds = int(t)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        body = f"{stamp}.{int((t - seconds) * 1000):03d}{rest}"
+        if level >= LOG.stderr_level:
+            try:
+                LOG.stream.write(f"[{LOG.pid:08d}] {body}" if LOG.prefix else body)
+                LOG.stream.flush()
+            except (OSError, ValueError):
+                pass  # stderr closed at exit: nothing left to tell
+        rolling = LOG.rolling
+        if rolling is not None and level >= LOG.rolling_level:
+            rolling.write(body, t)  # type: ignore[attr-defined]
