@@ -148,6 +148,10 @@ def create(
     status = run(prog, sys.argv[1:], object_type, object_table, environment_variables, strict)
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
+    # The interpreter's finalization resets signal handlers: a late stopping signal (a
+    # repeated control-c, a parent-death SIGTERM) must not replace the exit status now.
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
     raise SystemExit(status)
 
 
@@ -510,7 +514,12 @@ class _SignalRelay:
         threading.Thread(target=relay, name="layer-cake-signals", daemon=True).start()
 
     def close(self) -> None:
-        """Restore the previous handlers and wakeup fd; the relay thread ends."""
+        """Restore the previous wakeup fd and handlers; the relay thread ends.
+
+        The stopping signals stay ignored: the main object has ended and the process is
+        recording its end and writing its output, which a late signal must not cut short
+        (api-core §11.4: a repeated SIGINT while stopping is ignored; a parent-death SIGTERM
+        comes once per thread of the parent that ends)."""
         if self.write_fd is not None:
             signal.set_wakeup_fd(self.previous_fd if self.previous_fd is not None else -1)
             os.close(self.write_fd)
@@ -518,7 +527,8 @@ class _SignalRelay:
         self._restore_handlers()
 
     def _restore_handlers(self) -> None:
-        for number, handler in self.previous.items():
+        for number, previous in self.previous.items():
+            handler = _ignore if number in _STOPPING else previous
             with contextlib.suppress(ValueError, TypeError):
                 signal.signal(number, handler if handler is not None else signal.SIG_DFL)
         self.previous = {}
