@@ -518,8 +518,8 @@ class _SignalRelay:
 
         The stopping signals stay ignored: the main object has ended and the process is
         recording its end and writing its output, which a late signal must not cut short
-        (api-core §11.4: a repeated SIGINT while stopping is ignored; a parent-death SIGTERM
-        comes once per thread of the parent that ends)."""
+        (api-core §11.4: a repeated SIGINT while stopping is ignored; the SIGTERM of a parent's
+        death can come more than once)."""
         if self.write_fd is not None:
             signal.set_wakeup_fd(self.previous_fd if self.previous_fd is not None else -1)
             os.close(self.write_fd)
