@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import statistics
 import sys
 import textwrap
 import time
@@ -35,75 +34,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "multihost"))
 from netns import Lan, deadline_after, env_for_children, netns_unavailable, wait_for_line
+from test_bench_pubsub import PUBLISHER, SUBSCRIBER, stamp_of, summary
 
 REPEATS = 20
 KILLS = 5
 LINKS = 3
 DEADLINE = 30.0
 
-PUBLISHER = """
-import time
-import uuid
-import layer_cake as lc
-
-
-def publisher(self, count: int = 1):
-    for _ in range(count):
-        lc.publish(self, f"bench:lan:{uuid.uuid4()}", scope=lc.ScopeOfDirectory.LAN)
-        published = None
-        while True:
-            m = self.input()
-            if isinstance(m, lc.Published):
-                print("PUBLISHED", m.name, time.time(), flush=True)
-                published = m
-            elif isinstance(m, lc.Delivered):
-                break
-            elif isinstance(m, lc.NotPublished):
-                return m
-            elif isinstance(m, lc.Stop):
-                return lc.Aborted()
-        if count == 1:
-            break
-        lc.clear_published(self, published)
-        while not isinstance(m, lc.PublishedCleared):
-            m = self.input()
-    print("DONE", flush=True)
-    while True:
-        m = self.input()
-        if isinstance(m, lc.Stop):
-            return lc.Aborted()
-
-
-lc.bind(publisher)
-
-if __name__ == "__main__":
-    lc.create(publisher)
-"""
-
-SUBSCRIBER = """
-import time
-import layer_cake as lc
-
-
-def subscriber(self):
-    lc.subscribe(self, "bench:lan:[-a-f0-9]+", scope=lc.ScopeOfDirectory.LAN)
-    while True:
-        m = self.input()
-        if isinstance(m, lc.Subscribed):
-            print("SUBSCRIBED", flush=True)
-        elif isinstance(m, lc.Available):
-            print("AVAILABLE", m.name, time.time(), flush=True)
-        elif isinstance(m, lc.Dropped):
-            print("DROPPED", m.name, time.time(), flush=True)
-        elif isinstance(m, lc.Stop):
-            return lc.Aborted()
-
-
-lc.bind(subscriber)
-
-if __name__ == "__main__":
-    lc.create(subscriber)
-"""
+# The scripts of test_bench_pubsub, at LAN scope (their --scope and --prefix/--search).
+LAN_PUBLISHER = ("--scope=LAN", "--prefix=bench:lan")
+LAN_SUBSCRIBER = ("--scope=LAN", "--search=bench:lan:[-a-f0-9]+")
 
 
 class World:
@@ -132,43 +72,27 @@ def line(proc, prefix: str) -> str:  # type: ignore[no-untyped-def]
     return wait_for_line(proc, pattern, deadline_after(DEADLINE)).group(0)
 
 
-def stamp(text: str) -> tuple[str, float]:
-    _, name, t = text.split()
-    return name, float(t)
-
-
-def summary(ms: list[float]) -> dict[str, float]:
-    ordered = sorted(ms)
-    rank = max(1, min(len(ordered), round(0.99 * len(ordered) + 0.5)))
-    return {
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 3),
-        "p99_ms": round(ordered[rank - 1], 3),
-        "min_ms": round(min(ms), 3),
-        "max_ms": round(max(ms), 3),
-    }
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     reason = netns_unavailable()
     if reason is not None:
         pytest.skip(reason)
-    with Lan({"a": "10.0.0.1", "b": "10.0.0.2", "lan": "10.0.0.195"}) as lan:
+    hosts = {"a": "10.0.0.1", "b": "10.0.0.2", "lan": "10.0.0.195"}  # lan-doc: in-namespace only
+    with Lan(hosts) as lan:
         yield World(lan, tmp_path)
 
 
 def publish_to_available(w: World) -> list[float]:
-    sub = w.run("a", "subscriber.py")
+    sub = w.run("a", "subscriber.py", *LAN_SUBSCRIBER)
     line(sub, "SUBSCRIBED")
-    pub = w.run("b", "publisher.py", f"--count={REPEATS}")
+    pub = w.run("b", "publisher.py", f"--count={REPEATS}", *LAN_PUBLISHER)
     available: dict[str, float] = {}
     published: dict[str, float] = {}
     while len(available) < REPEATS:
-        name, t = stamp(line(sub, "AVAILABLE"))
+        name, t = stamp_of(line(sub, "AVAILABLE"))
         available[name] = t
     while len(published) < REPEATS:
-        name, t = stamp(line(pub, "PUBLISHED"))
+        name, t = stamp_of(line(pub, "PUBLISHED"))
         published[name] = t
     return [(available[n] - published[n]) * 1e3 for n in available if n in published]
 
@@ -182,16 +106,16 @@ def test_publish_to_available_across_hosts(benchmark, world: World) -> None:  # 
 
 def kill_to_dropped(w: World) -> list[float]:
     ms = []
-    sub = w.run("a", "subscriber.py")
+    sub = w.run("a", "subscriber.py", *LAN_SUBSCRIBER)
     line(sub, "SUBSCRIBED")
     for _ in range(KILLS):
-        pub = w.run("b", "publisher.py")
+        pub = w.run("b", "publisher.py", *LAN_PUBLISHER)
         name = line(pub, "PUBLISHED").split()[1]
         line(sub, f"AVAILABLE {name}")
         line(pub, "DONE")  # Delivered: the session is up on both sides
         t0 = time.time()
         os.kill(pub.pid, signal.SIGKILL)
-        _, t1 = stamp(line(sub, f"DROPPED {name}"))
+        _, t1 = stamp_of(line(sub, f"DROPPED {name}"))
         ms.append((t1 - t0) * 1e3)
         pub.wait(timeout=DEADLINE)
     return ms
@@ -206,15 +130,15 @@ def test_sigkill_to_dropped_across_hosts(benchmark, world: World) -> None:  # ty
 
 def link_down_to_dropped(w: World) -> list[float]:
     ms = []
-    sub = w.run("a", "subscriber.py")
+    sub = w.run("a", "subscriber.py", *LAN_SUBSCRIBER)
     line(sub, "SUBSCRIBED")
-    pub = w.run("b", "publisher.py")
+    pub = w.run("b", "publisher.py", *LAN_PUBLISHER)
     name = line(pub, "PUBLISHED").split()[1]
     line(sub, f"AVAILABLE {name}")
     for _ in range(LINKS):
         t0 = time.time()
         w.lan.link_down("b")
-        _, t1 = stamp(line(sub, f"DROPPED {name}"))
+        _, t1 = stamp_of(line(sub, f"DROPPED {name}"))
         ms.append((t1 - t0) * 1e3)
         w.lan.link_up("b")
         line(sub, f"AVAILABLE {name}")  # host-cake b rejoins lan-cake; the name is found again

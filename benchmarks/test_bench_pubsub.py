@@ -65,9 +65,9 @@ import uuid
 import layer_cake as lc
 
 
-def publisher(self, count: int = 1, prefix: str = "bench:latency"):
+def publisher(self, count: int = 1, prefix: str = "bench:latency", scope: str = "HOST"):
     for _ in range(count):
-        lc.publish(self, f"{prefix}:{uuid.uuid4()}")
+        lc.publish(self, f"{prefix}:{uuid.uuid4()}", scope=lc.ScopeOfDirectory[scope])
         published = None
         while True:
             m = self.input()
@@ -105,8 +105,8 @@ import time
 import layer_cake as lc
 
 
-def subscriber(self, search: str = "bench:latency:[-a-f0-9]+"):
-    lc.subscribe(self, search)
+def subscriber(self, search: str = "bench:latency:[-a-f0-9]+", scope: str = "HOST"):
+    lc.subscribe(self, search, scope=lc.ScopeOfDirectory[scope])
     while True:
         m = self.input()
         if isinstance(m, lc.Subscribed):

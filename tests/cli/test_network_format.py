@@ -80,7 +80,7 @@ def test_directory_addresses_say_not_set_when_absent() -> None:
         HOST,
         "host-cake",
         HOST_ID,
-        primary_ip="10.0.0.1",
+        primary_ip="10.0.0.1",  # lan-doc: a text field of a listing, no traffic
         connect_to_directory=lc.HostPort(),
         accept_directories_at=lc.HostPort(LOOP, 54195),
     )
@@ -93,7 +93,7 @@ def test_directory_addresses_say_not_set_when_absent() -> None:
     )
     tree = NetworkNode(root, children=[NetworkNode(child)])
     assert tree_lines(tree, ListingFlags(directory_addresses=True)) == [
-        "[HOST] host-cake (a71c03f4) 10.0.0.1 <C>(not set) <L>127.0.0.1:54195",
+        "[HOST] host-cake (a71c03f4) 10.0.0.1 <C>(not set) <L>127.0.0.1:54195",  # lan-doc: text
         "+   [PROCESS] a.py (2b7f6d90) (not detected) <C>127.0.0.1:54195 <L>(not set)",
     ]
 

@@ -182,14 +182,10 @@ class DirectoryListing:
 
 
 def executable_name() -> str:
-    """The base name of what this process runs (``host-cake``, ``test_server_10.py``)."""
+    """The base name of what this process runs (``test_server_10.py``); the daemons name
+    themselves (``configure_node``)."""
     argv0 = sys.argv[0] if sys.argv and sys.argv[0] else sys.executable
-    name = os.path.basename(argv0)
-    if name == "__main__.py" or name.endswith("_cake.py"):
-        # ``python3 -m layer_cake_directory.host_cake``: the console script's name
-        stem = os.path.basename(argv0)[: -len(".py")]
-        return stem.replace("_", "-") if stem.endswith("_cake") else name
-    return name
+    return os.path.basename(argv0)
 
 
 for _cls, _fields in (

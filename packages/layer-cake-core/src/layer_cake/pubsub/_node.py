@@ -223,11 +223,9 @@ class _Listener:
     Keyed by (LAN, encrypted): LAN names listen on ``0.0.0.0:0`` (reachable from other hosts,
     with keep-alive), the others on ``127.0.0.1:0``; encrypted publications on their own."""
 
-    __slots__ = ("encrypted", "ipp", "lan", "lid", "waiting")
+    __slots__ = ("ipp", "lid", "waiting")
 
-    def __init__(self, lan: bool, encrypted: bool) -> None:
-        self.lan = lan
-        self.encrypted = encrypted
+    def __init__(self) -> None:
         self.lid: uuid.UUID | None = None
         self.ipp: HostPort | None = None  # once listening
         self.waiting: list[tuple] = []  # (request, requester) answered once listening
@@ -354,7 +352,6 @@ class DirectoryNode(Point, Stateless):
         self.unique_id = uuid.uuid4()  # new each start (§11)
         self.executable = NODE.executable or executable_name()
         self.listings = Listings()
-        self.routed: set[tuple] = set()  # (name, subscribed id, published id) matched here
         self.open_waiting: list[tuple] = []  # (OpenDirectory, requester) until the link is up
         self.published: dict[uuid.UUID, _Publication] = {}
         self.subscribed: dict[uuid.UUID, _Subscription] = {}
@@ -386,7 +383,6 @@ class DirectoryNode(Point, Stateless):
         self.accept_requesters: list[tuple] = []  # waiting for the listen to settle
         self.accepting: Listening | None = None  # the listen, once up (answers later requests)
         self.children: dict[tuple, list] = {}  # child link -> its records
-        self.child_hosts: dict[tuple, str] = {}  # child link -> the peer's IP (LAN rewrite)
         self.child_ipps: dict[tuple, HostPort] = {}  # child link -> the peer's address
         self.child_nodes: dict[tuple, tuple] = {}  # child link -> the child node (NodeJoined)
         self.child_published: dict[tuple, _ChildPublication] = {}  # (link, id) -> record
@@ -434,7 +430,7 @@ def _listener(self: DirectoryNode, message: PublishAsName | PublishMain) -> _Lis
     key = (lan, encrypted)
     listener = self.listeners.get(key)
     if listener is None:
-        listener = self.listeners[key] = _Listener(lan, encrypted)
+        listener = self.listeners[key] = _Listener()
     if listener.lid is None:
         listener.lid = listen(
             self,
@@ -540,7 +536,7 @@ def DirectoryNode_AcceptDirectories(self: DirectoryNode, message: AcceptDirector
     self.accept_requesters.append(self.return_address)
     if self.accept_lid is None:
         ipp = message.requested_ipp
-        local = ipp.host.startswith("127.")
+        local = _loopback(ipp)
         self.accept_lid = listen(
             self,
             ipp,
@@ -593,7 +589,6 @@ def DirectoryNode_Accepted(self: DirectoryNode, message: Accepted) -> None:
     lid = message.listening.request.lid
     if lid == self.accept_lid:
         self.children[message.proxy_address] = []
-        self.child_hosts[message.proxy_address] = message.opened_ipp.host
         self.child_ipps[message.proxy_address] = message.opened_ipp
     elif lid in self.listener_lids:
         self.in_links[message.proxy_address] = set()
@@ -660,7 +655,6 @@ def DirectoryNode_Closed(self: DirectoryNode, message: Closed) -> None:
         return
     records = self.children.pop(proxy, None)
     if records is not None:
-        self.child_hosts.pop(proxy, None)
         self.child_ipps.pop(proxy, None)
         self.child_nodes.pop(proxy, None)
         for record in records:
@@ -741,7 +735,8 @@ def DirectoryNode_ListPublication(self: DirectoryNode, message: ListPublication)
     link = node[:1]
     if message.scope > self.scope or (link, message.published_id) in self.child_published:
         return
-    host = self.child_hosts.get(link, _LOOPBACK) if self.scope == _LAN else _LOOPBACK
+    peer = self.child_ipps.get(link)  # LAN rewrite: the address seen for that host
+    host = peer.host if self.scope == _LAN and peer is not None else _LOOPBACK
     record = _ChildPublication(message, link, node, host)
     try:
         matches = self.listings.add_name(record.name, record)
@@ -855,7 +850,11 @@ def _listing(self: DirectoryNode) -> DirectoryListing:
     subscribed = [
         Subscribed(r.search, r.scope, r.subscribed_id, r.address) for r in self.subscribed.values()
     ]
-    routed = [DirectoryRoute(n, s, p) for n, s, p in sorted(self.routed, key=str)]
+    made = {
+        (m.name, m.subscription.subscribed_id, m.publication.published_id)
+        for m in self.listings.matches()
+    }
+    routed = [DirectoryRoute(n, s, p) for n, s, p in sorted(made, key=str)]
     peer = {}
     for record in self.subscribed.values():
         names = {name for sub, name in self.sessions if sub is record}
@@ -1013,6 +1012,11 @@ def _key(ipp: HostPort | None) -> tuple | None:
     return None if ipp is None else (ipp.host, ipp.port)
 
 
+def _loopback(ipp: HostPort) -> bool:
+    """A link to this host: loopback keep-alive figures, or none for sessions (§6)."""
+    return ipp.host.startswith("127.") or ipp.host in ("localhost", "::1")
+
+
 def _wide(self: DirectoryNode, scope: ScopeOfDirectory) -> bool:
     """Wider than this node: held by nodes above it (lower value = wider reach)."""
     return scope < self.scope
@@ -1065,7 +1069,7 @@ def _connect_parent(self: DirectoryNode) -> None:
     self.parent_state = "connecting"
     ipp = self.parent_ipp
     assert ipp is not None
-    local = ipp.host.startswith("127.") or ipp.host in ("localhost", "::1")
+    local = _loopback(ipp)
     connect(
         self,
         ipp,
@@ -1180,7 +1184,6 @@ def _unlist(self: DirectoryNode, record: object, gone: tuple | None) -> None:
 def _open_all(self: DirectoryNode, matches: list[Match]) -> None:
     for match in matches:
         publication, subscription = match.publication, match.subscription
-        self.routed.add((match.name, subscription.subscribed_id, publication.published_id))
         if isinstance(publication, _Publication) and isinstance(subscription, _Subscription):
             _open(self, match)
         elif isinstance(publication, _ChildPublication) and isinstance(
@@ -1261,7 +1264,6 @@ def _open(self: DirectoryNode, match: Match) -> None:
 def _close(self: DirectoryNode, match: Match, gone: tuple | None) -> None:
     """A match ended: ``Dropped`` to each side that is not ``gone``."""
     publication, subscription = match.publication, match.subscription
-    self.routed.discard((match.name, subscription.subscribed_id, publication.published_id))
     if isinstance(subscription, _ChildSubscription):
         if isinstance(publication, _ChildPublication):
             lost = RouteLost(
@@ -1348,7 +1350,7 @@ def _consider(self: DirectoryNode, subscription: _Subscription, name: str) -> No
     connection = self.connections.get(ckey)
     if connection is None:
         connection = self.connections[ckey] = _Connection(ckey)
-        off_host = not ipp.host.startswith("127.")
+        off_host = not _loopback(ipp)
         connect(
             self,
             ipp,

@@ -106,13 +106,16 @@ def text_of(args: tuple, kv: dict) -> str:
 
 def format_line(char: str, address: tuple, name: str, text: str, when: float | None = None) -> str:
     """``[PID] YYYY-MM-DDTHH:MM:SS.mmm C <AAAAAAAA>Name - text`` (UTC, ms)."""
-    t = time.time() if when is None else when
+    body = _body(char, address, name, text, time.time() if when is None else when)
+    return f"[{LOG.pid:08d}] {body}" if LOG.prefix else body
+
+
+def _body(char: str, address: tuple, name: str, text: str, t: float) -> str:
+    """The line without the ``[PID] `` prefix (what a rolling log stores)."""
     seconds = int(t)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    ms = int((t - seconds) * 1000)
     last = address[-1] if address else 0
-    head = f"[{LOG.pid:08d}] " if LOG.prefix else ""
-    return f"{head}{stamp}.{ms:03d} {char} <{last:08x}>{name} - {text}\n"
+    return f"{stamp}.{int((t - seconds) * 1000):03d} {char} <{last:08x}>{name} - {text}\n"
 
 
 def write_entry(char: str, address: tuple, name: str, text: str) -> None:
@@ -120,13 +123,9 @@ def write_entry(char: str, address: tuple, name: str, text: str) -> None:
     level = TAG_LEVEL[char]
     if level < LOG.level:
         return
-    last = address[-1] if address else 0
-    rest = f" {char} <{last:08x}>{name} - {text}\n"
     with LOG.lock:
-        t = time.time()
-        seconds = int(t)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-        body = f"{stamp}.{int((t - seconds) * 1000):03d}{rest}"
+        t = time.time()  # under the lock: the stamps of a rolling log never go back
+        body = _body(char, address, name, text, t)
         if level >= LOG.stderr_level:
             try:
                 LOG.stream.write(f"[{LOG.pid:08d}] {body}" if LOG.prefix else body)
