@@ -23,6 +23,23 @@ from layer_cake.runtime._machine import DISPATCHER_PREFIX
 # remove this from the environment of the processes they start there.
 os.environ["LC_PRIMARY_IP"] = "none"
 
+
+def _site_key_for_the_run() -> None:
+    """Encrypted links need a site key (docs/security.md): one per run, in a private folder,
+    inherited by every process the tests start. Tests of the key itself override it."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from layer_cake.net._site_key import generate_site_key
+
+    folder = tempfile.mkdtemp(prefix="lc-site-key-")
+    atexit.register(shutil.rmtree, folder, True)
+    os.environ["LC_SITE_KEY_FILE"] = generate_site_key(os.path.join(folder, "site.key"))
+
+
+_site_key_for_the_run()
+
 #: How long a test's threads and child processes get to finish after the test returns.
 LEAK_GRACE_SECONDS = 5.0
 PROC = Path("/proc")

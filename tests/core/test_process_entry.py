@@ -166,16 +166,23 @@ def test_undecodable_value_names_the_setting():
     assert fault_text(["--debug-level=LOUD"]).startswith('cannot decode value for "debug_level" (')
 
 
+# Words are positional arguments of the object (compat §2.6 supersedes api-core §11.1's
+# "words fill the schema"): hinted parameters get them decoded, in ``args``, not ``settings``.
+
+
 def test_not_strict_keeps_leftovers_aside():
     result = parse(["--bogus=1", "1", "2", "c", "-zz"], strict=False)
     assert isinstance(result, Arguments)
-    assert result.settings == {"x": 1, "y": 2}
+    assert result.args == [1, 2]
+    assert result.settings == {}
     assert result.remainder == ["--bogus=1", "-zz", "c"]
+    assert (result.long, result.short) == ({"bogus": "1"}, {"zz": None})
 
 
 def test_words_fill_parameters_in_order():
     result = parse(["3", "4"])
-    assert result.settings == {"x": 3, "y": 4}
+    assert result.args == [3, 4]
+    assert result.positional == ["x", "y"]
     assert result.words == ["3", "4"]
 
 
@@ -189,7 +196,7 @@ def test_extra_words_are_unknown():
 
 def test_words_after_double_dash_are_words():
     result = parse(["--", "-1"], schema(n=int))
-    assert result.settings == {"n": -1}
+    assert result.args == [-1]
 
 
 def test_split_command_takes_the_first_word_only_when_it_names_a_command():
@@ -565,21 +572,26 @@ def test_role_flags_without_a_home_and_a_role_name_are_faults(tmp_path):
         assert done.stderr == f"fn.py: {text}\n"
 
 
-def test_object_table_selects_by_first_word(tmp_path):
+def test_object_table_word_becomes_the_sub_command_tuple(tmp_path):
+    # compat §2.6 supersedes api-core §11 here: the main object runs and gets the first
+    # word replaced by (sub_command, function, kw, remainder); it calls the function itself.
     tool = script(
         tmp_path,
         "tool.py",
         """
         import layer_cake as lc
 
-        def list_(self, long_listing: bool = False) -> str:
+        def list_(self, word, remainder, long_listing: bool = False) -> str:
             return "list long" if long_listing else "list"
 
-        def add(self, name: str = None, count: int = 1) -> str:
-            return f"add {name} {count}"
+        def add(self, word, remainder, count: int = 1) -> str:
+            return f"add {word[0]} {count}"
 
-        def usage(self) -> str:
-            return "usage"
+        def usage(self, *word) -> str:
+            if not word:
+                return "usage"
+            sub_command, function, kw, remainder = word[0]
+            return function(self, list(word[1:]), remainder, **kw)
 
         for f in (list_, add, usage):
             lc.bind(f)
@@ -593,7 +605,7 @@ def test_object_table_selects_by_first_word(tmp_path):
     assert json.loads(run(tool, "add", "worker", "--count=8").stdout) == "add worker 8"
     assert json.loads(run(tool).stdout) == "usage"
     done = run(tool, "nosuch")
-    assert (done.returncode, done.stderr) == (71, "tool.py: unknown arguments (nosuch)\n")
+    assert (done.returncode, done.stderr) == (71, 'tool.py: unknown sub-command "nosuch"\n')
 
 
 def test_not_strict_tolerates_leftovers(tmp_path):

@@ -1,69 +1,64 @@
-"""Sans-I/O encryption of one layer-cake link (spec: networking-and-http §4.4, §5).
+"""Sans-I/O authenticated encryption of one layer-cake link (spec: networking-and-http §4.4, §5).
 
-No sockets here: the transport hands the peer's hello, the key-exchange payload and frame
-payloads to a ``LinkCipher`` and writes what it returns. Framing stays in ``_frame``; this layer
-only turns one frame payload into one NaCl box and back.
+No sockets here: the transport hands the peer's hello, the handshake payloads and frame
+payloads to a ``LinkCipher`` and writes what it returns. Framing stays in ``_frame``; the
+handshake itself is ``_noise`` (``Noise_NNpsk0_25519_ChaChaPoly_BLAKE2b``, docs/security.md).
 
-The handshake, on a link where both hellos say ``"enc": true``::
+The handshake, on a link where both hellos say ``"enc": true``, the connecting side being the
+Noise initiator::
 
-    each side sends:  hello(enc=True), then the key-exchange frame in clear (``start()``)
-    each side reads:  the peer's hello (``receive_hello``), then its key frame (``receive_key``)
-    from then on:     every frame payload is ``seal``-ed / ``open``-ed
+    initiator:  hello(enc=True), then msg1 = pack_control(3, Noise "-> psk, e" + payload)
+    responder:  hello(enc=True); on msg1, msg2 = pack_control(3, Noise "<- e, ee" + payload)
+    from then:  every frame payload is sealed with the cipher state of its direction
 
-The key-exchange payload is an ordinary control payload, ``pack_control(3, public_key)``, so a
-peer that does not expect it can still parse it. With the 32-byte Curve25519 public key ``K``
-it is exactly these 42 bytes::
+Both Noise messages carry, encrypted, the hello their sender wrote; each side checks it against
+the hello it received, so a relay that alters a hello (its ``max``) is caught as well.
 
-    94                  msgpack array of 4
-    c7 00 03            to:     ExtType(3, b"")  (empty address)
-    c7 00 03            return: ExtType(3, b"")  (empty address)
-    03                  kind 3: key exchange
-    c4 20 K[0..31]      body:   bin 8, 32 bytes of public key
+The site key (``_site_key``) is the Noise pre-shared key, mixed in before anything else: a
+responder opens msg1 only if the initiator holds the key, an initiator opens msg2 only if the
+responder holds it and saw our ephemeral key. So a peer without the key, or a relay in the middle
+that runs its own exchange with each side, is refused by the first handshake message it sends,
+within one round trip. A responder refusing msg1 answers ``pack_control(3, 0)`` (in clear, with
+no detail) so the initiator can name the reason; the answer proves nothing and only ends a link
+that was not yet up.
 
-Each side makes a fresh key pair per link (``PrivateKey.generate()``), so both directions
-share one ``Box`` key that dies with the connection. A sealed payload is the usual combined
-NaCl form, ``nonce (24) + MAC (16) + ciphertext``: 40 bytes more than the plaintext (the
-peer's ``max`` applies to the sealed size). The nonce is not random but a counter, which makes
-it unique by construction and lets ``open`` refuse replayed, dropped or reordered frames::
-
-    nonce = direction (1 byte: 0 or 1) + 15 zero bytes + frame counter (uint64, big endian)
-
-``direction`` is 0 for the side whose public key sorts lower, 1 for the other, so the two
-senders never use the same nonce under the shared key. A peer echoing our own public key
-back is refused (``MalformedKeyExchange``).
+A sealed payload is the IETF ChaCha20-Poly1305 ciphertext with its 16-byte tag; the nonce is the
+Noise counter, implicit, so a replayed, dropped or reordered frame fails to open. The peer's
+``max`` applies to the sealed size.
 
 Mismatch is detected at once: the hello is the first thing on the stream (``_frame``
 guarantees it), so ``receive_hello`` raises ``EncryptionMismatch`` as soon as the peer's
-hello arrives, one round trip after connecting, well inside the 5 s the spec allows. It needs
-no timer.
+hello arrives, one round trip after connecting, well inside the 5 s the spec allows.
 
-Outbound payloads before the exchange completes (``ready`` is False) are the transport's to
-hold: ``seal`` refuses them with ``KeyExchangeIncomplete`` rather than queueing them here,
-because the transport must still apply its own size check and flow control when it sends.
+Outbound payloads before the handshake completes (``ready`` is False) are the transport's to
+hold: ``seal`` refuses them with ``KeyExchangeIncomplete``.
 
-The exchange is unauthenticated (as the spec says, keys travel in clear): it stops passive
-eavesdropping and tampering, not an active man in the middle.
-
-Errors are split by side as in h11: ``RemoteCryptoError`` (the peer's hello, key or frame is
-wrong; the link should close) and ``LocalCryptoError`` (we called out of order).
+Errors are split by side as in h11: ``RemoteCryptoError`` (the peer's hello, handshake or a
+frame is wrong; the link should close) and ``LocalCryptoError`` (we called out of order).
 """
 
 from __future__ import annotations
 
 from struct import Struct
 
+from nacl.bindings import crypto_aead_chacha20poly1305_ietf_decrypt as _aead_decrypt
+from nacl.bindings import crypto_aead_chacha20poly1305_ietf_encrypt as _aead_encrypt
 from nacl.exceptions import CryptoError as _NaClError
-from nacl.public import Box, PrivateKey, PublicKey
 
 from ..types._errors import CodecRuntimeError
 from ..types._wire import KIND_KEY_EXCHANGE, pack_control, unpack_payload
-from ._frame import PeerHello
+from ._frame import FrameDecoder, PeerHello, RemoteFrameError
+from ._noise import MAX_NONCE, TAG_SIZE, HandshakeState, NoiseError
+from ._site_key import site_key
 
 __all__ = [
+    "PROLOGUE",
     "SEAL_OVERHEAD",
+    "AuthenticationFailed",
     "CryptoError",
     "DecryptionFailed",
     "EncryptionMismatch",
+    "HandshakeRefused",
     "KeyExchangeIncomplete",
     "LinkCipher",
     "LocalCryptoError",
@@ -71,19 +66,17 @@ __all__ = [
     "RemoteCryptoError",
 ]
 
-_NONCE_SIZE = Box.NONCE_SIZE  # 24
-_MAC_SIZE = 16
-_KEY_SIZE = PublicKey.SIZE  # 32
-#: Bytes a sealed payload adds to the plaintext (nonce + MAC).
-SEAL_OVERHEAD = _NONCE_SIZE + _MAC_SIZE
-_COUNTER = Struct(">Q")
-_COUNTER_LIMIT = 1 << 64
-_PAD = bytes(_NONCE_SIZE - 1 - _COUNTER.size)
+#: Bytes a sealed payload adds to the plaintext (the Poly1305 tag).
+SEAL_OVERHEAD = TAG_SIZE
+#: Mixed into every handshake (Noise §6): both sides must speak this protocol.
+PROLOGUE = b"layer-cake link 1"
+_NONCE = Struct("<4xQ")  # Noise ChaChaPoly nonce: 4 zero bytes + counter, little endian
+_REFUSED = 0  # the body of a responder's refusal, pack_control(3, 0)
 
 # States of one link's exchange.
 _CLEAR = 0  # encrypted=False: identity, always ready
-_WAITING = 1  # encrypted=True, peer's key not yet received
-_READY = 2  # encrypted=True, box established
+_WAITING = 1  # encrypted=True, handshake not complete
+_READY = 2  # encrypted=True, transport keys established
 
 
 class CryptoError(Exception):
@@ -95,7 +88,12 @@ class LocalCryptoError(CryptoError):
 
 
 class RemoteCryptoError(CryptoError):
-    """The peer's hello, key exchange or a sealed frame is wrong; the link should close."""
+    """The peer's hello, handshake or a sealed frame is wrong; the link should close.
+
+    ``reply``: a payload to send the peer before closing (a refusal), or None.
+    """
+
+    reply: bytes | None = None
 
 
 class EncryptionMismatch(RemoteCryptoError):
@@ -106,7 +104,16 @@ class EncryptionMismatch(RemoteCryptoError):
 
 
 class MalformedKeyExchange(RemoteCryptoError):
-    """The first frame after an encrypted hello is not a valid key-exchange payload."""
+    """The first frame after an encrypted hello is not a valid handshake payload."""
+
+
+class AuthenticationFailed(RemoteCryptoError):
+    """The peer's handshake message does not authenticate: no or another site key, a relay in
+    the middle, or a hello altered in transit."""
+
+
+class HandshakeRefused(RemoteCryptoError):
+    """The responder refused our handshake (it could not authenticate us)."""
 
 
 class DecryptionFailed(RemoteCryptoError):
@@ -114,7 +121,13 @@ class DecryptionFailed(RemoteCryptoError):
 
 
 class KeyExchangeIncomplete(LocalCryptoError):
-    """``seal``/``open`` before the peer's key arrived (the transport should have held it)."""
+    """``seal``/``open`` before the handshake completed (the transport should have held it)."""
+
+
+def _refused(text: str) -> AuthenticationFailed:
+    error = AuthenticationFailed(text)
+    error.reply = pack_control(KIND_KEY_EXCHANGE, _REFUSED)
+    return error
 
 
 class LinkCipher:
@@ -122,50 +135,63 @@ class LinkCipher:
 
     Args:
         encrypted: whether this side asks for an encrypted link (the ``enc`` of our hello).
+        initiator: True on the connecting side (it sends the first handshake message).
+        psk: the 32-byte site key; by default this process's (``_site_key.site_key()``).
+
+    Raises:
+        SiteKeyError: encrypted, no ``psk`` given and no usable site key configured.
     """
 
     __slots__ = (
-        "_box",
         "_hello",
-        "_key",
-        "_open_prefix",
+        "_hs",
+        "_initiator",
+        "_open_key",
         "_opened",
-        "_seal_prefix",
+        "_our_hello",
+        "_seal_key",
         "_sealed",
         "_state",
         "encrypted",
     )
 
-    def __init__(self, encrypted: bool) -> None:
+    def __init__(self, encrypted: bool, initiator: bool = False, psk: bytes | None = None) -> None:
         self.encrypted = bool(encrypted)
+        self._initiator = bool(initiator)
         self._state = _WAITING if self.encrypted else _CLEAR
-        self._key = PrivateKey.generate() if self.encrypted else None
+        self._hs: HandshakeState | None = None
+        if self.encrypted:
+            self._hs = HandshakeState(self._initiator, site_key() if psk is None else psk, PROLOGUE)
         self._hello: PeerHello | None = None
-        self._box: Box | None = None
-        self._seal_prefix = b""
-        self._open_prefix = b""
-        self._sealed = 0  # frames sealed so far (our next nonce counter)
-        self._opened = 0  # frames opened so far (the peer's next nonce counter)
+        self._our_hello = b""
+        self._seal_key = b""
+        self._open_key = b""
+        self._sealed = 0  # frames sealed so far (our next nonce)
+        self._opened = 0  # frames opened so far (the peer's next nonce)
 
     @property
     def ready(self) -> bool:
-        """True once payloads can be sealed: at once when not encrypted, else after the keys."""
+        """True once payloads can be sealed: at once when clear, else after the handshake."""
         return self._state != _WAITING
 
     @property
-    def public_key(self) -> bytes | None:
-        """Our 32-byte Curve25519 public key (None when not encrypted)."""
-        return None if self._key is None else bytes(self._key.public_key)
+    def handshake_hash(self) -> bytes | None:
+        """The Noise handshake hash once ready (equal at both ends of one link), else None."""
+        if self._hs is None or self._state != _READY:
+            return None
+        return self._hs.handshake_hash
 
-    def start(self) -> bytes | None:
-        """Return the key-exchange payload to frame and send in clear right after our hello.
+    def start(self, hello: bytes) -> bytes | None:
+        """Note ``hello`` (the bytes of our hello) and return what to send right after it.
 
         Returns:
-            ``pack_control(3, public_key)`` (42 bytes), or None when not encrypted.
+            The initiator's first handshake message as ``pack_control(3, ...)``; None on the
+            responder (it answers in ``receive_key``) and when not encrypted.
         """
-        if self._key is None:
+        self._our_hello = bytes(hello)
+        if self._hs is None or not self._initiator:
             return None
-        return pack_control(KIND_KEY_EXCHANGE, bytes(self._key.public_key))
+        return pack_control(KIND_KEY_EXCHANGE, self._hs.write_message(self._our_hello))
 
     def receive_hello(self, peer: PeerHello) -> None:
         """Check the peer's hello (the first event of its stream) against our setting.
@@ -177,37 +203,56 @@ class LinkCipher:
             raise EncryptionMismatch
         self._hello = peer
 
-    def receive_key(self, payload: bytes) -> None:
-        """Complete the exchange with the peer's key-exchange frame payload (as received).
+    def receive_key(self, payload: bytes) -> bytes | None:
+        """Take the peer's handshake frame payload (as received); complete our side.
+
+        Returns:
+            On the responder, its handshake answer to send (``pack_control(3, ...)``); the link
+            is ready once it is written. None on the initiator (ready now).
 
         Raises:
             LocalCryptoError: not encrypted, already ready, or called before ``receive_hello``.
-            MalformedKeyExchange: the payload is not ``pack_control(3, <32 bytes>)``, or it
-                carries our own public key.
+            MalformedKeyExchange: the payload is not ``pack_control(3, <bytes>)``.
+            AuthenticationFailed: the message does not authenticate (its ``reply``, on the
+                responder, is the refusal to send back).
+            HandshakeRefused: the responder refused our first message.
         """
-        if self._state != _WAITING or self._key is None:
-            raise LocalCryptoError("no key exchange expected on this link")
+        hs = self._hs
+        if self._state != _WAITING or hs is None:
+            raise LocalCryptoError("no handshake expected on this link")
         if self._hello is None:
-            raise LocalCryptoError("key exchange before the peer's hello")
+            raise LocalCryptoError("handshake before the peer's hello")
         try:
             _to, _back, kind, body = unpack_payload(bytes(payload))
         except CodecRuntimeError as e:
-            raise MalformedKeyExchange(f"malformed key exchange ({e})") from None
+            raise MalformedKeyExchange(f"malformed handshake ({e})") from None
         if kind != KIND_KEY_EXCHANGE:
-            raise MalformedKeyExchange(f"expected a key exchange, got a frame of kind {kind}")
-        if type(body) is not bytes or len(body) != _KEY_SIZE:
-            raise MalformedKeyExchange("key exchange does not carry a 32-byte public key")
-        ours = bytes(self._key.public_key)
-        if body == ours:
-            raise MalformedKeyExchange("key exchange echoes our own public key")
-        self._box = Box(self._key, PublicKey(body))
-        low = ours < body
-        self._seal_prefix = (b"\x00" if low else b"\x01") + _PAD
-        self._open_prefix = (b"\x01" if low else b"\x00") + _PAD
+            raise MalformedKeyExchange(f"expected a handshake, got a frame of kind {kind}")
+        if self._initiator and body == _REFUSED and type(body) is int:
+            raise HandshakeRefused("the peer refused our handshake (no or another site key)")
+        if type(body) is not bytes:
+            raise MalformedKeyExchange("handshake frame does not carry bytes")
+        if not self._our_hello:
+            raise LocalCryptoError("handshake before start()")
+        side = "responder" if self._initiator else "initiator"
+        try:
+            told = hs.read_message(body)
+        except NoiseError:
+            text = f"authentication failed: the {side} does not hold this site key"
+            raise (AuthenticationFailed(text) if self._initiator else _refused(text)) from None
+        if _hello_of(told) != self._hello:
+            text = "authentication failed: the hello was altered in transit"
+            raise AuthenticationFailed(text) if self._initiator else _refused(text)
+        answer = None
+        if not self._initiator:
+            answer = pack_control(KIND_KEY_EXCHANGE, hs.write_message(self._our_hello))
+        send, receive = hs.cipher_pair  # type: ignore[misc]
+        self._seal_key, self._open_key = send.k, receive.k  # type: ignore[assignment]
         self._state = _READY
+        return answer
 
     def seal(self, payload: bytes) -> bytes:
-        """Return ``payload`` as one NaCl box (``payload`` itself when not encrypted).
+        """Return ``payload`` sealed for the peer (``payload`` itself when not encrypted).
 
         Raises:
             KeyExchangeIncomplete: encrypted and not ``ready`` (hold the payload until it is).
@@ -216,38 +261,51 @@ class LinkCipher:
         if state == _CLEAR:
             return payload
         if state != _READY:
-            raise KeyExchangeIncomplete("cannot seal before the key exchange completes")
+            raise KeyExchangeIncomplete("cannot seal before the handshake completes")
         count = self._sealed
-        if count >= _COUNTER_LIMIT:  # pragma: no cover - 2**64 frames
+        if count >= MAX_NONCE:  # pragma: no cover - 2**64 - 1 frames
             raise LocalCryptoError("nonce counter exhausted")
         self._sealed = count + 1
         if type(payload) is not bytes:
             payload = bytes(payload)
-        return self._box.encrypt(payload, self._seal_prefix + _COUNTER.pack(count))  # type: ignore[union-attr]
+        return _aead_encrypt(payload, None, _NONCE.pack(count), self._seal_key)
 
     def open(self, sealed: bytes) -> bytes:
         """Return the plaintext of one sealed payload (``sealed`` itself when not encrypted).
 
         Raises:
             DecryptionFailed: too short, tampered with, not from the peer, replayed or
-                reordered (its nonce is not the next one expected).
+                reordered (sealed under another nonce than the next one expected).
             KeyExchangeIncomplete: encrypted and not ``ready``.
         """
         state = self._state
         if state == _CLEAR:
             return sealed
         if state != _READY:
-            raise KeyExchangeIncomplete("cannot open before the key exchange completes")
+            raise KeyExchangeIncomplete("cannot open before the handshake completes")
         if len(sealed) < SEAL_OVERHEAD:
             raise DecryptionFailed(f"sealed frame of {len(sealed)} bytes is too short")
         if type(sealed) is not bytes:
             sealed = bytes(sealed)
-        nonce = sealed[:_NONCE_SIZE]
-        if nonce != self._open_prefix + _COUNTER.pack(self._opened):
-            raise DecryptionFailed("sealed frame has an unexpected nonce (replayed or reordered)")
+        count = self._opened
+        if count >= MAX_NONCE:  # pragma: no cover - 2**64 - 1 frames
+            raise DecryptionFailed("nonce counter exhausted")
         try:
-            plain = self._box.decrypt(sealed[_NONCE_SIZE:], nonce)  # type: ignore[union-attr]
+            plain = _aead_decrypt(sealed, None, _NONCE.pack(count), self._open_key)
         except _NaClError:
-            raise DecryptionFailed("sealed frame failed authentication") from None
-        self._opened += 1
+            raise DecryptionFailed(
+                "sealed frame failed authentication (tampered, replayed or reordered)"
+            ) from None
+        self._opened = count + 1
         return plain
+
+
+def _hello_of(data: bytes) -> PeerHello | None:
+    """The hello a handshake payload carries (None if it is not exactly one hello)."""
+    try:
+        events = FrameDecoder().feed(data)
+    except RemoteFrameError:
+        return None
+    if len(events) != 1 or type(events[0]) is not PeerHello:
+        return None
+    return events[0]

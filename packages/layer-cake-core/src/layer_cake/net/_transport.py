@@ -57,6 +57,7 @@ from ._messages import (
     NotConnected,
     NotListening,
 )
+from ._site_key import site_key
 
 __all__ = [
     "listen",
@@ -104,6 +105,24 @@ def _trace(address: tuple, name: str, text: str) -> None:
         from ..runtime._log import write_entry
 
         write_entry("~", address, name, text)
+
+
+_REFUSALS_LOGGED: dict = {}  # peer host -> refusals logged (a flood logs a few lines, not all)
+
+
+def _refusal(link: WireLink, error: Exception) -> None:
+    """Log why an encrypted link was refused (WARNING; the first few per peer host)."""
+    host = link.opened_ipp.host
+    logged = _REFUSALS_LOGGED.get(host, 0)
+    if logged >= 3 or LOG.level > USER_LOG.WARNING:
+        return
+    if len(_REFUSALS_LOGGED) >= 1024:
+        _REFUSALS_LOGGED.clear()
+    _REFUSALS_LOGGED[host] = logged + 1
+    from ..runtime._log import write_entry
+
+    text = f'Refusing link with "{link.opened_ipp}" ({error})'
+    write_entry("?", link.proxy_address, "proxy", text)
 
 
 class Proxy(Agent):
@@ -257,6 +276,7 @@ class WireLink(_Link):
         encrypted: bool = False,
         refuse: object = None,
         keep_alive: tuple | None = None,
+        initiator: bool = False,
     ) -> None:
         super().__init__(controller)
         self.keep_alive = keep_alive  # (period, limit) seconds, or None: no probes from this side
@@ -268,7 +288,7 @@ class WireLink(_Link):
         self.announce = announce  # () -> the Accepted/Connected message
         self.refuse = refuse  # (link, text) -> the NotAccepted/NotConnected message
         self.announced = False
-        self.cipher = LinkCipher(encrypted)
+        self.cipher = LinkCipher(encrypted, initiator)  # initiator: the connecting side
         self.hello_seen = False  # outbound frames wait for the peer's limit (its hello)
         self.held: list = []  # outbound (payload, message, back) until the cipher is ready
         self.stalled: list = []  # inbound (to, back, message) waiting for queue space
@@ -276,8 +296,8 @@ class WireLink(_Link):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(transport)
         self.opened_ipp = _ipp(transport.get_extra_info("peername"))
-        key = self.cipher.start()  # our public key, in clear right after the hello
         hello = self.encoder.hello(self.cipher.encrypted)
+        key = self.cipher.start(hello)  # the initiator's handshake, right after the hello
         transport.write(hello if key is None else hello + self.encoder.frame(key))  # type: ignore[attr-defined]
         if self.cipher.ready:
             self._announce()
@@ -398,11 +418,16 @@ class WireLink(_Link):
                     self._ready()  # send what waited for the peer's limit
                 return
             if not self.cipher.ready:
-                self.cipher.receive_key(event)  # type: ignore[arg-type]
+                answer = self.cipher.receive_key(event)  # type: ignore[arg-type]
+                if answer is not None:  # the responder's handshake message
+                    self.transport.write(self.encoder.frame(answer))  # type: ignore[union-attr]
                 self._ready()
                 return
             event = self.cipher.open(event)  # type: ignore[arg-type]
         except RemoteCryptoError as e:
+            if e.reply is not None and self.transport is not None:
+                self.transport.write(self.encoder.frame(e.reply))  # a refusal, then close
+            _refusal(self, e)
             self.close(EndOfTransport.INBOUND_STREAMING, note=str(e))
             return
         try:
@@ -604,6 +629,8 @@ async def _listen(controller: tuple, request: ListenForStream, probes: tuple | N
             from ._http_link import check_form
 
             check_form(request.uri_form)
+        elif request.encrypted and not request.http_server:
+            site_key()  # SiteKeyError (a ValueError): no usable site key, NotListening
         server = await loop.create_server(
             _protocol_factory(controller, request, listening, probes),
             ipp.host,
@@ -667,10 +694,18 @@ async def _connect(controller: tuple, request: ConnectStream) -> None:
                 else None
             )
             return WireLink(
-                controller, request.max_frame, connected, request.encrypted, refused, probes
+                controller,
+                request.max_frame,
+                connected,
+                request.encrypted,
+                refused,
+                probes,
+                initiator=True,
             )
 
     try:
+        if request.encrypted and request.http_client is None:
+            site_key()  # SiteKeyError (a ValueError): no usable site key, NotConnected
         await loop.create_connection(factory, ipp.host, ipp.port)
     except (OSError, ValueError, TypeError, OverflowError) as e:
         code = getattr(e, "errno", None) or 0

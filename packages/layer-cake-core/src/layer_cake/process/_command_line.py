@@ -15,6 +15,8 @@ an ``Arguments`` result or a ``Faulted`` whose text is the one the process print
 
 from __future__ import annotations
 
+import inspect
+
 from ..net._hostport import HostPort
 from ..runtime._messages import USER_LOG, Faulted, ProcessOrigin, ScopeOfDirectory
 from ..types._argument import decode_argument
@@ -28,6 +30,9 @@ __all__ = [
     "Arguments",
     "parse_arguments",
     "split_command",
+    "parse_sub_command",
+    "positional_parameters",
+    "table_name",
     "initials",
     "process_schema",
     "update_command_line",
@@ -110,22 +115,29 @@ def update_command_line(values: dict[str, object]) -> CommandLine:
 class Arguments:
     """A successful parse.
 
-    ``process`` and ``settings`` hold decoded values by name (only those given);
-    ``remainder`` lists what matched nothing (empty unless ``strict=False``).
+    ``process`` and ``settings`` hold decoded keyword values by name (only those given);
+    ``args`` the positional values for the object (words, decoded when they fill a hinted
+    parameter; with a sub-command its 4-tuple first); ``words`` the words as typed;
+    ``remainder`` what matched nothing, as typed (empty unless ``strict=False``), and
+    ``long``/``short`` the same as ``{name: raw value or None}``.
     """
 
-    __slots__ = ("process", "remainder", "settings", "words")
+    __slots__ = ("args", "long", "positional", "process", "remainder", "settings", "short", "words")
 
     def __init__(self) -> None:
         self.process: dict[str, object] = {}
         self.settings: dict[str, object] = {}
         self.words: list[str] = []
+        self.args: list[object] = []
+        self.positional: list[str] = []  # parameter names filled by words
         self.remainder: list[str] = []
+        self.long: dict[str, str | None] = {}
+        self.short: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return (
             f"Arguments(process={self.process!r}, settings={self.settings!r}, "
-            f"words={self.words!r}, remainder={self.remainder!r})"
+            f"args={self.args!r}, remainder={self.remainder!r})"
         )
 
 
@@ -180,78 +192,181 @@ def _decode(name: str, value: str | None, p: Portable) -> object:
     return decode_argument(value, p)
 
 
+def positional_parameters(target: object) -> tuple[list[str], bool]:
+    """``(names, variable)``: the parameters words fill, in order, of a bound function (after
+    ``self``) or machine class (of ``__init__``), and whether it takes ``*args``."""
+    f = target.__init__ if isinstance(target, type) else target  # type: ignore[misc]
+    try:
+        params = list(inspect.signature(f).parameters.values())[1:]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return [], False
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = [p.name for p in params if p.kind in kinds]
+    variable = any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params)
+    return names, variable
+
+
+#: A tier of settings: its label, schema and where its decoded values go.
+_Tier = tuple[str, dict, dict]
+
+
+def _claim(
+    settings: list[tuple[str, str, str | None, str]], tiers: list[_Tier], result: Arguments
+) -> list[str] | Faulted:
+    """Give each setting to the first tier whose schema has it (long name or initials);
+    the names nobody claimed, in order, also kept raw in ``result``."""
+    unknown: list[str] = []
+    given: set[tuple[str, str]] = set()
+    for form, name, value, original in settings:
+        claimed: tuple[str, dict, dict, str] | None = None
+        for label, schema, dest in tiers:
+            if form == "long":
+                if name in schema:
+                    claimed = (label, schema, dest, name)
+                    break
+                continue
+            candidates = _short_match(name, schema)
+            if len(candidates) > 1:
+                listed = ", ".join(candidates)
+                long_form = f"--{_dashed(candidates[0])}=<value>"
+                return Faulted(f"ambiguous short settings ({listed}), use long form {long_form}")
+            if candidates:
+                claimed = (label, schema, dest, candidates[0])
+                break
+        if claimed is None:
+            unknown.append(name)
+            result.remainder.append(original)
+            (result.long if form == "long" else result.short)[name] = value
+            continue
+        label, schema, dest, full = claimed
+        if (label, full) in given:
+            return Faulted(f"collision in settings names - {full}")
+        given.add((label, full))
+        try:
+            dest[full] = _decode(full, value, schema[full])
+        except CodecRuntimeError as e:
+            return Faulted(f'cannot decode value for "{full}" ({e})')
+    return unknown
+
+
+def _fill(
+    words: list[object],
+    schema: dict[str, Portable],
+    positional: tuple[list[str], bool],
+    result: Arguments,
+    unknown: list[str],
+) -> Faulted | None:
+    """Words become positional values: a hinted parameter's word decoded by its type, an
+    unhinted one's and ``*args`` words raw (compat §2.6); words beyond both are unknown."""
+    names, variable = positional
+    for i, given in enumerate(words):
+        word = given
+        if i < len(names):
+            name = names[i]
+            if name in result.settings:
+                return Faulted(f"collision in settings names - {name}")
+            p = schema.get(name)
+            if p is not None and isinstance(word, str):
+                try:
+                    word = decode_argument(word, p)
+                except CodecRuntimeError as e:
+                    return Faulted(f'cannot decode value for "{name}" ({e})')
+            result.positional.append(name)
+        elif not variable:
+            unknown.append(str(word))
+            result.remainder.append(str(word))
+            continue
+        result.args.append(word)
+    return None
+
+
 def parse_arguments(
     argv: list[str],
     process: dict[str, Portable],
     schema: dict[str, Portable],
     strict: bool = True,
+    positional: tuple[list[str], bool] | None = None,
 ) -> Arguments | Faulted:
     """Match ``argv`` (the words after the program name) against the two schemas.
+
+    Arguments are scanned position-independently: ``--k[=v]`` and ``-k[=v]`` anywhere,
+    the other words collected in order.
 
     Args:
         argv: the arguments, without the program name.
         process: the process arguments' schema (matched first).
-        schema: the object's schema; words fill its parameters in order.
+        schema: the object's schema.
         strict: when False, what matches nothing is kept in ``remainder`` instead of failing.
+        positional: the object's word-filled parameters and whether it takes ``*args``
+            (``positional_parameters``); by default the schema's names, in order.
 
     Returns:
         ``Arguments``, or a ``Faulted`` carrying the error text (api-core §11.1).
     """
     settings, words = _split(argv)
     result = Arguments()
-    unknown: list[str] = []
-    given: dict[tuple[str, str], str] = {}  # (tier, name) -> the form first seen
+    result.words = list(words)
+    unknown = _claim(
+        settings,
+        [("process", process, result.process), ("object", schema, result.settings)],
+        result,
+    )
+    if isinstance(unknown, Faulted):
+        return unknown
+    fault = _fill(list(words), schema, positional or (list(schema), False), result, unknown)
+    if fault is not None:
+        return fault
+    if unknown and strict:
+        return Faulted(f"unknown arguments ({', '.join(unknown)})")
+    return result
 
-    for form, given_name, value, original in settings:
-        name = given_name
-        if form == "long":
-            if name in process:
-                tier, target = "process", process
-            elif name in schema:
-                tier, target = "object", schema
-            else:
-                unknown.append(name)
-                result.remainder.append(original)
-                continue
-        else:
-            tier, target, candidates = "process", process, _short_match(name, process)
-            if not candidates:
-                tier, target, candidates = "object", schema, _short_match(name, schema)
-            if not candidates:
-                unknown.append(name)
-                result.remainder.append(original)
-                continue
-            if len(candidates) > 1:
-                listed = ", ".join(candidates)
-                long_form = f"--{_dashed(candidates[0])}=<value>"
-                return Faulted(f"ambiguous short settings ({listed}), use long form {long_form}")
-            name = candidates[0]
-        if (tier, name) in given:
-            return Faulted(f"collision in settings names - {name}")
-        given[(tier, name)] = form
-        try:
-            decoded = _decode(name, value, target[name])
-        except CodecRuntimeError as e:
-            return Faulted(f'cannot decode value for "{name}" ({e})')
-        (result.process if tier == "process" else result.settings)[name] = decoded
 
-    # Words fill the object's parameters in declaration order.
-    names = list(schema)
-    for i, word in enumerate(words):
-        if i >= len(names):
-            unknown.append(word)
-            result.remainder.append(word)
-            continue
-        name = names[i]
-        if ("object", name) in given:
-            return Faulted(f"collision in settings names - {name}")
-        given[("object", name)] = "word"
-        try:
-            result.settings[name] = decode_argument(word, schema[name])
-        except CodecRuntimeError as e:
-            return Faulted(f'cannot decode value for "{name}" ({e})')
-        result.words.append(word)
+def table_name(f: object) -> str:
+    """The sub-command word of an ``object_table`` entry: its name minus a trailing ``_``."""
+    return getattr(f, "__name__", "").rstrip("_")
 
+
+def parse_sub_command(
+    argv: list[str],
+    process: dict[str, Portable],
+    main: object,
+    object_table: list,
+    strict: bool = True,
+) -> Arguments | Faulted:
+    """The ``object_table`` protocol (compat §2.6): the first word selects the entry whose
+    name (minus a trailing ``_``) it is; that word becomes the 4-tuple ``(sub_command,
+    function, kw, remainder)`` where ``kw`` holds the entry's own settings and ``remainder``
+    ``(long, short)`` what nobody claimed; the other words follow. Settings are claimed by
+    the process, then the main object, then the sub-command. No word: no sub-command."""
+    main_spec = getattr(main, "__lc_object__", None)
+    schema = dict(main_spec.schema) if main_spec is not None else {}
+    settings, words = _split(argv)
+    result = Arguments()
+    result.words = list(words)
+    tiers: list[_Tier] = [("process", process, result.process), ("object", schema, result.settings)]
+    kw: dict[str, object] = {}
+    if words:
+        by_name = {table_name(f): f for f in object_table}
+        command = words[0]
+        function = by_name.get(command)
+        if function is None:
+            return Faulted(f'unknown sub-command "{command}"')
+        spec = getattr(function, "__lc_object__", None)
+        if spec is None or spec.target is not function:
+            return Faulted(f'cannot use sub-command "{command}", not registered?')
+        for name in spec.schema:
+            if name in process or name in schema:
+                return Faulted(f"collision in settings names - {name}")
+        tiers.append(("sub", dict(spec.schema), kw))
+    unknown = _claim(settings, tiers, result)
+    if isinstance(unknown, Faulted):
+        return unknown
+    rest: list[object] = list(words)
+    if words:
+        rest[0] = (words[0], function, kw, (result.long, result.short))
+    fault = _fill(rest, schema, positional_parameters(main), result, unknown)
+    if fault is not None:
+        return fault
     if unknown and strict:
         return Faulted(f"unknown arguments ({', '.join(unknown)})")
     return result

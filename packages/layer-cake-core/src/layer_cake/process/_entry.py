@@ -43,6 +43,7 @@ from ..runtime._object import TABLE
 from ..runtime._routine import Channel, drop_channel, open_channel
 from ..types._argument import decode_argument
 from ..types._errors import CodecRuntimeError, PointConstructionError
+from ..types._infer import infer_portable
 from ..types._json import encode_data, encode_json
 from ..types._portable import Any, MapOf, Portable, Unicode, install, installed
 from ._command_line import (
@@ -50,8 +51,9 @@ from ._command_line import (
     Arguments,
     CommandLine,
     parse_arguments,
+    parse_sub_command,
+    positional_parameters,
     process_schema,
-    split_command,
     update_command_line,
 )
 from ._home import _executable_file, tmp_path
@@ -165,15 +167,22 @@ def run(
 ) -> int:
     """The body of ``create``: everything but the exit; returns the exit status."""
     update_command_line({})
-    target, argv = _select(object_type, object_table, argv)
+    target = object_type
     if target is None:
-        return _output(Faulted("no object to run (give a sub-command)"), prog)
+        return _output(Faulted("no object to run"), prog)
     try:
         schema = object_spec(target).schema
     except PointConstructionError as e:
         return _output(Faulted(str(e)), prog)
 
-    parsed = parse_arguments(argv, process_schema(), schema, strict=strict)
+    # Words are positional arguments of the main object; with a table the first one is
+    # replaced by the sub-command's 4-tuple (compat §2.6).
+    if object_table:
+        parsed = parse_sub_command(argv, process_schema(), target, object_table, strict=strict)
+    else:
+        parsed = parse_arguments(
+            argv, process_schema(), schema, strict=strict, positional=positional_parameters(target)
+        )
     if isinstance(parsed, Faulted):
         return _output(parsed, prog)
     assert isinstance(parsed, Arguments)
@@ -200,15 +209,15 @@ def run(
         if fault is not None:
             return _output(fault, prog)
 
-    head = _begin_role(schema, parsed.settings) if in_home else None
+    head = _begin_role(schema, parsed.settings, parsed.positional) if in_home else None
     if isinstance(head, Faulted):
         return _output(head, prog)
     if head is None:  # not a role (a child's role name without a folder is only a name)
-        return _output(_run_main(target, parsed.settings), prog)
+        return _output(_run_main(target, parsed.settings, parsed.args), prog)
     lock, settings = head
     rolling = begin_rolling(lock.home, lock.role)  # under start or --keep-logs (cli.md §2)
     try:
-        value = _run_main(target, settings)
+        value = _run_main(target, settings, parsed.args)
         _end_role(lock, value)
         return _output(value, prog)
     finally:
@@ -331,7 +340,9 @@ def _executable() -> str:
 
 
 def _begin_role(
-    schema: dict[str, Portable], settings: dict
+    schema: dict[str, Portable],
+    settings: dict,
+    positional: list[str] = (),  # type: ignore[assignment]
 ) -> tuple[HeadLock, dict] | Faulted | None:
     """Start a run of the role: lock its head, announce it, empty its tmp and record the
     start. The lock and the settings to run with (stored defaults, overridden by the command
@@ -351,7 +362,11 @@ def _begin_role(
         return Faulted(f'role "{role}" is already running')
     try:
         lock.announce(home)
-        stored = {name: value for name, value in role_values(home, role).items() if name in schema}
+        stored = {
+            name: value
+            for name, value in role_values(home, role).items()
+            if name in schema and name not in positional  # a word given for it wins
+        }
         tmp_path()  # emptied at each start
         record_start(home, role, datetime.now(timezone.utc))
     except (OSError, CodecRuntimeError, ValueError) as e:
@@ -384,19 +399,6 @@ def _end_role(lock: HeadLock, value: object) -> None:
         pass  # the role folder went away while running
 
 
-def _select(
-    object_type: object, object_table: list | None, argv: list[str]
-) -> tuple[object, list[str]]:
-    """The object to run: the table entry named by the first word, else ``object_type``."""
-    if not object_table:
-        return object_type, list(argv)
-    by_name = {getattr(f, "__name__", "").rstrip("_"): f for f in object_table}
-    command, rest = split_command(argv, by_name)
-    if command is None:
-        return object_type, rest
-    return by_name[command], rest
-
-
 def _read_environment(instance: object) -> Faulted | None:
     """Set the fields of ``instance`` from ``LC_V_<FIELD>`` variables."""
     spec = type(instance).__dict__.get("__lc_message__")
@@ -419,7 +421,7 @@ def _read_environment(instance: object) -> Faulted | None:
 # Running the main object ---------------------------------------------------------------------
 
 
-def _run_main(target: object, settings: dict) -> object:
+def _run_main(target: object, settings: dict, args: list | tuple = ()) -> object:
     """Create the main object under a new channel; its value once it ends."""
     ipp = CL.connect_to_directory
     if ipp is not None and ipp.host:
@@ -428,7 +430,7 @@ def _run_main(target: object, settings: dict) -> object:
     relay = _SignalRelay(channel)
     try:
         try:
-            main = channel.create(target, **settings)
+            main = channel.create(target, *args, **settings)
         except PointConstructionError as e:
             return Faulted(str(e))
         except TypeError as e:  # settings the object cannot take
@@ -604,7 +606,8 @@ def _typed(value: object) -> tuple[object, Portable]:
     spec = type(value).__dict__.get("__lc_message__")
     if spec is not None:
         return value, spec.portable
-    return value, _ANY
+    inferred = infer_portable(value) if value is not None else None  # raw result (compat §2.1)
+    return value, _ANY if inferred is None else inferred
 
 
 def _bare_json(value: object, pretty: bool) -> str:

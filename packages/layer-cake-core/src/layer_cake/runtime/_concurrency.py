@@ -152,8 +152,8 @@ bind_stateless(Concurrently, (Start, Returned, T1, Stop), return_type=_RESULTS)
 
 
 class Sequentially(Point, Stateless):
-    """Run the items one after another; end with their results (as for ``Concurrently``),
-    or the first fault."""
+    """Run the items one after another; end with the plain list of their results (each as
+    its ``Returned`` carried it), or the first fault."""
 
     def __init__(self, *get: object, seconds: float | None = None) -> None:
         Point.__init__(self)
@@ -201,7 +201,8 @@ def Sequentially_Stop(self: Sequentially, message: object) -> None:
     self.complete(Aborted())
 
 
-bind_stateless(Sequentially, (Start, Returned, T1, Stop), return_type=_RESULTS)
+# No return type: the result is a plain list (compat §2.4), typed only when encoded (§2.1).
+bind_stateless(Sequentially, (Start, Returned, T1, Stop))
 
 
 # Delay -------------------------------------------------------------------------------------------

@@ -181,7 +181,9 @@ def machine_receive(self: object, message: object, to: object, back: object) -> 
         for item in saved:
             if self._ended:
                 break
+            self._replays = item[3]  # read by save(): how often this one was saved
             machine_dispatch(self, item[0], item[1], item[2], item[3])
+        self._replays = 0
     else:
         machine_dispatch(self, message, to, back, 0)
 

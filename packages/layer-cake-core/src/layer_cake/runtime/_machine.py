@@ -38,6 +38,17 @@ class Dispatching(Agent):
 
     current_state: object = None
     receive = machine_receive  # compiled hot path (_dispatch.py)
+    _replays = 0  # saves of the message being handled (set only while replaying)
+
+    def save(self, message: object = None) -> None:
+        """Keep the message being handled; it replays right after the next fresh message to
+        this machine, in save order (api-core §6, compat §2.3). The 8th save discards it."""
+        received = self._received
+        if message is not None and message is not received:
+            value = received[0] if type(received) is tuple and len(received) == 2 else received
+            if message is not value:
+                received = message  # another message: kept as given
+        self.keep_for_replay(received, self.to_address, self.return_address, self._replays)
 
     def _handler_raised(self, e: BaseException) -> None:
         """A handler ended the machine (``complete``) or raised."""

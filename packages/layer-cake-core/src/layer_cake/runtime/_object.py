@@ -13,8 +13,8 @@ import threading
 import time
 
 from ..types._message import cast_to
-from ..types._portable import K_ANY, Portable, install
-from ..types._portable import Word as _Word
+from ..types._infer import infer_portable
+from ..types._portable import K_ANY, Portable
 from ..types._registry import SPECS
 from . import _counters
 from ._dispatch import TABLE, configure, send_from, unwrap
@@ -27,6 +27,8 @@ __all__ = [
     "OnReturned",
     "QueueFull",
     "Completion",
+    "returned_object",
+    "no_ending",
     "TABLE",
     "new_address",
     "send_from",
@@ -41,7 +43,6 @@ __all__ = [
 _ids = itertools.count(16)
 TIMER_ADDRESS = (1,)  # return address of timer expiries
 REPLAY_LIMIT = 8  # the 8th save of one message discards it
-_WORD = install(_Word())
 
 
 class _QueueSettings:
@@ -101,9 +102,12 @@ class OnReturned:
         if type(value) is tuple and len(value) == 2 and isinstance(value[1], Portable):
             agent.returned_type = value[1]
             value = value[0]
+        elif value is None:
+            agent.returned_type = None
         else:
             spec = SPECS.get(type(value))
-            agent.returned_type = spec.portable if spec is not None else None
+            # A raw result (no declared return type): its type inferred (compat §2.1).
+            agent.returned_type = spec.portable if spec is not None else infer_portable(value)
         return self.routine(agent, value, self.args)  # type: ignore[operator]
 
 
@@ -135,6 +139,7 @@ class Agent:
     _trail_recv = False  # Received/Dropped entries
     _ended = False
     _directory_listings = False  # set by lc.publish/lc.subscribe: end() then tells the directory
+    _ending: object = None  # object_ending given to create (None: returned_object)
 
     def _agent_init(self) -> None:
         self.return_address: tuple = ()
@@ -178,8 +183,12 @@ class Agent:
     def create(
         self, object_type: object, *args: object, object_ending: object = None, **kw: object
     ) -> tuple:
-        """Start a child object; its address at once, its ``Returned`` later."""
-        return create_object(object_type, args, kw, self.object_address, self)
+        """Start a child object; its address at once, its ``Returned`` later.
+
+        ``object_ending`` (compat §2.2): ``returned_object`` (the default) sends the parent
+        ``Returned(value)``; ``no_ending`` ends the child silently.
+        """
+        return create_object(object_type, args, kw, self.object_address, self, object_ending)
 
     def assign(self, address: tuple, context: object = True) -> None:
         """Remember a context for a child."""
@@ -201,9 +210,11 @@ class Agent:
         """``(context, address)`` of each remembered child."""
         return ((c, a) for a, c in list(self._contexts.items()))
 
-    def abort(self, value: object = None) -> int:
-        """Store ``aborted_message``, stop every remembered child, return their count."""
-        self.aborted_message = value
+    def abort(self, value: object = None, *, message: object = None) -> int:
+        """Store ``aborted_message``, stop every remembered child, return their count.
+
+        ``message=`` is the original library's name of ``value`` (compat §2.2)."""
+        self.aborted_message = message if value is None else value
         children = list(self._contexts)
         for a in children:
             self.send(Stop(), a)
@@ -221,9 +232,11 @@ class Agent:
 
     # Ending -------------------------------------------------------------------------------------
 
-    def complete(self, value: object = None) -> None:
-        """End now with ``value`` (an ``abort`` value wins). Never returns."""
-        raise Completion(value)
+    def complete(self, value: object = None, *, message: object = None) -> None:
+        """End now with ``value`` (an ``abort`` value wins). Never returns.
+
+        ``message=`` is the original library's name of ``value`` (compat §2.2)."""
+        raise Completion(message if value is None else value)
 
     # Timers -------------------------------------------------------------------------------------
 
@@ -379,29 +392,41 @@ class Agent:
                 cond.notify_all()
         if self._trail:
             self._log("X", "Destroyed")
+        ending = self._ending
+        if ending is not None and ending is not returned_object:
+            ending(value, self.parent_address, self.object_address)  # type: ignore[operator]
+            return
         parent = TABLE.get(self.parent_address)
         if parent is not None:
             with contextlib.suppress(QueueFull):  # counted and logged by queue_full
                 parent.deliver(Returned(value), self.parent_address, self.object_address)
 
 
+def returned_object(message: object, parent: tuple, address: tuple) -> None:
+    """``object_ending`` of ``create``: the parent gets ``Returned(message)`` (the default)."""
+    target = TABLE.get(parent)
+    if target is not None:
+        with contextlib.suppress(QueueFull):  # counted and logged by queue_full
+            target.deliver(Returned(message), parent, address)
+
+
+def no_ending(message: object, parent: tuple, address: tuple) -> None:
+    """``object_ending`` of ``create``: the child ends silently (its parent hears nothing)."""
+
+
 def _typed_result(value: object, return_type: object) -> object:
-    """Wrap a result per ``return_type``; instances and casts pass unchanged."""
+    """Wrap a result per a declared ``return_type``; instances and casts pass unchanged.
+
+    Without one (no return hint, ``Any``, a machine) the result is exactly what was
+    returned (compat §2.1): its type is inferred only when it is encoded.
+    """
     if value is None or type(value) in SPECS:
         return value
     if type(value) is tuple and len(value) == 2 and isinstance(value[1], Portable):
         return value
     if return_type is not None and getattr(return_type, "kind", K_ANY) != K_ANY:
         return cast_to(value, return_type)
-    from ..types._hints import hint_to_portable
-
-    try:
-        p = hint_to_portable(type(value))
-    except Exception:
-        p = None
-    if p is not None and p.kind not in (K_ANY,) and not p.structural:
-        return cast_to(value, p)
-    return cast_to(value, _WORD)
+    return value
 
 
 def _log_sent(sender: Agent, message: object, to: tuple) -> None:
@@ -487,7 +512,12 @@ def _disarm_all(agent: Agent) -> None:
 
 
 def create_object(
-    object_type: object, args: tuple, kw: dict, parent: tuple, creator: Agent | None
+    object_type: object,
+    args: tuple,
+    kw: dict,
+    parent: tuple,
+    creator: Agent | None,
+    ending: object = None,
 ) -> tuple:
     """Instantiate and start an object of a bound type; returns its address."""
     spec = getattr(object_type, "__lc_object__", None)
@@ -503,6 +533,8 @@ def create_object(
     agent.parent_address = parent
     agent._spec = spec
     agent._name = spec.name
+    if ending is not None:
+        agent._ending = ending
     level = LOG.level
     agent._threshold = max(level, int(spec.user_logs))
     agent._trail = level <= USER_LOG.OBJECT and spec.lifecycle

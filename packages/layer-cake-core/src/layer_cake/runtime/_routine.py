@@ -157,32 +157,39 @@ class Buffering(Agent):
         self.dropped(message, item[2])
         return None
 
-    def save(self, value: object = None) -> None:
-        """Push back the message just received; it replays after the next fresh one."""
-        message, replays = self._current
-        self.keep_for_replay(message, self.to_address, self.return_address, replays)
+    def save(self, value: object = None, *, message: object = None) -> None:
+        """Push back the message just received; it replays after the next fresh one.
+
+        (``message`` is the original library's parameter name, compat §2.2.)"""
+        received, replays = self._current
+        self.keep_for_replay(received, self.to_address, self.return_address, replays)
 
     def ask(
         self,
-        request: object,
-        responses: object,
-        address: tuple,
+        request: object = None,
+        responses: object = None,
+        address: tuple | None = None,
         saving: object = None,
         seconds: float | None = None,
+        **orig: object,
     ) -> tuple:
-        """``send`` then ``select``."""
-        self.send(request, address)
+        """``send`` then ``select``. The original names ``q``, ``r``, ``a`` are accepted as
+        keywords (compat §2.2)."""
+        request, responses, address = _ask_arguments(request, responses, address, orig)
+        self.send(request, address)  # type: ignore[arg-type]
         types = responses if isinstance(responses, (tuple, list)) else (responses,)
         return self.select(*types, saving=saving, seconds=seconds)
 
     def stop(
         self,
-        address: tuple,
-        responses: object = (Returned,),
+        address: tuple | None = None,
+        responses: object = None,
         saving: object = None,
         seconds: float | None = None,
+        **orig: object,
     ) -> tuple:
-        """``ask(Stop(), ...)``."""
+        """``ask(Stop(), ...)``; original keywords ``a``, ``r`` accepted (compat §2.2)."""
+        address, responses = _stop_arguments(address, responses, orig)
         return self.ask(Stop(), responses, address, saving=saving, seconds=seconds)
 
 
@@ -257,26 +264,57 @@ class AsyncBuffering(Buffering):
             if result is not None:
                 return result
 
-    async def ask(
+    async def ask(  # type: ignore[override]
         self,
-        request: object,
-        responses: object,
-        address: tuple,
-        saving: object = None,  # type: ignore[override]
+        request: object = None,
+        responses: object = None,
+        address: tuple | None = None,
+        saving: object = None,
         seconds: float | None = None,
+        **orig: object,
     ) -> tuple:
-        self.send(request, address)
+        request, responses, address = _ask_arguments(request, responses, address, orig)
+        self.send(request, address)  # type: ignore[arg-type]
         types = responses if isinstance(responses, (tuple, list)) else (responses,)
         return await self.select(*types, saving=saving, seconds=seconds)
 
-    async def stop(
+    async def stop(  # type: ignore[override]
         self,
-        address: tuple,
-        responses: object = (Returned,),
-        saving: object = None,  # type: ignore[override]
+        address: tuple | None = None,
+        responses: object = None,
+        saving: object = None,
         seconds: float | None = None,
+        **orig: object,
     ) -> tuple:
+        address, responses = _stop_arguments(address, responses, orig)
         return await self.ask(Stop(), responses, address, saving=saving, seconds=seconds)
+
+
+def _unexpected(method: str, orig: dict) -> TypeError:
+    return TypeError(f"{method}() got an unexpected keyword argument '{next(iter(orig))}'")
+
+
+def _ask_arguments(request: object, responses: object, address: object, orig: dict) -> tuple:
+    """``ask`` arguments under either name: ``request/q``, ``responses/r``, ``address/a``."""
+    request = orig.pop("q", request)
+    responses = orig.pop("r", responses)
+    address = orig.pop("a", address)
+    if orig:
+        raise _unexpected("ask", orig)
+    if request is None or responses is None or address is None:
+        raise TypeError("ask() needs a request, the responses and an address")
+    return request, responses, address
+
+
+def _stop_arguments(address: object, responses: object, orig: dict) -> tuple:
+    """``stop`` arguments under either name: ``address/a``, ``responses/r``."""
+    address = orig.pop("a", address)
+    responses = orig.pop("r", responses)
+    if orig:
+        raise _unexpected("stop", orig)
+    if address is None:
+        raise TypeError("stop() needs an address")
+    return address, (Returned,) if responses is None else responses
 
 
 def make_routine(spec: object, fn: object) -> Buffering:

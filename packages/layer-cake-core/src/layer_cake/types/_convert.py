@@ -24,6 +24,7 @@ import uuid
 from msgpack import ExtType
 
 from . import _text
+from ._infer import infer_portable
 from ._message import Incognito, default_of, resolve_signature
 from ._portable import Portable
 from ._registry import SPECS, bind_message
@@ -416,6 +417,9 @@ class Encoder:
             if t is tuple and len(value) == 2 and isinstance(value[1], Portable):
                 p = value[1]
                 return [p.signature(), self.convert(value[0], p), frame]
+            inferred = infer_portable(value)  # a raw result (compat §2.1)
+            if inferred is not None:
+                return [inferred.signature(), self.convert(value, inferred), frame]
             raise Fault(f"no transform {t.__name__}/Any (not a message)")
         finally:
             self.frames.pop()

@@ -108,7 +108,7 @@ def cast_to(value: object, portable: object) -> object:
 
 
 def cast_back(message: object) -> tuple[object, Portable]:
-    """Unroll a message into ``(value, portable)``.
+    """Unroll a message into ``(value, portable)``; a raw value gets its inferred portable.
 
     Raises:
         ValueError: not a message (``cannot unroll ...``).
@@ -120,6 +120,11 @@ def cast_back(message: object) -> tuple[object, Portable]:
         return (message, spec.portable)
     if type(message) is tuple and len(message) == 2 and isinstance(message[1], Portable):
         return message  # type: ignore[return-value]
+    from ._infer import infer_portable  # a raw result: its type inferred (compat §2.1)
+
+    p = infer_portable(message)
+    if p is not None:
+        return (message, p)
     raise ValueError(f"cannot unroll {type(message).__name__} (not a message)")
 
 

@@ -1,0 +1,146 @@
+"""The site key: the one secret every encrypted link of a site proves it holds (docs/security.md).
+
+A site key is 32 random bytes, kept in a file as one line of base64 (the form of a WireGuard
+pre-shared key). Every encrypted link mixes it into its Noise handshake (``_crypto``), so only
+processes of the same site can complete one.
+
+Where a process finds it, first match wins:
+
+1. ``--site-key=<path>`` (``CL.site_key``), or ``use_site_key(path)`` in code;
+2. the environment variable ``LC_SITE_KEY_FILE=<path>``;
+3. ``<home>/site.key`` when the process runs in a home (``CL.home_path``).
+
+The path, never the key, appears in arguments and logs. A key file must be readable by its
+owner only (as ssh insists for private keys); ``generate_site_key`` writes it that way.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import stat
+import threading
+
+from nacl.utils import random as _random
+
+__all__ = [
+    "SITE_KEY_ENV",
+    "SITE_KEY_FILE",
+    "SITE_KEY_SIZE",
+    "SiteKeyError",
+    "generate_site_key",
+    "read_site_key",
+    "site_key",
+    "site_key_path",
+    "use_site_key",
+]
+
+SITE_KEY_SIZE = 32
+SITE_KEY_ENV = "LC_SITE_KEY_FILE"
+#: The name of the key file in a home.
+SITE_KEY_FILE = "site.key"
+
+
+class SiteKeyError(ValueError):
+    """No usable site key: missing, unreadable, malformed or open to other users."""
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.path: str | None = None  # set by use_site_key
+        self.loaded: tuple[str, bytes] | None = None  # (path, key) last read
+
+
+_CACHE = _Cache()
+
+
+def generate_site_key(path: str | os.PathLike) -> str:
+    """Write a new random site key to ``path`` (mode 0600); return the path.
+
+    Raises:
+        FileExistsError: ``path`` exists (a key is never overwritten by accident).
+        OSError: the folder is missing or not writable.
+    """
+    path = os.fspath(path)
+    text = base64.b64encode(_random(SITE_KEY_SIZE)).decode("ascii") + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, text.encode("ascii"))
+    finally:
+        os.close(fd)
+    return path
+
+
+def read_site_key(path: str | os.PathLike) -> bytes:
+    """The 32-byte key in the file at ``path``.
+
+    Raises:
+        SiteKeyError: the file cannot be read, is readable or writable by other users, or does
+            not hold one base64 line of exactly 32 bytes. The text never includes the key.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            data = f.read(1024)
+    except OSError as e:
+        raise SiteKeyError(f'cannot read site key "{path}" ({e.strerror or e})') from None
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SiteKeyError(
+            f'site key "{path}" is accessible by other users (mode {stat.S_IMODE(mode):o});'
+            " make it readable by its owner only (chmod 600)"
+        )
+    try:
+        key = base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != SITE_KEY_SIZE:
+        raise SiteKeyError(f'site key "{path}" is not one base64 line of {SITE_KEY_SIZE} bytes')
+    return key
+
+
+def use_site_key(path: str | os.PathLike | None) -> None:
+    """Make ``path`` this process's site key file (None: back to ``--site-key``/env/home)."""
+    with _CACHE.lock:
+        _CACHE.path = None if path is None else os.path.abspath(os.fspath(path))
+        _CACHE.loaded = None
+
+
+def site_key_path() -> str | None:
+    """The key file this process uses, by the order above; None when none is configured."""
+    if _CACHE.path is not None:
+        return _CACHE.path
+    from ..process._command_line import CL
+
+    given = getattr(CL, "site_key", None)
+    if given:
+        return os.path.abspath(given)
+    env = os.environ.get(SITE_KEY_ENV)
+    if env:
+        return os.path.abspath(env)
+    if CL.home_path:
+        return os.path.join(os.path.abspath(CL.home_path), SITE_KEY_FILE)
+    return None
+
+
+def site_key() -> bytes:
+    """This process's site key, read once per path.
+
+    Raises:
+        SiteKeyError: none configured, or the file is not usable (``read_site_key``).
+    """
+    path = site_key_path()
+    if path is None:
+        raise SiteKeyError(
+            "no site key: encrypted links need --site-key=<file>, "
+            f"{SITE_KEY_ENV}=<file> or <home>/{SITE_KEY_FILE}"
+        )
+    loaded = _CACHE.loaded
+    if loaded is not None and loaded[0] == path:
+        return loaded[1]
+    key = read_site_key(path)
+    with _CACHE.lock:
+        _CACHE.loaded = (path, key)
+    return key
