@@ -172,6 +172,36 @@ from .types._text import (  # noqa: E402
     world_to_text,
 )
 
+# Names of layer-cake 0.1 (compat §3): codecs, conversion, type helpers, construction.
+from . import _legacy  # noqa: E402
+from .net._hostport import LOCAL_HOST, ScopeOfHost, equal_ipp, local_private_other  # noqa: E402
+from .process import _flags as _flags_module  # noqa: E402
+from .process._flags import *  # noqa: E402, F403
+from .types import _codec as _codec_module  # noqa: E402
+from .types import _defaults as _defaults_module  # noqa: E402
+from .types import _introspect as _introspect_module  # noqa: E402
+from .types import _time_parts as _time_parts_module  # noqa: E402
+from .types._codec import *  # noqa: E402, F403
+from .types._construct import equal_to, fake, make  # noqa: E402
+from .types._defaults import *  # noqa: E402, F403
+from .types._errors import (  # noqa: E402
+    CodecUsageError,
+    ConversionDecodeError,
+    ConversionEncodeError,
+    ConversionError,
+    EnumerationRuntimeError,
+    MessageError,
+    TypeTrack,
+)
+from .types._introspect import *  # noqa: E402, F403
+from .types._portable import Container  # noqa: E402
+from .types._time_parts import *  # noqa: E402, F403
+
+#: The portable of ``ScopeOfDirectory`` (layer-cake 0.1's ``scope_type``).
+scope_type = def_type(ScopeOfDirectory)
+
+_legacy.install_finder()  # import layer_cake.<0.1 module> (compat Appendix A)
+
 #: True when every hot module is the compiled (Cython) build.
 COMPILED: bool = _compiled.compiled()
 
@@ -333,4 +363,27 @@ __all__ += [  # noqa: PLE0604 - each module's __all__ holds str names
     *_home_module.__all__,
     *_process_object_module.__all__,
     *_pubsub_module.__all__,
+]
+__all__ += [  # noqa: PLE0604 - layer-cake 0.1 names (compat §3)
+    *_codec_module.__all__,
+    *_defaults_module.__all__,
+    *_introspect_module.__all__,
+    *_time_parts_module.__all__,
+    *_flags_module.__all__,
+    "make",
+    "fake",
+    "equal_to",
+    "CodecUsageError",
+    "EnumerationRuntimeError",
+    "ConversionError",
+    "ConversionDecodeError",
+    "ConversionEncodeError",
+    "MessageError",
+    "TypeTrack",
+    "Container",
+    "scope_type",
+    "LOCAL_HOST",
+    "ScopeOfHost",
+    "equal_ipp",
+    "local_private_other",
 ]

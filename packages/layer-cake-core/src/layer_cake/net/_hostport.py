@@ -1,10 +1,16 @@
-"""Network addresses as messages: ``HostPort`` and ``LocalPort``."""
+"""Network addresses as messages (``HostPort``, ``LocalPort``) and small helpers on them."""
 
 from __future__ import annotations
 
+import enum
+
+from ..runtime._messages import library_enum
 from ..types._registry import bind_library_message
 
-__all__ = ["HostPort", "LocalPort"]
+__all__ = ["HostPort", "LocalPort", "LOCAL_HOST", "ScopeOfHost", "equal_ipp", "local_private_other"]
+
+#: The loopback host.
+LOCAL_HOST = "127.0.0.1"
 
 
 class HostPort:
@@ -42,3 +48,42 @@ class LocalPort(HostPort):
 
 bind_library_message(HostPort, "layer_cake.ip_networking.HostPort")
 bind_library_message(LocalPort, "layer_cake.ip_networking.LocalPort", host=str, port=int)
+
+
+class ScopeOfHost(enum.Enum):
+    """Where an IP address lies, seen from this host."""
+
+    LOCAL = 1
+    PRIVATE = 2
+    OTHER = 3
+
+
+library_enum(ScopeOfHost, "layer_cake.ip_networking.ScopeOfHost")
+
+_PRIVATE_172_LOW = 16
+_PRIVATE_172_HIGH = 31
+
+
+def equal_ipp(lhs: HostPort, rhs: HostPort) -> bool:
+    """Same host and same port."""
+    return lhs.host == rhs.host and lhs.port == rhs.port
+
+
+def local_private_other(ip: str | None) -> ScopeOfHost:
+    """``LOCAL`` for ``127.*``, ``PRIVATE`` for ``10.*``, ``192.168.*`` and ``172.16-31.*``,
+    ``OTHER`` for anything else (other addresses, ``0.0.0.0``, names, None)."""
+    if not isinstance(ip, str):
+        return ScopeOfHost.OTHER
+    parts = ip.split(".")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        return ScopeOfHost.OTHER
+    a, b = int(parts[0]), int(parts[1])
+    if a == 127:
+        return ScopeOfHost.LOCAL
+    if (
+        a == 10
+        or (a == 192 and b == 168)
+        or (a == 172 and _PRIVATE_172_LOW <= b <= _PRIVATE_172_HIGH)
+    ):
+        return ScopeOfHost.PRIVATE
+    return ScopeOfHost.OTHER

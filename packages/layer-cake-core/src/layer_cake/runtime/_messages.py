@@ -153,7 +153,7 @@ class TemporarilyUnavailable(Faulted):
     unavailable: list[str]
 
     def __init__(self, text: str | None = None, unavailable: list[str] | None = None) -> None:
-        Faulted.__init__(self, text)
+        Faulted.__init__(self, "fault" if text is None else text)  # compat §2.5
         self.unavailable = unavailable if unavailable is not None else []
 
 
@@ -161,14 +161,14 @@ class Busy(Faulted):
     """Rejected because the service is slow to respond."""
 
     def __init__(self, condition: str | None = None, explanation: str | None = None) -> None:
-        Faulted.__init__(self, condition, explanation)
+        Faulted.__init__(self, "fault" if condition is None else condition, explanation)
 
 
 class _Refusal(Faulted):
     request: str
 
     def __init__(self, text: str | None = None) -> None:
-        Faulted.__init__(self, text)
+        Faulted.__init__(self, "fault" if text is None else text)  # compat §2.5
         self.request = None
 
 

@@ -11,6 +11,7 @@ import threading
 
 __all__ = [
     "Portable",
+    "Container",
     "Boolean",
     "Integer2",
     "Integer4",
@@ -249,7 +250,13 @@ class Enumeration(Portable):
         return self._make_signature().replace(".", "_")
 
 
-class _Container(Portable):
+class Container(Portable):
+    """Base of the container portables (vector, array, deque, set, map, class, pointer)."""
+
+    __slots__ = ()
+
+
+class _Container(Container):
     __slots__ = ("element",)
     structural = True
 
@@ -306,7 +313,7 @@ class PointerTo(_Container):
             raise TypeError("pointer to pointer is not supported")
 
 
-class ArrayOf(Portable):
+class ArrayOf(Container):
     """A fixed-length sequence of ``size`` elements."""
 
     __slots__ = ("element", "size")
@@ -328,7 +335,7 @@ class ArrayOf(Portable):
         return f"array_{self.element.signature()}_{self.size}"
 
 
-class MapOf(Portable):
+class MapOf(Container):
     """``dict[K, V]``; encoded as ``[key, value]`` pairs so any key type works."""
 
     __slots__ = ("key", "value")
@@ -348,7 +355,7 @@ class MapOf(Portable):
         return f"dict_{self.key.tag()}_{self.value.tag()}"
 
 
-class UserDefined(Portable):
+class UserDefined(Container):
     """A class registered with ``bind``; encoded as an object of its fields."""
 
     __slots__ = ("element",)

@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from math import isfinite
+
+from ._errors import ConversionDecodeError
 
 __all__ = [
     "UTC",
@@ -100,6 +101,8 @@ def span_to_text(seconds: float) -> str:
         raise ValueError(f"cannot represent TimeSpan {seconds!r}")
     text = repr(seconds)
     if "e" in text:  # below 1e-4 or from 1e16: spell the same digits out positionally
+        from decimal import Decimal  # rare; decimal is slow to import
+
         text = format(Decimal(text), "f")
     negative = text[0] == "-"
     whole_text, _, digits = text.lstrip("-").partition(".")
@@ -126,11 +129,12 @@ def text_to_span(text: str) -> float:
     """Decode a TimeSpan: ``1d2h`` -> 93600.0, ``1h0m0s`` -> 3600.0, ``-0.25s`` -> -0.25.
 
     Raises:
-        ValueError: the text is empty, a bare ``-`` or does not match the grammar.
+        ConversionDecodeError: the text is empty, a bare ``-`` or does not match the grammar
+            (``cannot recover TimeSpan from "bad"``; also a ``ValueError``).
     """
     match = _SPAN.fullmatch(text)
     if match is None or match.end() == 0 or text == "-":
-        raise ValueError(f'not a TimeSpan "{text}"')
+        raise ConversionDecodeError("TimeSpan", text)
     days, hours, minutes, secs, digits = match.groups()
     whole = (
         int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(secs or 0)
@@ -166,17 +170,18 @@ def text_to_clock(text: str) -> float:
     """Decode local wall-clock text (``T`` or ``t``, up to 6 fraction digits) to an epoch.
 
     Raises:
-        ValueError: the text does not match, names an impossible date, or carries a zone.
+        ConversionDecodeError: the text does not match, names an impossible date, or carries
+            a zone.
     """
     match = _CLOCK.fullmatch(text)
     if match is None:
-        raise ValueError(f'not a ClockTime "{text}"')
+        raise ConversionDecodeError("ClockTime", text)
     year, month, day, hour, minute, second, digits = match.groups()
     try:
         local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
         whole = int(local.timestamp())  # local wall clock -> epoch, whole seconds
     except (OverflowError, OSError, ValueError):
-        raise ValueError(f'not a ClockTime "{text}"') from None
+        raise ConversionDecodeError("ClockTime", text) from None
     return _to_float(whole, digits)
 
 
@@ -219,17 +224,18 @@ def text_to_world(text: str) -> datetime:
     Without a zone the time is UTC. A zone needs a time part; ``Z`` is not accepted.
 
     Raises:
-        ValueError: the text does not match or names an impossible date, time or offset.
+        ConversionDecodeError: the text does not match or names an impossible date, time or
+            offset.
     """
     match = _WORLD.fullmatch(text)
     if match is None:
-        raise ValueError(f'not a WorldTime "{text}"')
+        raise ConversionDecodeError("WorldTime", text)
     year, month, day, hour, minute, second, digits, sign, zone_hours, zone_minutes = match.groups()
     zone = UTC
     if sign is not None:
         zh, zm = int(zone_hours), int(zone_minutes)
         if zh > _MAX_ZONE_HOURS or zm >= _MINUTES_PER_HOUR:
-            raise ValueError(f'not a WorldTime "{text}"')
+            raise ConversionDecodeError("WorldTime", text)
         offset = zh * _MINUTES_PER_HOUR + zm
         if sign == "-":
             offset = -offset
@@ -248,7 +254,7 @@ def text_to_world(text: str) -> datetime:
             zone,
         )
     except ValueError:
-        raise ValueError(f'not a WorldTime "{text}"') from None
+        raise ConversionDecodeError("WorldTime", text) from None
 
 
 # TimeDelta -----------------------------------------------------------------------------------
@@ -269,14 +275,15 @@ def text_to_delta(text: str) -> timedelta:
     """Decode a TimeDelta; fields are normalised (``00:90:00`` is 1h30m), ≤6 fraction digits.
 
     Raises:
-        ValueError: the text does not match, has more than 6 fraction digits or overflows.
+        ConversionDecodeError: the text does not match, has more than 6 fraction digits or
+            overflows.
     """
     match = _DELTA.fullmatch(text)
     if match is None:
-        raise ValueError(f'not a TimeDelta "{text}"')
+        raise ConversionDecodeError("TimeDelta", text)
     days, hours, minutes, secs, digits = match.groups()
     if digits is not None and len(digits) > _MAX_FRACTION_DIGITS:
-        raise ValueError(f'not a TimeDelta "{text}" (more than 6 fraction digits)')
+        raise ConversionDecodeError("TimeDelta", text)
     try:
         td = timedelta(
             days=int(days or 0),
@@ -286,22 +293,30 @@ def text_to_delta(text: str) -> timedelta:
             microseconds=int(digits.ljust(6, "0")) if digits else 0,
         )
     except OverflowError:
-        raise ValueError(f'not a TimeDelta "{text}" (out of range)') from None
+        raise ConversionDecodeError("TimeDelta", text) from None
     return -td if text[0] == "-" else td
 
 
 # Human form ----------------------------------------------------------------------------------
 
 
-def short_delta(td: timedelta) -> str:
-    """A compact human form for logs and listings: ``6h21m``, ``8m18.8s``, ``2d3h``, ``0s``.
+def short_delta(td: timedelta | float) -> str:
+    """A compact human form for logs and listings: ``6h21m``, ``8m18.8s``, ``2d3h``, ``0.0s``.
 
-    Shows the two most significant non-zero units among d/h/m/s; the time is first rounded
-    to a tenth of a second, and seconds show at most that one decimal.
+    ``td`` is a timedelta or seconds. The time is **truncated** to a tenth of a second, as
+    layer-cake 0.1 did (compat §2.11: ``1.25`` -> ``1.2s``, ``59.99`` -> ``59.9s``). Below a
+    minute the seconds always show one decimal (``0.0s``, ``5.0s``); otherwise the two most
+    significant non-zero units among d/h/m/s show, seconds with a decimal only when it is not
+    zero (``1m1s``, ``8m18.8s``).
     """
+    if not isinstance(td, timedelta):
+        td = timedelta(seconds=td)
     sign = "-" if td < timedelta(0) else ""
-    tenths = (abs(td) // _ONE_MICROSECOND + 50_000) // 100_000
+    tenths = (abs(td) // _ONE_MICROSECOND) // 100_000
     minutes, secs = divmod(tenths, 600)
+    if not minutes:
+        whole, tenth = divmod(secs, 10)
+        return f"{sign}{whole}.{tenth}s"
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     units = []
@@ -314,6 +329,4 @@ def short_delta(td: timedelta) -> str:
     if secs:
         whole, tenth = divmod(secs, 10)
         units.append(f"{whole}.{tenth}s" if tenth else f"{whole}s")
-    if not units:
-        return "0s"
     return sign + "".join(units[:2])
