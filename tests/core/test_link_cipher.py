@@ -69,7 +69,7 @@ def test_initiator_and_responder_with_the_same_key_become_ready_in_one_round_tri
 
 
 def test_handshake_messages_are_kind_3_controls_carrying_noise_messages() -> None:
-    a, b, first = started()
+    _a, b, first = started()
     _to, _back, kind, body = unpack_payload(first)
     assert kind == KIND_KEY_EXCHANGE and type(body) is bytes
     assert len(body) == 32 + len(HELLO) + 16  # e, then our hello encrypted under the psk key
@@ -104,7 +104,7 @@ def test_an_initiator_refuses_a_responder_that_ran_its_own_exchange() -> None:
     """A relay in the middle cannot answer our first message without the key: its answer comes
     from an exchange it ran with a key of its own, and does not authenticate."""
     a, _b, _first = started()
-    relay_initiator, relay_responder, relay_first = started(OTHER_KEY, OTHER_KEY)
+    _relay_initiator, relay_responder, relay_first = started(OTHER_KEY, OTHER_KEY)
     forged = relay_responder.receive_key(relay_first)
     with pytest.raises(AuthenticationFailed, match="responder does not hold this site key") as e:
         a.receive_key(forged)
@@ -115,7 +115,7 @@ def test_an_initiator_refuses_a_responder_that_ran_its_own_exchange() -> None:
 def test_a_replayed_first_message_gives_the_replayer_nothing_it_can_use() -> None:
     """NNpsk0's first message can be replayed; the answer is keyed to the ephemeral key the
     replayer does not hold, so its frames never open and ours are unreadable to it."""
-    a, b, first = started()
+    _a, b, first = started()
     b.receive_key(first)
     _a2, replay_target, _ = started()
     replay_target.receive_key(first)  # accepted: the replayer cannot tell the keys
