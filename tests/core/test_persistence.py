@@ -226,11 +226,16 @@ def test_only_json_encoding_is_accepted(tmp_path):
         Folder(str(tmp_path), encoding="xml")
 
 
-def test_a_file_needs_a_type(tmp_path):
-    with pytest.raises(ValueError, match="no type"):
-        File(str(tmp_path / "a"), None)
-    with pytest.raises(ValueError, match="no type"):
-        Folder(str(tmp_path)).file("a")
+def test_a_file_without_a_type_stores_registered_instances_only(tmp_path):
+    # compat.md §2.9 overrides the old "a file needs a type": File(name, None) stores
+    # instances of registered classes; recover() has no type to decode with.
+    f = File(str(tmp_path / "a"), None)
+    f.store(Account(4))
+    assert files_in(tmp_path) == ["a.json"]
+    with pytest.raises(lc.CodecRuntimeError, match="no type"):
+        f.recover()
+    with pytest.raises(lc.CodecError, match=r'unregistered message to file ".*b\.json"'):
+        Folder(str(tmp_path)).file("b").store(7)
 
 
 def test_pointers_round_trip_through_a_file(tmp_path):
@@ -497,10 +502,11 @@ def test_store_of_a_bad_value_deletes_nothing(tmp_path):
 # Helpers ---------------------------------------------------------------------------------------
 
 
-def test_write_and_read_use_the_exact_path(tmp_path):
+def test_write_and_read_add_the_json_suffix(tmp_path):
+    # compat.md §2.9 overrides the old "exact path": the .json suffix is added, as in 0.1.
     name = str(tmp_path / "table.cfg")
     write_to_file({1: Customer("Ada", 36)}, name, dict[int, Customer])
-    assert files_in(tmp_path) == ["table.cfg"]
+    assert files_in(tmp_path) == ["table.cfg.json"]
     assert read_from_file(dict[int, Customer], name)[1].age == 36
     assert read_from_file(lc.MapOf(lc.Integer8(), lc.UserDefined(Customer)), name)[1].name == "Ada"
     with pytest.raises(FileNotFoundError):

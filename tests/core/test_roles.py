@@ -583,9 +583,25 @@ def test_delete_role_removes_the_folder(app, home):
     )
 
 
-def test_edit_role_is_left_to_the_layer_cake_command(app, home):
-    run(app, home, "server", "--create-role")
-    assert "layer-cake edit" in fault(run(app, home, "server", "--edit-role"))
+def test_edit_role_edits_in_the_program_itself(app, home, tmp_path):
+    # compat.md §4.2 overrides "left to the layer-cake command": the program edits its own
+    # stored settings in $LC_EDITOR, checked against its schema.
+    run(app, home, "server", "--create-role", "--big-table=3")
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys\n"
+        "text = open(sys.argv[1]).read().replace('3,', '9,')\n"
+        "open(sys.argv[1], 'w').write(text)\n"
+    )
+    done = run(app, home, "server", "--edit-role", LC_EDITOR=f"{sys.executable} {editor}")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert role_values(home, "server")["big_table"] == 9
+    assert fault(run(app, home, "server", "--edit-role", LC_EDITOR="true")) == (
+        "settings not modified"
+    )
+    assert fault(run(app, home, "nosuch", "--edit-role", LC_EDITOR="true")).startswith(
+        "no settings available"
+    )
 
 
 def test_role_arguments_must_come_together(app, home):

@@ -27,12 +27,20 @@ from .net._rest import *  # noqa: E402, F403
 from .net._transport import *  # noqa: E402, F403
 from .process import _entry as _entry_module  # noqa: E402
 from .process import _home as _home_module  # noqa: E402
+from .process import _home_role as _home_role_module  # noqa: E402
+from .process import _lock as _lock_module  # noqa: E402
 from .process import _persistence as _persistence_module  # noqa: E402
 from .process import _process_object as _process_object_module  # noqa: E402
+from .process import _storage as _storage_module  # noqa: E402
+from .process import _transfer as _transfer_module  # noqa: E402
 from .process._entry import *  # noqa: E402, F403  (names listed in its __all__)
 from .process._home import *  # noqa: E402, F403
+from .process._home_role import *  # noqa: E402, F403
+from .process._lock import *  # noqa: E402, F403
 from .process._persistence import *  # noqa: E402, F403
 from .process._process_object import *  # noqa: E402, F403
+from .process._storage import *  # noqa: E402, F403
+from .process._transfer import *  # noqa: E402, F403
 from .pubsub import _api as _pubsub_module  # noqa: E402
 from .pubsub._api import *  # noqa: E402, F403
 from .runtime import _concurrency as _concurrency_module  # noqa: E402
@@ -361,6 +369,10 @@ __all__ += [  # noqa: PLE0604 - each module's __all__ holds str names
     *_transport_module.__all__,
     *_persistence_module.__all__,
     *_home_module.__all__,
+    *_home_role_module.__all__,
+    *_lock_module.__all__,
+    *_storage_module.__all__,
+    *_transfer_module.__all__,
     *_process_object_module.__all__,
     *_pubsub_module.__all__,
 ]

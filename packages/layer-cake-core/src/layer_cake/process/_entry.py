@@ -57,6 +57,7 @@ from ._command_line import (
     update_command_line,
 )
 from ._home import _executable_file, tmp_path
+from ._home_role import edit_stored_role, set_home_role
 from ._role import (
     HeadLock,
     make_role,
@@ -279,8 +280,8 @@ def _role_operation(in_home: bool, schema: dict[str, Portable], settings: dict) 
     home, role = CL.home_path, CL.role_name
     assert home is not None and role is not None
     path = role_path(home, role)
-    if operation == "edit_role":
-        return Faulted(f'cannot edit role "{role}"', 'interactive, use "layer-cake edit"')
+    if operation == "edit_role":  # interactive, terminal inherited (compat.md §4.2)
+        return edit_stored_role(home, role, schema)
     if operation == "create_role":
         if not os.path.isdir(os.path.join(home, "role")):
             return Faulted(f'cannot create "{path}"', "home does not exist")
@@ -367,7 +368,7 @@ def _begin_role(
             for name, value in role_values(home, role).items()
             if name in schema and name not in positional  # a word given for it wins
         }
-        tmp_path()  # emptied at each start
+        set_home_role(home, role, tmp_path())  # tmp emptied at each start
         record_start(home, role, datetime.now(timezone.utc))
     except (OSError, CodecRuntimeError, ValueError) as e:
         lock.release()

@@ -1,8 +1,14 @@
-"""Typed values in JSON files and folders of them (api-core §12).
+"""Typed values in JSON files and folders of them (api-core §12, compat.md §2.9).
 
 A ``File`` is one value of one type at one path; a ``Folder`` is a directory of such files,
 optionally seen as a ``dict`` through ``keys_names=(key_of, name_of)``: ``key_of(value)`` is
 the value's key in the dict and ``name_of(value)`` the name of its file.
+
+Signatures, positional order and defaults are those of layer-cake 0.1 (compat.md §2.9):
+names get the ``.json`` suffix unless ``decorate_names=False``; ``encoding`` is a codec class
+(``lc.CodecJson``, the default and only one; its ``extension`` gives the suffix); a value of
+a registered class needs no type expression. Hints and bare classes are accepted wherever
+0.1 needed a portable.
 
 Every write is atomic: the JSON text is made first, written to a uniquely named temporary
 file in the target's own folder, flushed to disk, then renamed over the target with
@@ -19,6 +25,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 
+from ..types._errors import CodecRuntimeError, CodecUsageError
 from ..types._hints import def_type
 from ..types._json import decode_json, encode_json
 from ..types._message import default_of
@@ -42,14 +49,38 @@ def _portable(tip: object) -> Portable:
     return def_type(tip)
 
 
+def _optional_portable(tip: object) -> Portable | None:
+    return None if tip is None else def_type(tip)
+
+
 def _check_encoding(encoding: object) -> None:
-    # JSON is the only encoding (the ORIG docs mention XML, never implemented).
-    if encoding is not None and str(encoding).lower() != "json":
-        raise ValueError(f'unsupported encoding "{encoding}" (JSON only)')
+    """Accept None, ``"json"`` or a JSON codec class (or instance): ``lc.CodecJson``, known
+    by its ``extension`` (the ORIG docs mention XML, never implemented)."""
+    if encoding is None:
+        return
+    if isinstance(encoding, str):
+        if encoding.lower().lstrip(".") == "json":
+            return
+    else:
+        extension = getattr(encoding, "extension", None)
+        if extension is None and isinstance(encoding, type):
+            with contextlib.suppress(Exception):  # a codec class: its instances know
+                extension = encoding().extension
+        if str(extension).lower().lstrip(".") == "json":
+            return
+    raise ValueError(f'unsupported encoding "{encoding}" (JSON only)')
 
 
 def _decorated(name: str, decorate_names: bool) -> str:
     return name + JSON_SUFFIX if decorate_names else name
+
+
+def _instance_portable(value: object, name: str) -> Portable:
+    """The portable of a registered-class instance written without a type expression."""
+    spec = type(value).__dict__.get("__lc_message__")
+    if spec is None or spec.portable is None:
+        raise CodecUsageError('encoding of unregistered message to file "%s"', name)
+    return spec.portable
 
 
 def _write_atomic(path: str, text: str) -> None:
@@ -90,23 +121,51 @@ def _read(path: str, portable: Portable) -> object:
     return decode_json(data, portable)
 
 
-def read_from_file(tip: object, name: str) -> object:
-    """Decode the file at ``name`` (the exact path, no suffix added) as ``tip``.
+def read_from_file(expression: object, name: str, encoding: object = None, **kv: object) -> object:
+    """Decode the file ``name.json`` (``name`` itself with ``decorate_names=False``) as
+    ``expression`` (a hint, class or portable).
+
+    Args:
+        expression: the type of the value.
+        name: the path, without the suffix.
+        encoding: the codec class (``lc.CodecJson``, the default).
+        **kv: codec options: ``decorate_names`` (default True); others are accepted.
 
     Raises:
-        FileNotFoundError: no such file.
-        CodecRuntimeError: the content does not decode as ``tip``.
+        FileNotFoundError: no such file (the text names it, suffix included).
+        CodecRuntimeError: the content does not decode as ``expression``.
     """
-    return _read(name, _portable(tip))
+    _check_encoding(encoding)
+    path = _decorated(name, bool(kv.get("decorate_names", True)))
+    return _read(path, _portable(expression))
 
 
-def write_to_file(value: object, name: str, tip: object) -> None:
-    """Encode ``value`` as ``tip`` (pretty JSON) into the file at ``name``, atomically.
+def write_to_file(
+    a: object,
+    name: str,
+    expression: object = None,
+    encoding: object = None,
+    pretty_format: bool = True,
+    **kv: object,
+) -> None:
+    """Encode ``a`` as ``expression`` into the file ``name.json``, atomically.
+
+    Args:
+        a: the value.
+        name: the path, without the suffix (added unless ``decorate_names=False``).
+        expression: the type of the value; None for an instance of a registered class.
+        encoding: the codec class (``lc.CodecJson``, the default).
+        pretty_format: indented, sorted keys; else compact (``{"value":{"x":7,"y":8}}``).
+        **kv: codec options: ``decorate_names`` (default True); others are accepted.
 
     Raises:
-        CodecRuntimeError: the value does not fit ``tip``; the file is left untouched.
+        CodecUsageError: no ``expression`` and ``a`` is not of a registered class.
+        CodecRuntimeError: the value does not fit the type; the file is left untouched.
     """
-    _write_atomic(name, _encode(value, _portable(tip), True))
+    _check_encoding(encoding)
+    path = _decorated(name, bool(kv.get("decorate_names", True)))
+    portable = _instance_portable(a, path) if expression is None else _portable(expression)
+    _write_atomic(path, _encode(a, portable, bool(pretty_format)))
 
 
 def remove_folder(path: str) -> None:
@@ -134,8 +193,9 @@ class File:
 
     Args:
         name: the path, without the ``.json`` suffix when ``decorate_names``.
-        tip: the type of the value, a hint (``Customer``, ``dict[int, Customer]``) or a portable.
-        encoding: JSON only; None or ``"json"``.
+        tip: the type of the value, a hint (``Customer``, ``dict[int, Customer]``) or a
+            portable; None stores instances of registered classes (``recover`` then fails).
+        encoding: the codec class, ``lc.CodecJson`` (the default, the only one).
         create_default: ``recover()`` of a missing file returns the type's default value.
         pretty_format: 4-space indent, sorted keys; else compact.
         decorate_names: add the ``.json`` suffix to ``name``.
@@ -153,7 +213,7 @@ class File:
         _check_encoding(encoding)
         self.name = name
         self.tip = tip
-        self.portable = _portable(tip)
+        self.portable = _optional_portable(tip)
         self.encoding = encoding
         self.create_default = create_default
         self.pretty_format = pretty_format
@@ -162,8 +222,9 @@ class File:
     def __repr__(self) -> str:
         return f"File({self.full_name()!r})"
 
-    def full_name(self) -> str:
-        """The path of the file, with the suffix when ``decorate_names``."""
+    def full_name(self, encoding: object = None) -> str:
+        """The path of the file, with the suffix when ``decorate_names`` (``encoding`` is
+        accepted for 0.1 programs; JSON is the only one)."""
         return _decorated(self.name, self.decorate_names)
 
     def store(self, value: object, as_name: str | None = None, as_path: str | None = None) -> None:
@@ -180,16 +241,20 @@ class File:
         name = self.name if as_name is None else as_name
         if as_path is not None:
             name = os.path.join(as_path, os.path.basename(name))
-        text = _encode(value, self.portable, self.pretty_format)
-        _write_atomic(_decorated(name, self.decorate_names), text)
+        path = _decorated(name, self.decorate_names)
+        portable = self.portable if self.portable is not None else _instance_portable(value, path)
+        _write_atomic(path, _encode(value, portable, self.pretty_format))
 
     def recover(self) -> object:
         """The stored value.
 
         Raises:
             FileNotFoundError: no file, and not ``create_default``.
-            CodecRuntimeError: the content does not decode as the file's type.
+            CodecRuntimeError: the content does not decode as the file's type, or the file
+                has no type (``File(name, None)``).
         """
+        if self.portable is None:
+            raise CodecRuntimeError(f'cannot recover "{self.full_name()}" (no type for the file)')
         try:
             return _read(self.full_name(), self.portable)
         except FileNotFoundError:
@@ -210,18 +275,19 @@ class Folder:
     """A folder of JSON files, optionally seen as a dict (api-core §12).
 
     Args:
-        path: the folder; None is the current directory.
+        path: the folder; None is the current directory (``.``).
         tip: the type of the files' values (needed by ``file()`` without a tip and by the
             methods that read or write values).
         re: a pattern (text or compiled); only files whose name (suffix stripped) fullmatches
             it are in the folder's view (``matching``, ``each``, ``recover``, ``store``,
             ``clear``). None matches every file.
-        encoding: JSON only; None or ``"json"``.
+        encoding: the codec class, ``lc.CodecJson`` (the default, the only one).
         pretty_format, decorate_names, create_default: passed on to the folder's files.
         keys_names: ``(key_of, name_of)``: a value's key in a dict and its file's name;
             needed by ``recover``, ``store``, ``add``, ``update``, ``remove`` and ``clear``.
-        make_absolute: resolve ``path`` against the current directory now (DECISION: ORIG
-            defaulted to False, contradicting its docs).
+        make_absolute: resolve ``path`` against the current directory now (DECISION, compat
+            §2.9: ORIG defaulted to False, contradicting its docs); False keeps the text as
+            given (``Folder('rel').path == 'rel'``, ``Folder().path == '.'``).
         auto_create: create the folder (and its parents) when missing.
     """
 
@@ -240,7 +306,7 @@ class Folder:
     ) -> None:
         _check_encoding(encoding)
         if path is None:
-            path = os.getcwd()
+            path = "."
         if make_absolute:
             path = os.path.abspath(path)
         self.path = path
@@ -272,11 +338,13 @@ class Folder:
         pretty_format: bool | None = None,
         decorate_names: bool | None = None,
         create_default: bool | None = None,
-        keys_names: KeysNames | None = None,
-        make_absolute: bool | None = None,
         auto_create: bool | None = None,
+        keys_names: KeysNames | None = None,
+        *,
+        make_absolute: bool | None = None,
     ) -> Folder:
-        """The sub-folder ``name``; an argument left as None takes this folder's setting."""
+        """The sub-folder ``name``; an argument left as None takes this folder's setting
+        (positional order of 0.1; ``make_absolute`` is keyword-only)."""
         return Folder(
             os.path.join(self.path, name),
             tip=self.tip if tip is None else tip,
@@ -295,15 +363,13 @@ class Folder:
         name: str,
         tip: object = None,
         encoding: object = None,
-        create_default: bool | None = None,
         pretty_format: bool | None = None,
         decorate_names: bool | None = None,
+        create_default: bool | None = None,
     ) -> File:
-        """The file ``name`` in this folder; an argument left as None takes the folder's setting.
-
-        Raises:
-            ValueError: no ``tip`` here nor on the folder.
-        """
+        """The file ``name`` in this folder; an argument left as None takes the folder's
+        setting (positional order of 0.1). With no ``tip`` here nor on the folder, the file
+        stores instances of registered classes."""
         return File(
             os.path.join(self.path, name),
             self.tip if tip is None else tip,
@@ -312,6 +378,27 @@ class Folder:
             pretty_format=_inherit(pretty_format, self.pretty_format),
             decorate_names=_inherit(decorate_names, self.decorate_names),
         )
+
+    def key(self, item: object) -> object:
+        """The key of ``item`` in the folder's dict (``keys_names[0]``).
+
+        Raises:
+            ValueError: no ``keys_names``.
+        """
+        return self._key_name_functions("key")[0](item)
+
+    def name(self, item: object) -> str:
+        """The file name of ``item`` (``keys_names[1]``).
+
+        Raises:
+            ValueError: no ``keys_names``.
+        """
+        return self._key_name_functions("name")[1](item)
+
+    def _key_name_functions(self, which: str) -> KeysNames:
+        if self.keys_names is None:
+            raise ValueError(f'key/name functions not set for "{self.path}" ({which})')
+        return self.keys_names
 
     # Views over a snapshot of the folder ---------------------------------------------------
 

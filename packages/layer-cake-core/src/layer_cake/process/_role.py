@@ -115,10 +115,17 @@ class LockedOut:
         parent_pid: its parent's (group-cake under ``layer-cake run``/``start``).
     """
 
-    def __init__(self, path: str | None = None, pid: int = 0, parent_pid: int = 0) -> None:
+    def __init__(
+        self, path: str | None = None, pid: int | None = None, parent_pid: int | None = None
+    ) -> None:
         self.path = path
         self.pid = pid
         self.parent_pid = parent_pid
+
+    def __str__(self) -> str:
+        if self.path is None or self.pid is None or self.parent_pid is None:
+            return "locked out and missing details"
+        return f'locked out of "{self.path}" by <{self.pid}>({self.parent_pid})'
 
     def __repr__(self) -> str:
         return f"LockedOut(path={self.path!r}, pid={self.pid!r}, parent_pid={self.parent_pid!r})"
