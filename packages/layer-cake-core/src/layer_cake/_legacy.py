@@ -180,8 +180,28 @@ _LOADER = _LegacyLoader()
 _FINDER = _LegacyFinder()
 
 
+class _Package(types.ModuleType):
+    """The package's module type: importing ``layer_cake.head_lock`` (or ``edit_role``) does
+    not replace the function of that name with the module, as the import system otherwise
+    would (layer-cake 0.1's star imports rebound the function the same way)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        current = self.__dict__.get(name)
+        if (
+            current is not None
+            and not isinstance(current, types.ModuleType)
+            and isinstance(value, types.ModuleType)
+            and getattr(value.__spec__, "loader", None) is _LOADER
+        ):
+            return
+        super().__setattr__(name, value)
+
+
 def install_finder() -> None:
     """Put the finder on ``sys.meta_path`` once; after the path finders, so a real module of
     the same name would win."""
+    package = sys.modules[_PACKAGE]
+    if type(package) is types.ModuleType:
+        package.__class__ = _Package
     if not any(isinstance(f, _LegacyFinder) for f in sys.meta_path):
         sys.meta_path.append(_FINDER)
