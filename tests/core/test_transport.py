@@ -698,12 +698,10 @@ def test_an_http_client_is_not_a_peer_and_the_server_keeps_serving(server, clien
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         sent = read_until_closed(s)
     assert sent.startswith(b"LCW1")  # our hello, then the close
-    a = accepted(server)
-    m, _ = wait_for(server, lc.Closed)
-    assert (m.reason.name, m.note) == ("INBOUND_STREAMING", "not a layer-cake peer")
-    assert server.return_address == a.proxy_address
+    # compat §2.15: a foreign peer is never announced (no Accepted, no Closed), only logged.
     c = connected(client, port)
-    accepted(server)
+    a = accepted(server)
+    assert a.opened_ipp == c.opened_ipp  # the first Accepted is the real client's
     round_trip(client, c.proxy_address, server, 5)
 
 
@@ -760,8 +758,8 @@ def loop_caught_up() -> None:
     assert done.wait(PATIENCE)
 
 
-def test_the_peer_limit_applies_to_messages_sent_before_its_hello(client):
-    """A peer whose hello is late: what was sent meanwhile waits for its ``max``, then faults."""
+def test_connected_waits_for_the_peer_hello_and_then_its_limit_applies(client):
+    """compat §2.15: ``Connected`` only after the peer's hello; its ``max`` applies at once."""
     with socket.socket() as listener:
         listener.bind((LOOPBACK, 0))
         listener.listen(1)
@@ -769,12 +767,12 @@ def test_the_peer_limit_applies_to_messages_sent_before_its_hello(client):
         conn, _ = listener.accept()
     with conn:
         conn.settimeout(PATIENCE)
-        c, _ = wait_for(client, lc.Connected)
-        client.send(blob(4000), c.proxy_address)  # before the peer's hello
-        client.send(as_int(1), c.proxy_address)
-        loop_caught_up()  # the proxy has had both messages before the hello is sent
+        nothing_more(client)  # TCP is open, but no hello yet: no Connected
         conn.sendall(FrameEncoder(1024).hello(False))
-        m, _ = wait_for(client, lc.Faulted, lc.Closed, seconds=3)
+        c, _ = wait_for(client, lc.Connected)
+        client.send(blob(4000), c.proxy_address)
+        client.send(as_int(1), c.proxy_address)
+        m, _ = wait_for(client, lc.Faulted, lc.Closed)
         assert isinstance(m, lc.Faulted) and m.condition == "message too large", m
         hello_header = conn.recv(8, socket.MSG_WAITALL)
         conn.recv(struct.unpack(">I", hello_header[4:])[0], socket.MSG_WAITALL)

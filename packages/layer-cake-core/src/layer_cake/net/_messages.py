@@ -21,6 +21,7 @@ __all__ = [
     "NotAccepted",
     "Connected",
     "NotConnected",
+    "ProtocolMismatch",
     "Close",
     "Closed",
 ]
@@ -175,6 +176,27 @@ class NotConnected(Faulted):
         self.error_text = error_text
 
 
+class ProtocolMismatch(NotConnected):
+    """The peer does not speak the layer-cake wire protocol (compat §2.15).
+
+    For example a layer-cake 0.1 process, whose JSON text frames start ``<n>,<n>,<n>\n``.
+    ``received`` holds the first (at most 16) bytes the peer sent, printable-escaped.
+    """
+
+    def __init__(
+        self,
+        request: ConnectStream | None = None,
+        error_code: int = 0,
+        error_text: str | None = None,
+        received: str = "",
+    ) -> None:
+        NotConnected.__init__(self, request, error_code, error_text)
+        ipp = self.request.requested_ipp
+        self.condition = f'cannot connect to "{ipp}"'
+        self.explanation = error_text
+        self.received = received
+
+
 class Close:
     """Sent to a proxy: shut the connection (``message`` comes back in ``Closed``)."""
 
@@ -222,5 +244,6 @@ bind_library_message(Accepted, _PREFIX + "Accepted", proxy_address=Address())
 bind_library_message(NotAccepted, _PREFIX + "NotAccepted", error_text=str)
 bind_library_message(Connected, _PREFIX + "Connected", proxy_address=Address())
 bind_library_message(NotConnected, _PREFIX + "NotConnected", error_text=str)
+bind_library_message(ProtocolMismatch, _PREFIX + "ProtocolMismatch", error_text=str, received=str)
 bind_library_message(Close, _PREFIX + "Close", message=Any())
 bind_library_message(Closed, _PREFIX + "Closed", message=Any())

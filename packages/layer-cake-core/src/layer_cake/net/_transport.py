@@ -12,6 +12,23 @@ address that starts with ``p`` is going home and travels in the receiver's terms
 own proxy. So addresses stay valid over any number of hops and come back home as local ones.
 
 The protocol classes only move bytes: framing is ``_frame`` (sans-I/O), bodies ``_wire``.
+
+Capability delivery (issue 10). A frame from a peer may reach only an address this process
+exported over that very link: one that went out on it inside a message or as a return address
+(``address_out`` records it in ``WireLink.exported``), or one the directory granted with
+``export_address``; plus the controller, the node's own entry point (an empty ``to``). Any
+other ``to``, or an address "coming home" (``ExtType(3)``) that was never exported there, is
+refused, counted as ``delivery_refused`` and logged once per peer; after ``LIMITS.violations``
+refusals the link closes. Object ids are small integers, so knowing (or guessing) one must
+not be enough: the set, not the number, is the capability. Ended objects are pruned from the
+set when it has doubled; a frame to an ended object is only ``undeliverable``, as any late
+message, so a legitimate peer racing an object's end is never punished.
+
+Limits (docs/security.md, "Wire limits"): the peer's hello must arrive within
+``LIMITS.hello_timeout`` (and ``Accepted``/``Connected`` wait for it), partial frames held over
+all links are capped per process (the largest holders are closed first), keep-alive answers
+are rate-limited, reading pauses while writing is paused, and an outbound message is checked
+against the peer's limit before it is sealed (so an oversize one never uses up a nonce).
 """
 
 from __future__ import annotations
@@ -20,6 +37,7 @@ import asyncio
 import contextlib
 import datetime
 import os
+import re
 import socket
 import time
 import uuid
@@ -35,10 +53,12 @@ from ..runtime._object import QUEUE, Agent, hex_of, new_address, tag_of
 from ..types._convert import EXT_ADDRESS, EXT_LOCAL_ADDRESS, LocalAddress, _address_struct
 from ..types._errors import CodecRuntimeError
 from ..types._wire import KIND_KEEP_ALIVE, KIND_MESSAGE, pack_control, pack_payload, unpack_payload
+from . import _crypto
 from ._crypto import LinkCipher, RemoteCryptoError
 from ._frame import (
     FrameDecoder,
     FrameEncoder,
+    NotAPeer,
     OutboundFrameTooLarge,
     OversizeFrame,
     PeerHello,
@@ -56,6 +76,7 @@ from ._messages import (
     Listening,
     NotConnected,
     NotListening,
+    ProtocolMismatch,
 )
 from ._site_key import site_key
 
@@ -71,6 +92,7 @@ __all__ = [
     "NotListening",
     "NotAccepted",
     "NotConnected",
+    "ProtocolMismatch",
     "Close",
     "Closed",
     "EndOfTransport",
@@ -80,6 +102,32 @@ from ._messages import NotAccepted
 
 MiB = 1024 * 1024
 _LISTENS: dict[uuid.UUID, tuple] = {}  # lid -> (server, request, controller)
+
+
+class WireLimits:
+    """The limits of wire links (docs/security.md, "Wire limits"); change before use."""
+
+    def __init__(self) -> None:
+        #: Seconds a new link waits for the peer's hello (and key exchange, when encrypted).
+        self.hello_timeout = 5.0
+        #: Partial-frame bytes held over all wire links of this process; above it the links
+        #: holding the most are closed. (Per link the cap is its ``max_frame``.)
+        self.buffered_per_process = 128 * MiB
+        #: Refused deliveries a link may send before it is closed.
+        self.violations = 3
+        #: Keep-alive answers per link: at most one per this many seconds.
+        self.probe_answer_interval = 0.1
+
+
+LIMITS = WireLimits()
+_LINKS: set = set()  # every live link (closed at process end)
+_BUFFERING: dict = {}  # wire link -> partial-frame bytes it holds (only links holding some)
+_buffered = [0]  # total of _BUFFERING
+_WARNED: set = set()  # (what, peer host) already logged at WARNING; bounded
+_WARNED_LIMIT = 4096
+#: The older library's JSON text framing (compat §2.15): ``<n>,<n>,<n>\n``.
+_OLD_FRAMING = re.compile(rb"^\d+,\d+,\d+\n")
+_SEAL_OVERHEAD = getattr(_crypto, "SEAL_OVERHEAD", 40)
 
 
 def _now() -> datetime.datetime:
@@ -105,6 +153,29 @@ def _trace(address: tuple, name: str, text: str) -> None:
         from ..runtime._log import write_entry
 
         write_entry("~", address, name, text)
+
+
+def _warn(address: tuple, text: str) -> None:
+    if LOG.level <= USER_LOG.WARNING:
+        from ..runtime._log import write_entry
+
+        write_entry("?", address, "proxy", text)
+
+
+def _warn_once(what: str, host: str, address: tuple, text: str) -> None:
+    """A WARNING the first time ``what`` happens with a peer host (a flood logs once)."""
+    key = (what, host)
+    if key in _WARNED:
+        return
+    if len(_WARNED) >= _WARNED_LIMIT:
+        _WARNED.clear()
+    _WARNED.add(key)
+    _warn(address, text)
+
+
+def _printable(data: bytes) -> str:
+    """The first 16 bytes a peer sent, printable-escaped (``ProtocolMismatch.received``)."""
+    return "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02x}" for b in data[:16])
 
 
 _REFUSALS_LOGGED: dict = {}  # peer host -> refusals logged (a flood logs a few lines, not all)
@@ -194,6 +265,7 @@ class _Link(asyncio.Protocol):
         self.proxy.parent_address = self.controller
         self.proxy._threshold = max(LOG.level, int(USER_LOG.DEBUG))
         TABLE[self.proxy_address] = self.proxy
+        _LINKS.add(self)
 
     # Flow control -------------------------------------------------------------------------------
 
@@ -231,6 +303,7 @@ class _Link(asyncio.Protocol):
             self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        _LINKS.discard(self)
         if self.ended:
             return
         self.ended = True
@@ -263,9 +336,10 @@ class _Link(asyncio.Protocol):
 class WireLink(_Link):
     """A layer-cake ↔ layer-cake connection: hello, then length-prefixed msgpack frames.
 
-    Encrypted (networking §4.4): the key exchange follows the hello in clear, and
-    ``Accepted``/``Connected`` wait for the peer's key; a failure before that (encryption
-    mismatch, bad key, peer gone) gives ``NotAccepted``/``NotConnected`` instead of ``Closed``.
+    ``Accepted``/``Connected`` wait for the peer's hello (and, encrypted, for its key): a peer
+    that is not a layer-cake one is never announced (compat §2.15). A failure before that
+    gives the connect side ``ProtocolMismatch`` (no hello) or ``NotConnected`` (encryption),
+    the accept side a WARNING (no hello) or ``NotAccepted`` (encryption), never ``Closed``.
     """
 
     def __init__(
@@ -277,21 +351,34 @@ class WireLink(_Link):
         refuse: object = None,
         keep_alive: tuple | None = None,
         initiator: bool = False,
+        mismatch: object = None,
     ) -> None:
         super().__init__(controller)
         self.keep_alive = keep_alive  # (period, limit) seconds, or None: no probes from this side
         self.last_in = self.last_out = 0.0
         self.probes_logged = 0
         self.probe_timer: asyncio.TimerHandle | None = None
+        self.hello_timer: asyncio.TimerHandle | None = None
         self.encoder = FrameEncoder(max_frame)
         self.decoder = FrameDecoder(max_frame)
         self.announce = announce  # () -> the Accepted/Connected message
         self.refuse = refuse  # (link, text) -> the NotAccepted/NotConnected message
+        self.mismatch = mismatch  # (link, text) -> ProtocolMismatch, or None: log it only
         self.announced = False
         self.cipher = LinkCipher(encrypted, initiator)  # initiator: the connecting side
+        self.seal_overhead = _SEAL_OVERHEAD if encrypted else 0
         self.hello_seen = False  # outbound frames wait for the peer's limit (its hello)
+        self.first_bytes = b""  # what the peer sent before its hello (for a mismatch report)
         self.held: list = []  # outbound (payload, message, back) until the cipher is ready
         self.stalled: list = []  # inbound (to, back, message) waiting for queue space
+        self.read_holds = 0  # why reading is paused: _STALLED | _WRITE_PAUSED
+        self.buffered = 0  # partial-frame bytes the decoder holds (as last accounted)
+        self.exported: set = set()  # addresses the peer may send to (see the module doc)
+        self.prune_at = 1024
+        self.forged = False  # the frame being decoded names an address never exported here
+        self.violations = 0
+        self.last_answer = 0.0  # when a keep-alive probe was last answered
+        self.write_size = 0  # write buffer size at the last probe while writing was paused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(transport)
@@ -299,11 +386,26 @@ class WireLink(_Link):
         hello = self.encoder.hello(self.cipher.encrypted)
         key = self.cipher.start(hello)  # the initiator's handshake, right after the hello
         transport.write(hello if key is None else hello + self.encoder.frame(key))  # type: ignore[attr-defined]
-        if self.cipher.ready:
-            self._announce()
+        self.hello_timer = LOOP.loop.call_later(LIMITS.hello_timeout, self._hello_late)  # type: ignore[union-attr]
+
+    def _hello_late(self) -> None:
+        """No hello (or no key exchange) in time: a half-open or foreign peer (loop thread)."""
+        self.hello_timer = None
+        if self.announced or self.ended or self.closing is not None:
+            return
+        _counters.count("links_shed")
+        what = "key exchange" if self.hello_seen else "hello"
+        note = f"no {what} within {LIMITS.hello_timeout:g} s"
+        if not self.hello_seen and self.mismatch is None:
+            _warn_once("hello", self.opened_ipp.host, self.proxy_address,
+                       f'Rejected "{self.opened_ipp}" ({note})')
+        self.close(EndOfTransport.INBOUND_STREAMING, note=note)
 
     def _announce(self) -> None:
         self.announced = True
+        if self.hello_timer is not None:
+            self.hello_timer.cancel()
+            self.hello_timer = None
         send_from(None, self.announce(self), self.controller, self.proxy_address)
         if self.keep_alive is not None:
             self.last_in = self.last_out = time.monotonic()
@@ -322,6 +424,12 @@ class WireLink(_Link):
             return
         period, limit = self.keep_alive  # type: ignore[misc]
         now = time.monotonic()
+        if self.read_holds & _WRITE_PAUSED:
+            # Not reading while the peer drains our writes: its progress is its sign of life.
+            size = self.transport.get_write_buffer_size()
+            if size < self.write_size:
+                self.last_in = now
+            self.write_size = size
         if now - self.last_in > limit:
             self.close(EndOfTransport.WENT_STALE, note="unresponsive")
             return
@@ -339,18 +447,47 @@ class WireLink(_Link):
         self.transport.write(header + sealed)  # type: ignore[union-attr]
         self.last_out = time.monotonic()
 
+    def _answer_probe(self) -> None:
+        """Answer a probe, at most one per ``probe_answer_interval`` and never into a full
+        write buffer: a flood of probes costs us no memory and no time of other links."""
+        if self.read_holds & _WRITE_PAUSED:
+            return
+        now = time.monotonic()
+        if now - self.last_answer < LIMITS.probe_answer_interval:
+            return
+        self.last_answer = now
+        self._write_control(1)
+
     # Address rewriting (the one place) ---------------------------------------------------------
 
     def address_out(self, a: tuple) -> ExtType:
         if a and a[0] == self.proxy_id:  # going home: in the receiver's own terms
             rest = a[1:]
             return ExtType(EXT_LOCAL_ADDRESS, _address_struct(len(rest)).pack(*rest))
+        exported = self.exported
+        exported.add(a)  # the peer may send to it over this link from now on
+        if len(exported) > self.prune_at:
+            self._prune()
+        return ExtType(EXT_ADDRESS, _address_struct(len(a)).pack(*a))
+
+    def address_told(self, a: tuple) -> ExtType:
+        """``address_out`` of an informational message: the address grants nothing."""
+        if a and a[0] == self.proxy_id:
+            rest = a[1:]
+            return ExtType(EXT_LOCAL_ADDRESS, _address_struct(len(rest)).pack(*rest))
         return ExtType(EXT_ADDRESS, _address_struct(len(a)).pack(*a))
 
     def address_in(self, a: tuple) -> tuple:
         if type(a) is LocalAddress:
+            if a and a not in self.exported:
+                self.forged = True  # "coming home", but it never left over this link
             return tuple(a)
         return (self.proxy_id, *a)
+
+    def _prune(self) -> None:
+        """Forget exported addresses of objects (or proxies) that have ended."""
+        self.exported = {a for a in self.exported if a and (a[:1] in TABLE)}
+        self.prune_at = max(1024, 2 * len(self.exported))
 
     # Outbound -----------------------------------------------------------------------------------
 
@@ -362,7 +499,12 @@ class WireLink(_Link):
             _counters.count("undeliverable")
             return
         try:
-            payload = pack_payload(to[1:], back, message, self.address_out)
+            if type(message) in INFORMATIONAL:
+                if back:
+                    self.address_out(back)  # the sender may be answered, the contents not used
+                payload = pack_payload(to[1:], back, message, self.address_told)
+            else:
+                payload = pack_payload(to[1:], back, message, self.address_out)
         except CodecRuntimeError as e:
             _trace(self.proxy_address, "proxy", f"cannot send {tag_of(message)} ({e})")
             self.close(EndOfTransport.OUTBOUND_STREAMING, note=str(e))
@@ -373,6 +515,12 @@ class WireLink(_Link):
         self._write(payload, message, back)
 
     def _write(self, payload: bytes, message: object, back: tuple) -> None:
+        limit = self.encoder.peer_limit
+        if len(payload) + self.seal_overhead > limit:  # before sealing: no nonce is spent
+            size = len(payload) + self.seal_overhead
+            fault = Faulted("message too large", f"{tag_of(message)} {size} bytes > limit {limit}")
+            self.reply_fault(fault, back)
+            return
         try:
             header, body = self.encoder.frame_parts(self.cipher.seal(payload))
         except OutboundFrameTooLarge as e:
@@ -390,6 +538,8 @@ class WireLink(_Link):
     def data_received(self, data: bytes) -> None:
         if self.keep_alive is not None:
             self.last_in = time.monotonic()
+        if not self.hello_seen and len(self.first_bytes) < 64:
+            self.first_bytes += data[: 64 - len(self.first_bytes)]
         try:
             events = self.decoder.feed(data)
         except RemoteFrameError as e:
@@ -397,14 +547,58 @@ class WireLink(_Link):
                 self.frame(event)
             if isinstance(e, OversizeFrame):
                 _counters.count("frames_rejected")
-            if LOG.level <= USER_LOG.WARNING:
-                from ..runtime._log import write_entry
-
-                write_entry("?", self.proxy_address, "proxy", f"Closing connection ({e})")
+            if isinstance(e, NotAPeer) and not self.hello_seen:
+                self._not_a_peer(str(e))
+                return
+            _warn(self.proxy_address, f"Closing connection ({e})")
             self.close(EndOfTransport.INBOUND_STREAMING, note=str(e))
+            self._set_buffered(0)
             return
         for event in events:
             self.frame(event)
+        buffered = self.decoder.buffered
+        if buffered != self.buffered:
+            self._account(buffered)
+
+    def _not_a_peer(self, note: str) -> None:
+        """The peer's first bytes are not ``LCW1`` (compat §2.15)."""
+        if _OLD_FRAMING.match(self.first_bytes):
+            reason = "protocol mismatch: expected LCW1, got layer-cake 0.1 text framing"
+        else:
+            reason = note
+        if self.mismatch is None:  # accept side: no Accepted, a WARNING, closed
+            _warn_once("peer", self.opened_ipp.host, self.proxy_address,
+                       f'Rejected "{self.opened_ipp}" ({reason})')
+        self.close(EndOfTransport.INBOUND_STREAMING, note=note)
+
+    def _set_buffered(self, buffered: int) -> None:
+        _buffered[0] += buffered - self.buffered
+        self.buffered = buffered
+        if buffered:
+            _BUFFERING[self] = buffered
+        else:
+            _BUFFERING.pop(self, None)
+
+    def _account(self, buffered: int) -> None:
+        """Track partial-frame bytes; over the process cap, close the links holding most."""
+        self._set_buffered(buffered)
+        if _buffered[0] <= LIMITS.buffered_per_process:
+            return
+        for link in sorted(_BUFFERING, key=_BUFFERING.__getitem__, reverse=True):
+            if _buffered[0] <= LIMITS.buffered_per_process:
+                break
+            link.shed(f"{link.buffered} bytes of partial frames over the process limit")
+
+    def shed(self, note: str) -> None:
+        """Close this link to free what it holds (a resource limit; counted, logged once)."""
+        _counters.count("links_shed")
+        _warn_once("shed", self.opened_ipp.host, self.proxy_address,
+                   f'Closing connection from "{self.opened_ipp}" ({note})')
+        self.decoder = FrameDecoder(self.decoder.max_frame)  # drop the partial frame now
+        self._set_buffered(0)
+        if self.transport is not None:
+            self.transport.pause_reading()
+        self.close(EndOfTransport.INBOUND_STREAMING, note=note)
 
     def frame(self, event: object) -> None:
         if self.closing is not None:
@@ -414,8 +608,9 @@ class WireLink(_Link):
                 self.encoder.set_peer_limit(event.max_frame)  # type: ignore[attr-defined]
                 self.cipher.receive_hello(event)  # the first event: a mismatch shows at once
                 self.hello_seen = True
-                if self.cipher.ready and self.held:
-                    self._ready()  # send what waited for the peer's limit
+                self.first_bytes = b""
+                if self.cipher.ready:
+                    self._ready()  # announce; send what waited for the peer's limit
                 return
             if not self.cipher.ready:
                 answer = self.cipher.receive_key(event)  # type: ignore[arg-type]
@@ -433,22 +628,46 @@ class WireLink(_Link):
         try:
             to, back, kind, message = unpack_payload(event, self.address_in)  # type: ignore[arg-type]
         except CodecRuntimeError as e:
+            self.forged = False
             self.close(EndOfTransport.INBOUND_STREAMING, note=str(e))
             return
         if kind != KIND_MESSAGE:
             if kind == KIND_KEEP_ALIVE and message == 0:
-                self._write_control(1)  # answer a probe, whichever side asked
+                self._answer_probe()  # whichever side asked
             return
         if not to:
             to = self.controller
+        elif to not in self.exported:
+            self._refuse(to, message)
+            return
+        if self.forged:
+            self._refuse(None, message)
+            return
         if self.stalled or self._full(to):
             self.stalled.append((to, back, message))
             self._stall()
             return
         send_from(None, message, to, back)
 
+    def _refuse(self, to: tuple | None, message: object) -> None:
+        """A frame named an address this link may not reach (see the module doc)."""
+        self.forged = False
+        if to is not None and TABLE.get(to) is None and TABLE.get(to[:1]) is None:
+            _counters.count("undeliverable")  # no such object (any more): as any late message
+            return
+        _counters.count("delivery_refused")
+        self.violations += 1
+        where = "an address never exported" if to is None else f"<{hex_of(to)}>"
+        _warn_once("refused", self.opened_ipp.host, self.proxy_address,
+                   f'Refused {tag_of(message)} from "{self.opened_ipp}" to {where}'
+                   " (not exported on this link)")
+        if self.violations >= LIMITS.violations:
+            note = f"{self.violations} messages to addresses not exported on this link"
+            _warn(self.proxy_address, f'Closing connection from "{self.opened_ipp}" ({note})')
+            self.close(EndOfTransport.INBOUND_STREAMING, note=note)
+
     def _ready(self) -> None:
-        """The key exchange completed: announce the link and send what was held, in order."""
+        """Hello (and key exchange) complete: announce the link and send what was held."""
         if not self.announced:
             self._announce()
         held, self.held = self.held, []
@@ -459,16 +678,20 @@ class WireLink(_Link):
             self._write(payload, message, back)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.probe_timer is not None:
-            self.probe_timer.cancel()
-            self.probe_timer = None
-        if self.announced or self.ended or self.refuse is None:
+        for timer in (self.probe_timer, self.hello_timer):
+            if timer is not None:
+                timer.cancel()
+        self.probe_timer = self.hello_timer = None
+        if self.buffered:
+            self._set_buffered(0)
+        if self.announced or self.ended:
             for _ in self.held:  # sent after the link went down, before the peer's hello
                 _counters.count("undeliverable")
             self.held = []
             super().connection_lost(exc)
             return
-        # Never announced (encrypted, ended before the key exchange): a refusal, no Closed.
+        # Never announced: a refusal (or, accepting a foreign peer, nothing), never Closed.
+        _LINKS.discard(self)
         self.ended = True
         if self.proxy is not None:
             self.proxy._ended = True
@@ -477,8 +700,42 @@ class WireLink(_Link):
             _counters.count("undeliverable")
         self.held = []
         note = self.closing.note if self.closing is not None else None
+        if not self.hello_seen:
+            if self.mismatch is not None:
+                fault = self.mismatch(self, _printable(self.first_bytes))  # type: ignore[operator]
+                send_from(None, fault, self.controller, self.controller)
+            return
+        if self.refuse is None:
+            return
         text = note or (str(exc) if exc is not None else "closed before the key exchange")
         send_from(None, self.refuse(self, text), self.controller, self.controller)  # type: ignore[operator]
+
+    # Flow control: reading pauses while writing is paused, or a receiver's queue is full -----
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        self._hold_reading(_WRITE_PAUSED)
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        self._release_reading(_WRITE_PAUSED)
+        if self.proxy is not None:
+            self.proxy.resume()
+
+    def _hold_reading(self, why: int) -> None:
+        if not self.read_holds and self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+        self.read_holds |= why
+        self.reading_paused = True
+
+    def _release_reading(self, why: int) -> None:
+        if not self.read_holds & why:
+            return
+        self.read_holds &= ~why
+        if not self.read_holds:
+            self.reading_paused = False
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.resume_reading()
 
     def _full(self, to: tuple) -> bool:
         target = TABLE.get(to)
@@ -488,9 +745,8 @@ class WireLink(_Link):
 
     def _stall(self) -> None:
         """A receiver's queue is full: stop reading until it is half empty (nothing dropped)."""
-        if not self.reading_paused and self.transport is not None:
-            self.reading_paused = True
-            self.transport.pause_reading()
+        if not self.read_holds & _STALLED:
+            self._hold_reading(_STALLED)
             LOOP.loop.call_later(0.005, self._retry)  # type: ignore[union-attr]
 
     def _retry(self) -> None:
@@ -502,9 +758,72 @@ class WireLink(_Link):
                 return
             self.stalled.pop(0)
             send_from(None, message, to, back)
-        self.reading_paused = False
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.resume_reading()
+        self._release_reading(_STALLED)
+
+
+_STALLED = 1
+_WRITE_PAUSED = 2
+#: Message classes whose addresses inform rather than grant (``informational``).
+INFORMATIONAL: set = set()
+
+
+def informational(*classes: type) -> None:
+    """Addresses inside these messages are sent without being exported over the link.
+
+    For listings that show addresses (the directory's inspection answers): a peer that reads
+    them learns the numbers but cannot send to them. The return address is still exported.
+    """
+    INFORMATIONAL.update(classes)
+
+
+def export_address(proxy_address: tuple, address: tuple) -> bool:
+    """Let the peer behind ``proxy_address`` send to ``address`` (any thread).
+
+    Addresses sent over a link are exported automatically; this is for a grant made before
+    (or without) sending one, e.g. the publisher objects a session was opened for. Returns
+    False when there is no such live link.
+    """
+    link = _link_of(proxy_address)
+    if link is None:
+        return False
+    link.exported.add(tuple(address))
+    return True
+
+
+def withdraw_address(proxy_address: tuple, address: tuple) -> bool:
+    """Take back an export (the session it was for ended); later frames to it are refused."""
+    link = _link_of(proxy_address)
+    if link is None:
+        return False
+    link.exported.discard(tuple(address))
+    return True
+
+
+def exported_addresses(proxy_address: tuple) -> frozenset:
+    """What the peer behind ``proxy_address`` may send to (empty when no such link)."""
+    link = _link_of(proxy_address)
+    return frozenset() if link is None else frozenset(link.exported)
+
+
+def _link_of(proxy_address: tuple) -> WireLink | None:
+    proxy = TABLE.get(tuple(proxy_address[:1])) if proxy_address else None
+    link = getattr(proxy, "link", None)
+    return link if isinstance(link, WireLink) and not link.ended else None
+
+
+def close_links() -> object:
+    """Process end (loop thread): close every listen and link; returns ``finished()``."""
+    for server, _request, _controller in list(_LISTENS.values()):
+        with contextlib.suppress(Exception):
+            server.close()
+    _LISTENS.clear()
+    for link in list(_LINKS):
+        with contextlib.suppress(Exception):
+            link.close(EndOfTransport.ON_REQUEST, note="process end")
+    return lambda: not _LINKS
+
+
+LOOP.closers.append(close_links)
 
 
 # The API ---------------------------------------------------------------------------------------
@@ -616,7 +935,7 @@ def _protocol_factory(
 
     return lambda: WireLink(
         controller, request.max_frame, accepted, request.encrypted, refused, probes
-    )
+    )  # no ``mismatch``: a foreign peer is logged and closed, the controller hears nothing
 
 
 async def _listen(controller: tuple, request: ListenForStream, probes: tuple | None = None) -> None:
@@ -681,6 +1000,13 @@ async def _connect(controller: tuple, request: ConnectStream) -> None:
     def refused(link: _Link, text: str) -> NotConnected:
         return NotConnected(request, 0, text)
 
+    def mismatched(link: _Link, received: str) -> ProtocolMismatch:
+        text = (
+            "protocol mismatch (expected layer-cake wire protocol LCW1; "
+            f'peer sent "{received}", e.g. a layer-cake 0.1 process using JSON text frames)'
+        )
+        return ProtocolMismatch(request, 0, text, received)
+
     if request.http_client is not None:
         from ._http_link import http_client_factory
 
@@ -701,6 +1027,7 @@ async def _connect(controller: tuple, request: ConnectStream) -> None:
                 refused,
                 probes,
                 initiator=True,
+                mismatch=mismatched,
             )
 
     try:

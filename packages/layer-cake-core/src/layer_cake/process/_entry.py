@@ -155,6 +155,11 @@ def create(
     # repeated control-c, a parent-death SIGTERM) must not replace the exit status now.
     with contextlib.suppress(ValueError, OSError, AttributeError):
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+    # Close the transports and join the loop thread before the interpreter finalises: a
+    # loop thread inside a socket callback during finalization crashes the process (SIGSEGV).
+    from ..runtime._loop import LOOP
+
+    LOOP.stop()
     raise SystemExit(status)
 
 

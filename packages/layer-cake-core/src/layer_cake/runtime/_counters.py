@@ -14,6 +14,8 @@ NAMES = (
     "frames_rejected",
     "http_rejected",
     "http_unanswered",
+    "delivery_refused",  # a frame named an address not exported over its link
+    "links_shed",  # wire links closed by a limit: buffered frame bytes, no hello in time
 )
 
 COUNTERS: dict[str, int] = dict.fromkeys(NAMES, 0)
@@ -27,8 +29,8 @@ def count(name: str, n: int = 1) -> None:
 
 
 def runtime_counters() -> object:
-    """A snapshot: ``Gas(queue_full, undeliverable, dropped_unhandled, dropped_replay,
-    frames_rejected, http_rejected, http_unanswered)``."""
+    """A snapshot: ``Gas`` with one field per name in ``NAMES`` (``queue_full``,
+    ``undeliverable``, ..., ``delivery_refused``, ``links_shed``)."""
     from .._utilities import Gas
 
     with _lock:

@@ -4,11 +4,18 @@ Delivery to a loop-hosted object goes through the run queue of ``_dispatch`` (``
 deque, drained in bounded batches, woken once per batch rather than once per message.
 
 uvloop is used when installed, unless ``LC_EVENT_LOOP=asyncio`` asks for the stdlib loop.
+
+Process end (``stop``, also an ``atexit`` hook): the loop closes what registered a closer
+(every listen and connection), gives the sockets a moment to flush, stops and its thread is
+joined, all before the interpreter finalises. A loop thread still inside a socket callback
+while the interpreter tears down crashes the process (SIGSEGV in ``PyGILState_Ensure``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import os
 import threading
 import time
@@ -39,6 +46,9 @@ class EventLoop:
         self.ident = 0
         self._lock = threading.Lock()
         self.kind = ""
+        #: Called on the loop thread at process end; each returns ``finished() -> bool``.
+        self.closers: list[Callable[[], Callable[[], bool]]] = []
+        self.stopped = False
 
     # Start-up --------------------------------------------------------------------------------
 
@@ -70,6 +80,47 @@ class EventLoop:
             self.thread.start()
             ready.wait()
             self.loop = loop
+            atexit.register(self.stop)
+
+    # Process end -----------------------------------------------------------------------------
+
+    def stop(self, grace: float = 2.0) -> None:
+        """Close the transports, stop the loop and join its thread (not on the loop thread).
+
+        ``grace`` bounds the wait for sockets to flush and close; the join is bounded too.
+        Later calls (and calls before the loop started) return at once.
+        """
+        loop, thread = self.loop, self.thread
+        if loop is None or thread is None or self.stopped or self.on_loop():
+            return
+        self.stopped = True
+        if not thread.is_alive():
+            return
+        deadline = time.monotonic() + grace
+        try:
+            loop.call_soon_threadsafe(self._close_all, deadline)
+        except RuntimeError:  # closed meanwhile
+            return
+        thread.join(grace + 1.0)
+
+    def _close_all(self, deadline: float) -> None:
+        checks = []
+        for closer in self.closers:
+            with contextlib.suppress(Exception):  # process end: close what can be closed
+                checks.append(closer())
+        self._finish(deadline, checks)
+
+    def _finish(self, deadline: float, checks: list) -> None:
+        loop = self.loop
+        assert loop is not None
+        try:
+            finished = all(check() for check in checks)
+        except Exception:  # a closer's check failed: do not wait for it
+            finished = True
+        if finished or time.monotonic() >= deadline:
+            loop.stop()  # run_forever returns and the thread ends
+            return
+        loop.call_later(0.005, self._finish, deadline, checks)
 
     def on_loop(self) -> bool:
         """True on the loop thread."""

@@ -159,7 +159,9 @@ class PointerRef:
 def _address_struct(n: int) -> struct.Struct:
     s = _address_structs.get(n)
     if s is None:
-        s = _address_structs[n] = struct.Struct(f">{n}Q")
+        s = struct.Struct(f">{n}Q")
+        if n <= 64:  # a peer's odd lengths must not grow the cache without bound
+            _address_structs[n] = s
     return s
 
 

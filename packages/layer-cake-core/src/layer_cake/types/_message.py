@@ -171,8 +171,34 @@ def default_of(p: Portable) -> object:
 # Signature parsing -------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\s*(?:([A-Za-z_][\w.]*)|(\d+)|([<>,]))")
+#: Signatures read from input (a peer's frames, a JSON body) are remembered in bounded tables:
+#: a peer sending ever new ``array<integer8,N>`` must not grow this process without limit.
+#: Composite portables made here are not installed (``install`` keeps them for good); the
+#: oldest entry goes first once a table is full. Types this process defines are installed.
+LEARNED_LIMIT = 4096
 _parsed: dict[str, Portable | None] = {}
+_learned: dict[str, Portable] = {}
 _parsed_lock = threading.Lock()
+
+
+def _remember(table: dict, key: str, value: object) -> None:
+    """Add to a bounded table, dropping the oldest entry when full (under ``_parsed_lock``)."""
+    with _parsed_lock:
+        if key not in table and len(table) >= LEARNED_LIMIT:
+            del table[next(iter(table))]  # the oldest (dicts keep insertion order)
+        table[key] = value
+
+
+def _learn(p: Portable) -> Portable:
+    """The canonical portable for ``p`` when installed, else a bounded-cache instance."""
+    s = p.signature()
+    found = lookup_signature(s)
+    if found is None:
+        found = _learned.get(s)
+    if found is not None:
+        return found
+    _remember(_learned, s, p)
+    return p
 
 
 def resolve_signature(text: str) -> Portable | None:
@@ -192,9 +218,7 @@ def resolve_signature(text: str) -> Portable | None:
     result, end = _parse(tokens, 0, text)
     if end != len(tokens):
         raise ValueError(f'malformed signature "{text}"')
-    with _parsed_lock:
-        if result is not None or len(_parsed) < 10000:  # unknown names: bounded memory
-            _parsed[text] = result
+    _remember(_parsed, text, result)
     return result
 
 
@@ -262,11 +286,11 @@ def _construct(name: str, args: list[object], text: str) -> Portable | None:
         return install(simple())
     try:
         if name in _ONE_ARG and len(args) == 1 and isinstance(args[0], Portable):
-            return install(_ONE_ARG[name](args[0]))
+            return _learn(_ONE_ARG[name](args[0]))
         if name == "map" and len(args) == 2 and all(isinstance(a, Portable) for a in args):
-            return install(MapOf(args[0], args[1]))
+            return _learn(MapOf(args[0], args[1]))
         if name == "array" and len(args) == 2 and isinstance(args[0], Portable):
-            return install(ArrayOf(args[0], args[1]))  # type: ignore[arg-type]
+            return _learn(ArrayOf(args[0], args[1]))  # type: ignore[arg-type]
     except TypeError as e:
         raise ValueError(f'malformed signature "{text}" ({e})') from None
     if "." in name and not args:
