@@ -155,6 +155,7 @@ SPEC_NAMES = [
     "NotListening",
     "NotAccepted",
     "NotConnected",
+    "ProtocolMismatch",
     "Close",
     "Closed",
     "EndOfTransport",
