@@ -467,20 +467,24 @@ def test_utility_returns_the_text_of_a_program_on_path(ch):
     assert result(ch, Utility, "echo", "hi", stdout=str) == "hi\n"
 
 
-def test_utility_feeds_stdin_and_encodes_settings(ch):
+# compat §2.7 supersedes api-core §10's Utility keywords: positional tuples are the flags
+# (0.1 rules), keywords are parameters or go to Popen, and the 0.1 fault texts are kept.
+
+
+def test_utility_feeds_stdin_and_encodes_tuple_flags(ch):
     assert result(ch, Utility, "cat", stdin="abc", stdout=str) == "abc"
-    text = result(ch, Utility, "echo", 3, args_schema=[int], stdout=str, n_lines=2, quiet=True)
+    text = result(ch, Utility, "echo", 3, ("n-lines", 2), ("quiet", None), stdout=str)
     assert text == "3 --n-lines=2 --quiet\n"
-    text = result(ch, Utility, "echo", punctuation=("-", " "), stdout=str, k=2)
+    text = result(ch, Utility, "echo", ("k", None, 2), stdout=str)
     assert text == "-k 2\n"
 
 
 def test_utility_non_zero_exit_is_a_fault(ch):
     fault = result(ch, Utility, "false")
     assert isinstance(fault, lc.Faulted)
-    assert str(fault) == 'utility "false" failed (exit code 1)'
+    assert str(fault) == "child exit code 1 (expecting 0 (zero))"
     assert str(result(ch, Utility, "no-such-program-on-path")) == (
-        "cannot execute no-such-program-on-path (not found)"
+        f'cannot resolve executable "no-such-program-on-path" from "{os.getcwd()}"'
     )
 
 

@@ -33,6 +33,11 @@ from .process import _persistence as _persistence_module  # noqa: E402
 from .process import _process_object as _process_object_module  # noqa: E402
 from .process import _storage as _storage_module  # noqa: E402
 from .process import _transfer as _transfer_module  # noqa: E402
+from .process._command_line import (  # noqa: E402
+    command_arguments,
+    command_sub_arguments,
+    command_variables,
+)
 from .process._entry import *  # noqa: E402, F403  (names listed in its __all__)
 from .process._home import *  # noqa: E402, F403
 from .process._home_role import *  # noqa: E402, F403
@@ -44,6 +49,7 @@ from .process._transfer import *  # noqa: E402, F403
 from .pubsub import _api as _pubsub_module  # noqa: E402
 from .pubsub._api import *  # noqa: E402, F403
 from .runtime import _concurrency as _concurrency_module  # noqa: E402
+from .runtime import _embedding as _embedding_module  # noqa: E402
 from .runtime import _spool as _spool_module  # noqa: E402
 from .runtime._bind import (  # noqa: E402
     bind,
@@ -54,6 +60,7 @@ from .runtime._bind import (  # noqa: E402
 )
 from .runtime._concurrency import *  # noqa: E402, F403
 from .runtime._counters import runtime_counters  # noqa: E402
+from .runtime._embedding import *  # noqa: E402, F403  (compat §3.6, §3.7, §3.13)
 from .runtime._machine import Dispatching, Machine, Point, Stateless, StateMachine, Threaded  # noqa: E402
 from .runtime._messages import (  # noqa: E402
     FAULTY_EXIT,
@@ -93,7 +100,13 @@ from .runtime._messages import (  # noqa: E402
     TimedOut,
     ToBeConfirmed,
 )
-from .runtime._object import OnReturned, QueueFull, set_queue_capacity  # noqa: E402
+from .runtime._object import (  # noqa: E402
+    OnReturned,
+    QueueFull,
+    no_ending,
+    returned_object,
+    set_queue_capacity,
+)
 from .runtime._routine import (  # noqa: E402
     Buffering,
     Channel,
@@ -247,6 +260,11 @@ __all__ = [
     "ProcessOrigin",
     "ScopeOfDirectory",
     "FAULTY_EXIT",
+    "returned_object",
+    "no_ending",
+    "command_arguments",
+    "command_sub_arguments",
+    "command_variables",
     # Messages
     "Start",
     "Returned",
@@ -375,6 +393,7 @@ __all__ += [  # noqa: PLE0604 - each module's __all__ holds str names
     *_transfer_module.__all__,
     *_process_object_module.__all__,
     *_pubsub_module.__all__,
+    *_embedding_module.__all__,
 ]
 __all__ += [  # noqa: PLE0604 - layer-cake 0.1 names (compat §3)
     *_codec_module.__all__,

@@ -36,6 +36,9 @@ __all__ = [
     "initials",
     "process_schema",
     "update_command_line",
+    "command_arguments",
+    "command_sub_arguments",
+    "command_variables",
 ]
 
 
@@ -370,3 +373,94 @@ def parse_sub_command(
     if unknown and strict:
         return Faulted(f"unknown arguments ({', '.join(unknown)})")
     return result
+
+
+# The 0.1 start-up helpers (compat §3.2) ---------------------------------------------------------
+
+
+def _argv(override_arguments: list[str] | None) -> list[str]:
+    import sys
+
+    return list(sys.argv if override_arguments is None else override_arguments)
+
+
+def _extracted(settings: dict[str, object], schema: dict[str, Portable]) -> dict:
+    return {name: (value, schema[name]) for name, value in settings.items() if name in schema}
+
+
+def command_arguments(
+    object_type: object, override_arguments: list[str] | None = None
+) -> tuple[str, dict, list]:
+    """Parse ``sys.argv`` (or ``override_arguments``, program name first): process
+    arguments into ``CL``, then the object's schema.
+
+    Returns:
+        ``(executable, {name: (value, portable)}, words)``.
+
+    Raises:
+        ValueError: the parse failed (``unknown arguments (k)``, ...).
+    """
+    import os
+
+    argv = _argv(override_arguments)
+    spec = getattr(object_type, "__lc_object__", None)
+    schema = dict(spec.schema) if spec is not None else {}
+    parsed = parse_arguments(argv[1:], process_schema(), schema, positional=([], True))
+    if isinstance(parsed, Faulted):
+        raise ValueError(str(parsed))
+    update_command_line(parsed.process)
+    executable = os.path.abspath(argv[0]) if argv else ""
+    return executable, _extracted(parsed.settings, schema), list(parsed.words)
+
+
+def command_sub_arguments(
+    object_type: object,
+    object_table: list,
+    override_arguments: list[str] | None = None,
+    strict: bool = True,
+) -> tuple[str, dict, list]:
+    """As ``command_arguments`` with the ``object_table`` protocol of compat §2.6: the
+    first word is replaced by ``(sub_command, function, kw, (long, short))``.
+
+    Raises:
+        ValueError: the parse failed (``unknown sub-command "x"``, ...).
+    """
+    import os
+
+    argv = _argv(override_arguments)
+    spec = getattr(object_type, "__lc_object__", None)
+    schema = dict(spec.schema) if spec is not None else {}
+    parsed = parse_sub_command(argv[1:], process_schema(), object_type, object_table, strict)
+    if isinstance(parsed, Faulted):
+        raise ValueError(str(parsed))
+    update_command_line(parsed.process)
+    words: list = list(parsed.words)
+    if words and parsed.args:
+        words[0] = parsed.args[0]
+    executable = os.path.abspath(argv[0]) if argv else ""
+    return executable, _extracted(parsed.settings, schema), words
+
+
+def command_variables(factory_variables: object, environment_variables: dict | None = None) -> None:
+    """Set each schema field ``f`` of ``factory_variables`` (a registered message) from the
+    variable ``LC_V_<F>`` of ``environment_variables`` (default ``os.environ``).
+
+    Raises:
+        ValueError: the instance is not registered, or a value does not decode.
+    """
+    import os
+
+    spec = type(factory_variables).__dict__.get("__lc_message__")
+    if spec is None:
+        name = type(factory_variables).__name__
+        raise ValueError(f'cannot read environment variables into "{name}" (not registered)')
+    variables = os.environ if environment_variables is None else environment_variables
+    for name, portable in spec.fields:
+        variable = f"LC_V_{name.upper()}"
+        text = variables.get(variable)
+        if text is None:
+            continue
+        try:
+            setattr(factory_variables, name, decode_argument(text, portable))
+        except CodecRuntimeError as e:
+            raise ValueError(f'cannot decode value for "{variable}" ({e})') from None

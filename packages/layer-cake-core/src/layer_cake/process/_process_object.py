@@ -74,7 +74,7 @@ from ..types._errors import CodecRuntimeError, PointConstructionError
 from ..types._hints import hint_to_portable
 from ..types._json import decode_json
 from ..types._message import Unknown
-from ..types._portable import Portable
+from ..types._portable import Portable, String, Unicode, install
 from ._command_line import CL, process_schema
 
 __all__ = ["ProcessObject", "Utility"]
@@ -136,16 +136,22 @@ class ChildStarted:
 
 
 class ChildEnded:
-    """The child exited (``code``, captured stdout), or could not start (``fault``)."""
+    """The child exited (``code``, captured stdout and stderr), or could not start
+    (``fault``)."""
 
-    __slots__ = ("code", "fault", "output")
+    __slots__ = ("code", "errors", "fault", "output")
 
     def __init__(
-        self, code: int | None, output: bytes | None, fault: Faulted | None = None
+        self,
+        code: int | None,
+        output: bytes | None,
+        fault: Faulted | None = None,
+        errors: bytes | None = None,
     ) -> None:
         self.code = code
         self.output = output
         self.fault = fault
+        self.errors = errors
 
 
 # Running a child (loop thread) -------------------------------------------------------------------
@@ -157,6 +163,10 @@ class _Child(Point, Stateless):
     own_group = False  # the child leads a process group of its own
     death_signal = signal.SIGKILL  # what the child gets when this process dies
 
+    def not_started(self, command: list[str], e: Exception) -> Faulted:
+        """The fault when the child could not be started."""
+        return Faulted(f"cannot execute {command[0]}", str(e))
+
     def _child_init(self) -> None:
         Point.__init__(self)
         Stateless.__init__(self)
@@ -165,9 +175,20 @@ class _Child(Point, Stateless):
         self.stopping = False  # Stop received
         self.interrupted = False  # SIGINT sent, grace timer running
 
-    def launch(self, command: list[str], stdin: object, stdout: object, feed: bytes | None) -> None:
-        """Start the task that runs ``command`` (a handler, on the loop thread)."""
-        self.task = LOOP.loop.create_task(_run_child(self, command, stdin, stdout, feed))  # type: ignore[union-attr]
+    def launch(
+        self,
+        command: list[str],
+        stdin: object,
+        stdout: object,
+        feed: bytes | None,
+        stderr: object = None,
+        options: dict | None = None,
+    ) -> None:
+        """Start the task that runs ``command`` (a handler, on the loop thread); ``options``
+        go to ``subprocess.Popen`` (``cwd``, ...)."""
+        self.task = LOOP.loop.create_task(  # type: ignore[union-attr]
+            _run_child(self, command, stdin, stdout, feed, stderr, options or {})
+        )
 
     def signal_child(self, number: int) -> None:
         """Send ``number`` to the child (its group when it has one), if it still runs."""
@@ -182,21 +203,29 @@ class _Child(Point, Stateless):
 
 
 async def _run_child(
-    machine: _Child, command: list[str], stdin: object, stdout: object, feed: bytes | None
+    machine: _Child,
+    command: list[str],
+    stdin: object,
+    stdout: object,
+    feed: bytes | None,
+    stderr: object = None,
+    options: dict | None = None,
 ) -> None:
-    """Start the child, collect its stdout, wait for its exit; report each step."""
+    """Start the child, collect its stdout (and stderr), wait for its exit; report each
+    step."""
     me = machine.object_address
     try:
         process = await asyncio.create_subprocess_exec(
             *command,
             stdin=stdin,
             stdout=stdout,
-            stderr=None,
+            stderr=stderr,
             start_new_session=machine.own_group,
             preexec_fn=_death_signal(os.getpid(), machine.death_signal),
+            **(options or {}),
         )
-    except (OSError, ValueError, subprocess.SubprocessError) as e:
-        fault = Faulted(f"cannot execute {command[0]}", str(e))
+    except (OSError, ValueError, TypeError, subprocess.SubprocessError) as e:
+        fault = machine.not_started(command, e)
         machine.deliver(ChildEnded(None, None, fault), me, me)
         return
     machine.process = process
@@ -204,26 +233,36 @@ async def _run_child(
     try:
         machine.deliver(ChildStarted(process.pid), me, me)
         output = bytearray()
-        reader = None
+        errors = bytearray()
+        readers = []
         if process.stdout is not None:
-            reader = asyncio.ensure_future(_read_all(process.stdout, output))
+            readers.append(asyncio.ensure_future(_read_all(process.stdout, output)))
+        if process.stderr is not None:
+            readers.append(asyncio.ensure_future(_read_all(process.stderr, errors)))
         if feed is not None and process.stdin is not None:
             with contextlib.suppress(OSError, ConnectionError):
                 process.stdin.write(feed)
                 await process.stdin.drain()
             process.stdin.close()
         code = await process.wait()
-        if reader is not None:
+        if readers:
             # EOF normally comes with the exit; a descendant may hold the pipe open.
-            await asyncio.wait({reader}, timeout=OUTPUT_DRAIN_SECONDS)
-            reader.cancel()
+            await asyncio.wait(set(readers), timeout=OUTPUT_DRAIN_SECONDS)
+            for reader in readers:
+                reader.cancel()
     except Exception as e:  # the machine must hear of the end, whatever it was
         lost = Faulted("child process lost", str(e) or type(e).__name__)
         machine.deliver(ChildEnded(None, None, lost), me, me)
         return
     finally:
         LIVE.discard(machine)
-    machine.deliver(ChildEnded(code, bytes(output) if reader is not None else None), me, me)
+    ended = ChildEnded(
+        code,
+        bytes(output) if process.stdout is not None else None,
+        None,
+        bytes(errors) if process.stderr is not None else None,
+    )
+    machine.deliver(ended, me, me)
 
 
 async def _read_all(stream: asyncio.StreamReader, into: bytearray) -> None:
@@ -603,6 +642,8 @@ def _find_program(name: str, home_path: str | None) -> tuple[list[str], str] | N
                 return [sys.executable, place], base
         return None
     program = shutil.which(name)
+    if program is None and os.path.isabs(name):  # recorded elsewhere: by name (compat §4.7)
+        program = shutil.which(os.path.basename(name))
     if program is None:
         return None
     return [program], base
@@ -614,22 +655,31 @@ def _find_program(name: str, home_path: str | None) -> tuple[list[str], str] | N
 class Utility(_Child):
     """Run a program that is not a layer-cake executable (an editor, a tool on PATH).
 
-    The program shares this process's terminal (no process group of its own) and stderr.
+    The program shares this process's terminal (no process group of its own) and, unless
+    captured, its stderr. Arguments follow layer-cake 0.1 (compat §2.7).
 
     Args:
         name: the program (looked up on PATH, or a path).
-        *args: its arguments: ``str(arg)``, or encoded per ``args_schema``.
-        args_schema: a type expression per positional argument (values then pass through
-            ``encode_argument``: JSON for structures, verbatim text for strings).
-        punctuation: ``(prefix, separator)`` of settings, default ``("--", "=")``; a space
-            separator passes name and value as two words.
+        *args: its arguments, each: a plain value → ``str(value)``; ``(name, value)`` →
+            ``--name=value`` (``-n=value`` for a one-letter name, ``--name`` alone when the
+            value is None); ``(name, sep, value)`` → one word ``--name<sep>value``, or the
+            two words ``--name`` ``value`` when ``sep`` is None.
+        args_schema: ``{name: type}``: the value of that flag is encoded by its type
+            (``encode_argument``: a ClockTime as ISO text, structures as JSON).
+        punctuation: ``(long, short)`` flag prefixes, default ``("--", "-")``.
         stdin: text or bytes written to the program's stdin (default: inherited).
-        stdout: None (inherited), ``str`` (captured, the result as text) or ``bytes``.
-        **settings: passed as ``<prefix><name><separator><value>``, dashes for underscores;
-            ``True`` alone as ``<prefix><name>``; ``None`` and ``False`` omitted.
+        stdout: None (inherited), ``str`` (captured: the result is ``(text, Unicode())``)
+            or ``bytes`` (``(bytes, String())``).
+        stderr: None (inherited) or ``str``/``bytes``: captured, and appended to the fault's
+            explanation when the program fails.
+        text, encoding, errors: how captured text is decoded (default UTF-8, ``replace``).
+        cwd: the program's working folder.
+        **kw: passed to ``subprocess.Popen`` (an invalid one ends the object with
+            ``Faulted('cannot start process "<name>" (<error>)')``).
 
-    Result: None or the captured output on exit 0; else ``Faulted('utility "name" failed',
-    'exit code N')``.
+    Result: None or the captured output on exit 0; ``Faulted('child exit code N',
+    'expecting 0 (zero)')`` otherwise; ``Faulted('cannot resolve executable "x" from
+    "<cwd>"')`` when the program is not found.
     """
 
     def __init__(
@@ -638,9 +688,14 @@ class Utility(_Child):
         *args: object,
         args_schema: object = None,
         punctuation: object = None,
-        stdin: str | None = None,
+        stdin: str | bytes | None = None,
         stdout: object = None,
-        **settings: object,
+        stderr: object = None,
+        text: object = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        cwd: str | None = None,
+        **kw: object,
     ) -> None:
         self._child_init()
         self.name = name
@@ -649,22 +704,39 @@ class Utility(_Child):
         self.punctuation = punctuation
         self.feed = stdin
         self.capture = stdout
-        self.settings = settings
+        self.capture_errors = stderr
+        self.text = text
+        self.encoding = encoding or "utf-8"
+        self.errors = errors or "replace"
+        self.cwd = cwd
+        self.options = kw
+
+    def not_started(self, command: list[str], e: Exception) -> Faulted:
+        return Faulted(f'cannot start process "{self.name}" ({e})')
+
+
+_CAPTURES = (None, str, bytes)
 
 
 def Utility_Start(self: Utility, message: Start) -> None:
+    if self.capture not in _CAPTURES or self.capture_errors not in _CAPTURES:
+        self.complete(
+            Faulted(f'cannot start process "{self.name}" (stdout and stderr: None, str or bytes)')
+        )
     command = _utility_command(self)
     if isinstance(command, Faulted):
         self.complete(command)
-    if self.capture not in (None, str, bytes):
-        self.complete(Faulted(f"cannot execute {self.name} (stdout must be None, str or bytes)"))
     self.console(shlex.join(command))
     feed = self.feed
     if isinstance(feed, str):
-        feed = feed.encode()
+        feed = feed.encode(self.encoding, self.errors)
     stdin = subprocess.PIPE if feed is not None else None
     stdout = subprocess.PIPE if self.capture is not None else None
-    self.launch(command, stdin, stdout, feed)  # type: ignore[arg-type]
+    stderr = subprocess.PIPE if self.capture_errors is not None else None
+    options = dict(self.options)
+    if self.cwd is not None:
+        options["cwd"] = self.cwd
+    self.launch(command, stdin, stdout, feed, stderr, options)  # type: ignore[arg-type]
 
 
 def Utility_ChildStarted(self: Utility, message: ChildStarted) -> None:
@@ -677,11 +749,18 @@ def Utility_ChildEnded(self: Utility, message: ChildEnded) -> None:
     if message.fault is not None:
         self.complete(message.fault)
     if message.code != 0:
-        self.complete(Faulted(f'utility "{self.name}" failed', f"exit code {message.code}"))
+        explanation = "expecting 0 (zero)"
+        if message.errors:
+            captured = message.errors.decode(self.encoding, self.errors).strip()
+            if captured:
+                explanation = f"{explanation}: {captured}"
+        self.complete(Faulted(f"child exit code {message.code}", explanation))
     output = message.output
     if output is None:
         self.complete(None)
-    self.complete(output.decode("utf-8", errors="replace") if self.capture is str else output)
+    if self.capture is bytes:
+        self.complete((output, _STRING))
+    self.complete((output.decode(self.encoding, self.errors), _UNICODE))
 
 
 def Utility_Stop(self: Utility, message: Stop) -> None:
@@ -694,38 +773,59 @@ def Utility_T1(self: Utility, message: T1) -> None:
 
 bind_stateless(Utility, (Start, ChildStarted, ChildEnded, Stop, T1))
 
+_UNICODE = install(Unicode())
+_STRING = install(String())
+
 
 def _utility_command(self: Utility) -> list[str] | Faulted:
-    program = self.name if os.path.sep in self.name else shutil.which(self.name)
-    if program is None or not os.path.isfile(program):
-        return Faulted(f"cannot execute {self.name} (not found)")
+    """argv of the program per the 0.1 rules for positional items (compat §2.7)."""
+    if os.path.sep in self.name:
+        program = self.name if os.path.isfile(self.name) else None
+    else:
+        program = shutil.which(self.name)
+    if program is None:
+        where = self.cwd or os.getcwd()
+        return Faulted(f'cannot resolve executable "{self.name}" from "{where}"')
     command = [program]
-    schema = list(self.args_schema or ())
+    long_prefix, short_prefix = self.punctuation or ("--", "-")
+    schema = dict(self.args_schema or {})
     for i, arg in enumerate(self.args):
-        if i < len(schema):
-            portable = schema[i] if isinstance(schema[i], Portable) else hint_to_portable(schema[i])
-            text = _encoded(f"argument {i}", arg, portable)
-            if isinstance(text, Faulted):
-                return text
-            command.append(text)
-        else:
+        if not isinstance(arg, tuple):
             command.append(str(arg))
-    prefix, separator = self.punctuation or ("--", "=")
-    for key, value in self.settings.items():
-        if value is None or value is False:
             continue
-        flag = f"{prefix}{key.replace('_', '-')}"
-        if value is True:
+        if len(arg) not in (2, 3):
+            return Faulted(
+                f'cannot process arguments for "{self.name}", tuple flag [{i}] with '
+                f"unexpected length {len(arg)}"
+            )
+        name = str(arg[0])
+        flag = f"{short_prefix if len(name) == 1 else long_prefix}{name}"
+        value = arg[-1]
+        if value is None:
             command.append(flag)
             continue
-        text = _encoded(key, value, None)
+        text = _flag_text(name, value, schema.get(name))
         if isinstance(text, Faulted):
             return text
-        if separator == " ":
+        if len(arg) == 2:
+            command.append(f"{flag}={text}")
+        elif arg[1] is None:
             command += [flag, text]
         else:
-            command.append(f"{flag}{separator}{text}")
+            command.append(f"{flag}{arg[1]}{text}")
     return command
+
+
+def _flag_text(name: str, value: object, hint: object) -> str | Faulted:
+    if hint is None:
+        return str(value)
+    try:
+        portable = hint if isinstance(hint, Portable) else hint_to_portable(hint)
+    except PointConstructionError as e:
+        return Faulted(f'cannot encode argument "{name}" ({e})')
+    if portable is None:
+        return str(value)
+    return _encoded(name, value, portable)
 
 
 # Interpreter exit --------------------------------------------------------------------------------

@@ -34,10 +34,14 @@ __all__ = [
     "flatten",
     "message_key",
     "key_tag",
+    "THREAD_CLASSES",
 ]
 
 _lock = threading.RLock()
 _MISS = object()
+
+#: Thread name -> the machine classes bound with ``thread=`` that name (``lc.VP``).
+THREAD_CLASSES: dict[str, set] = {}
 
 
 def flatten(types: object) -> list:
@@ -258,6 +262,9 @@ def _machine_spec(cls: type, options: dict) -> ObjectSpec:
             f'cannot bind "{cls.__qualname__}" (Threaded machines have their own thread)'
         )
     spec.schema = _schema(cls.__init__, True, rest, spec.name)
+    if spec.thread is not None:
+        with _lock:
+            THREAD_CLASSES.setdefault(spec.thread, set()).add(cls)
     return spec
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "write_entry",
     "set_level",
     "set_rolling",
+    "set_records",
     "text_of",
 ]
 
@@ -53,6 +54,8 @@ class _LogState:
         "lock",
         "pid",
         "prefix",
+        "records",
+        "records_level",
         "rolling",
         "rolling_level",
         "stderr_level",
@@ -64,6 +67,8 @@ class _LogState:
         self.stderr_level = int(USER_LOG.NONE)
         self.rolling: object = None  # a sink with write(line, when), or None
         self.rolling_level = int(USER_LOG.NONE)
+        self.records: object = None  # a function given each entry as a record (start_up)
+        self.records_level = int(USER_LOG.NONE)
         self.stream = sys.stderr
         self.lock = threading.Lock()
         self.pid = os.getpid()
@@ -91,8 +96,17 @@ def set_rolling(sink: object, level: int = USER_LOG.NONE) -> None:
     _settle()
 
 
+def set_records(sink: object, level: int = USER_LOG.NONE) -> None:
+    """Install (or with None remove) the third sink: ``sink(char, address, name, text, when)``
+    for each entry at or above ``level`` (``lc.start_up``'s ``logs``, compat §3.6)."""
+    with LOG.lock:
+        LOG.records = sink
+        LOG.records_level = int(level) if sink is not None else int(USER_LOG.NONE)
+    _settle()
+
+
 def _settle() -> None:
-    LOG.level = min(LOG.stderr_level, LOG.rolling_level)
+    LOG.level = min(LOG.stderr_level, LOG.rolling_level, LOG.records_level)
 
 
 def text_of(args: tuple, kv: dict) -> str:
@@ -135,3 +149,6 @@ def write_entry(char: str, address: tuple, name: str, text: str) -> None:
         rolling = LOG.rolling
         if rolling is not None and level >= LOG.rolling_level:
             rolling.write(body, t)  # type: ignore[attr-defined]
+        records = LOG.records if level >= LOG.records_level else None
+    if records is not None:  # outside the lock: the sink may be user code that logs
+        records(char, address, name, text, t)  # type: ignore[operator]

@@ -25,6 +25,7 @@ __all__ = [
     "Dispatching",
     "make_machine",
     "launch_machine",
+    "named_dispatchers",
     "REPLAY_LIMIT",
 ]
 
@@ -168,6 +169,11 @@ def _serve(q: queue.SimpleQueue, single: Dispatching | None) -> None:
         obj.receive(message, to, back)
         if single is not None and single._ended:
             return
+
+
+def named_dispatchers() -> dict[str, queue.SimpleQueue]:
+    """The named dispatcher threads' queues by name (live: ``lc.PB.thread_dispatch``)."""
+    return _named
 
 
 def _named_host(name: str) -> queue.SimpleQueue:
