@@ -127,9 +127,11 @@ def test_type_schema_of_bound_things_and_none_otherwise():
 
 def test_un_cast():
     xy = Xy()
-    value, portable, _ = lc.un_cast(xy)
+    value, portable, runtime = lc.un_cast(xy)
     assert value is xy
     assert portable == lc.UserDefined(Xy)
+    assert runtime.path == f"{__name__}.Xy"
+    assert runtime.schema == {"x": lc.Integer8(), "y": lc.Integer8()}
     assert lc.un_cast(None) == (None, lc.Any(), None)
     assert lc.un_cast((3, lc.Integer8())) == (3, lc.Integer8(), None)
     assert lc.un_cast(3) == (3, lc.Integer8(), None)  # inferred (§2.1), not "cannot unroll"

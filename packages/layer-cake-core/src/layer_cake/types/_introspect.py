@@ -292,6 +292,8 @@ def _is_cast(m: object) -> bool:
 def un_cast(message: object) -> tuple[object, Portable, object]:
     """``(value, portable, runtime-or-None)`` of a message; a raw value's type is inferred.
 
+    The runtime record of a class instance is its ``MessageSpec`` (``path``, ``schema``).
+
     Raises:
         ValueError: ``cannot unroll <value>`` (no type can be inferred).
     """

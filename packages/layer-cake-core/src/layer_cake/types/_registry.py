@@ -67,6 +67,18 @@ class MessageSpec:
         names = ", ".join(f"{n}: {p.signature()}" for n, p in self.fields)
         return f"<MessageSpec {self.signature} ({names})>"
 
+    # The two attributes layer-cake 0.1's runtime record (``__art__``) offered; ``un_cast``
+    # returns this spec in its place (compat §3.4).
+    @property
+    def path(self) -> str:
+        """The dotted name of the class (its signature)."""
+        return self.signature
+
+    @property
+    def schema(self) -> dict[str, Portable]:
+        """``{field: portable}``."""
+        return dict(self.fields)
+
 
 def message_spec(cls: type) -> MessageSpec | None:
     """The schema of a bound class, or None."""
