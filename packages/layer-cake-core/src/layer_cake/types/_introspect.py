@@ -359,7 +359,7 @@ def is_structural(a: object) -> bool:
 
 def is_address(a: object) -> bool:
     """A non-empty tuple (the form of every address)."""
-    return type(a) is tuple and len(a) > 0  # type: ignore[arg-type]
+    return isinstance(a, tuple) and len(a) > 0
 
 
 def address_on_proxy(a: tuple, p: tuple) -> bool:
