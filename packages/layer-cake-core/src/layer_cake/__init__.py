@@ -193,6 +193,9 @@ from .types._text import (  # noqa: E402
     world_to_text,
 )
 
+#: True when every hot module is the compiled (Cython) build.
+COMPILED: bool = _compiled.compiled()
+
 # Names of layer-cake 0.1 (compat §3): codecs, conversion, type helpers, construction.
 from . import _legacy  # noqa: E402
 from .net._hostport import LOCAL_HOST, ScopeOfHost, equal_ipp, local_private_other  # noqa: E402
@@ -222,9 +225,6 @@ from .types._time_parts import *  # noqa: E402, F403
 scope_type = def_type(ScopeOfDirectory)
 
 _legacy.install_finder()  # import layer_cake.<0.1 module> (compat Appendix A)
-
-#: True when every hot module is the compiled (Cython) build.
-COMPILED: bool = _compiled.compiled()
 
 __version__ = "0.2.0.dev0"
 
