@@ -606,9 +606,9 @@ class WireLink(_Link):
         try:
             if type(event) is PeerHello:
                 self.encoder.set_peer_limit(event.max_frame)  # type: ignore[attr-defined]
-                self.cipher.receive_hello(event)  # the first event: a mismatch shows at once
-                self.hello_seen = True
+                self.hello_seen = True  # a layer-cake peer: a mismatch below is NotAccepted/...
                 self.first_bytes = b""
+                self.cipher.receive_hello(event)  # the first event: a mismatch shows at once
                 if self.cipher.ready:
                     self._ready()  # announce; send what waited for the peer's limit
                 return
