@@ -234,6 +234,7 @@ def test_every_process_argument_has_its_declared_type_and_default():
         "connect_to_directory": "layer_cake.ip_networking.HostPort",
         "accept_directories_at": "layer_cake.ip_networking.HostPort",
         "encrypted_process": "boolean",
+        "site_key": "unicode",
     }
     assert {n: p.signature() for n, p in PROCESS.items()} == expected
     assert (

@@ -70,6 +70,7 @@ class CommandLine:
         connect_to_directory: HostPort | None = None,
         accept_directories_at: HostPort | None = None,
         encrypted_process: bool = False,
+        site_key: str | None = None,
     ) -> None:
         self.origin = origin
         self.child_process = child_process
@@ -94,6 +95,7 @@ class CommandLine:
         self.connect_to_directory = connect_to_directory
         self.accept_directories_at = accept_directories_at
         self.encrypted_process = encrypted_process
+        self.site_key = site_key  # the path of the site key file (docs/security.md), never the key
 
 
 bind_library_message(CommandLine, "layer_cake.command_line.CommandLine")
