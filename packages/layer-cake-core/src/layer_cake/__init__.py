@@ -199,6 +199,7 @@ COMPILED: bool = _compiled.compiled()
 # Names of layer-cake 0.1 (compat §3): codecs, conversion, type helpers, construction.
 from . import _legacy  # noqa: E402
 from .net._hostport import LOCAL_HOST, ScopeOfHost, equal_ipp, local_private_other  # noqa: E402
+from .net._http_internals import ApiClientSession, ApiClientStream, ApiServerStream  # noqa: E402
 from .process import _flags as _flags_module  # noqa: E402
 from .process._flags import *  # noqa: E402, F403
 from .types import _codec as _codec_module  # noqa: E402
@@ -417,4 +418,7 @@ __all__ += [  # noqa: PLE0604 - layer-cake 0.1 names (compat §3)
     "ScopeOfHost",
     "equal_ipp",
     "local_private_other",
+    "ApiClientSession",
+    "ApiClientStream",
+    "ApiServerStream",
 ]
