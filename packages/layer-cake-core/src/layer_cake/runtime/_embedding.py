@@ -23,8 +23,8 @@ import time
 
 from .._refused import refused_function
 from .._utilities import Gas
-from ..types._message import Unknown
 from ..types import NO_SUCH_ADDRESS
+from ..types._message import Unknown
 from ..types._portable import Address, Float8, Type
 from ..types._registry import bind_library_message
 from ._bind import THREAD_CLASSES, flatten
