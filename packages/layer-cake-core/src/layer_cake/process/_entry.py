@@ -30,6 +30,7 @@ from typing import NoReturn
 from ..pubsub._messages import NotPublished
 from ..pubsub._node import PublishMain, configure_node, node_address
 from ..runtime._bind import object_spec
+from ..runtime._embedding import PB
 from ..runtime._log import set_level
 from ..runtime._messages import (
     FAULTY_EXIT,
@@ -149,6 +150,7 @@ def create(
 
     set_default_parent(DIRECTORY_AT_HOST)
     status = run(prog, sys.argv[1:], object_type, object_table, environment_variables, strict)
+    PB.exit_status = status  # the process block of layer-cake 0.1 (compat §3.6)
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
     # The interpreter's finalization resets signal handlers: a late stopping signal (a
@@ -631,6 +633,7 @@ def _bare_json(value: object, pretty: bool) -> str:
 
 def _output(value: object, prog: str) -> int:
     """Write a result per api-core §11.3; the exit status."""
+    PB.output_value = value
     fault = value if isinstance(value, Faulted) else None
     status = (fault.exit_status or FAULTY_EXIT) if fault is not None else 0
     try:
