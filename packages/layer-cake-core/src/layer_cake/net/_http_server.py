@@ -29,6 +29,7 @@ such as a response with no request awaiting one).
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from email.utils import formatdate
@@ -62,6 +63,9 @@ __all__ = [
     "MAX_HEADER_VALUE",
     "MAX_HEADER_SECTION",
     "MAX_BODY",
+    "HttpLimits",
+    "LIMITS",
+    "set_http_limits",
     "HttpServerConnection",
     "Deliver",
     "Reply",
@@ -76,6 +80,7 @@ __all__ = [
     "UriTooLong",
     "HeaderTooLarge",
     "PayloadTooLarge",
+    "RequestTimeout",
 ]
 
 API_SERVER = "Layer-Cake-API-server/1.0"
@@ -91,6 +96,132 @@ MAX_BODY = 256 * 1024
 # DECISION: the spec bounds each header line but not their number; httptools buffers a
 # header until it is complete, so the whole head is bounded too (431 beyond this).
 MAX_HEADER_SECTION = 64 * 1024
+# Input that may hold several requests is parsed one request at a time (up to the end of a
+# head, then the rest of a body of known length), at most this many bytes at once, so parsing
+# stops exactly when the queue of unanswered requests is full: httptools cannot be paused
+# inside a buffer, so the rest waits unparsed in ``_unread``.
+_SLICE = 4096
+_END_OF_HEAD = b"\r\n\r\n"
+# Server-made answers (404s, 400s) released by one call before it returns, so a flood of
+# refusals reaches the transport in pieces and its write buffer can push back.
+_REPLY_BUDGET = 64 * 1024
+
+
+class HttpLimits:
+    """The resource limits of HTTP server connections (docs/security.md, "HTTP limits").
+
+    Args:
+        max_pipelined: requests parsed and not yet answered, per connection (the one in
+            flight included); reading pauses while this many wait.
+        max_queued_bytes: body and URI bytes of those requests; reading pauses beyond it.
+        header_timeout: seconds from a request's first byte to its last (408, then close).
+        idle_close: seconds a connection may stay open with nothing owed and nothing arriving,
+            or with its answers unread (writing paused); then it is closed.
+        max_connections: open connections per listen; at the cap, a new connection sheds the
+            connection idle (or slow in sending its request) the longest, or is refused with a
+            503 when every connection is busy. None: half the process's open-file limit.
+        max_response: bytes of one response (None: no cap); a larger answer is replaced by a
+            500 that says so.
+
+    Each default can be set for a process by an environment variable named after it in upper
+    case with ``LC_HTTP_`` in front (``LC_HTTP_IDLE_CLOSE=30``).
+    """
+
+    __slots__ = (
+        "header_timeout",
+        "idle_close",
+        "max_connections",
+        "max_pipelined",
+        "max_queued_bytes",
+        "max_response",
+    )
+
+    def __init__(
+        self,
+        max_pipelined: int = 16,
+        max_queued_bytes: int = 1024 * 1024,
+        header_timeout: float = 20.0,
+        idle_close: float = 60.0,
+        max_connections: int | None = None,
+        max_response: int | None = None,
+    ) -> None:
+        self.max_pipelined = max(1, int(max_pipelined))
+        self.max_queued_bytes = max(1, int(max_queued_bytes))
+        self.header_timeout = float(header_timeout)
+        self.idle_close = float(idle_close)
+        self.max_connections = None if max_connections is None else max(1, int(max_connections))
+        self.max_response = None if max_response is None else max(0, int(max_response))
+
+    def replace(self, **changes: object) -> HttpLimits:
+        """A copy with ``changes``.
+
+        Raises:
+            TypeError: an unknown limit.
+        """
+        values = {name: getattr(self, name) for name in self.__slots__}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"unknown HTTP limit {sorted(unknown)[0]!r}")
+        values.update(changes)
+        return HttpLimits(**values)  # type: ignore[arg-type]
+
+    def connection_cap(self) -> int:
+        """``max_connections``, or half the process's soft limit of open files."""
+        if self.max_connections is not None:
+            return self.max_connections
+        try:
+            import resource
+
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        except (ImportError, OSError, ValueError):
+            return 512
+        if soft == resource.RLIM_INFINITY or soft <= 0:
+            return 4096
+        return max(8, min(soft // 2, 4096))
+
+    @classmethod
+    def from_environment(cls, environ: dict | None = None) -> HttpLimits:
+        """The defaults with ``LC_HTTP_<NAME>`` overrides (``none`` for no cap).
+
+        Raises:
+            ValueError: a variable that is not a number.
+        """
+        environ = os.environ if environ is None else environ
+        changes: dict[str, object] = {}
+        for name in cls.__slots__:
+            text = environ.get("LC_HTTP_" + name.upper(), "").strip()
+            if not text:
+                continue
+            if text.lower() == "none" and name in ("max_connections", "max_response"):
+                changes[name] = None
+                continue
+            try:
+                changes[name] = float(text) if "timeout" in name or "idle" in name else int(text)
+            except ValueError:
+                raise ValueError(f'LC_HTTP_{name.upper()}="{text}" is not a number') from None
+        return cls().replace(**changes)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"HttpLimits({inner})"
+
+
+#: The limits of the listens made from now on in this process (``set_http_limits``).
+LIMITS = [HttpLimits.from_environment()]
+
+
+def set_http_limits(limits: HttpLimits | None = None, **changes: object) -> HttpLimits:
+    """Set the limits of HTTP listens made from now on (``limits`` and/or ``changes``).
+
+    Existing listens keep theirs. Returns the previous limits, so ``set_http_limits(old)``
+    restores them.
+
+    Raises:
+        TypeError: an unknown limit.
+    """
+    previous = LIMITS[0]
+    LIMITS[0] = (limits or previous).replace(**changes)
+    return previous
 
 
 # Errors ------------------------------------------------------------------------------------
@@ -167,6 +298,14 @@ class PayloadTooLarge(RemoteHttpError):
 
     status_code = 413
     reason_phrase = "Payload Too Large"
+    rejection = True
+
+
+class RequestTimeout(RemoteHttpError):
+    """408: a request did not arrive whole within ``header_timeout`` (a slow client)."""
+
+    status_code = 408
+    reason_phrase = "Request Timeout"
     rejection = True
 
 
@@ -290,6 +429,7 @@ class _Parsed:
         "header",
         "keep_alive",
         "method",
+        "size",
         "uri",
         "version",
     )
@@ -304,6 +444,7 @@ class _Parsed:
         self.body = bytearray()
         self.keep_alive = True
         self.error: RemoteHttpError | None = None
+        self.size = 0  # URI and body bytes, counted against max_queued_bytes
 
 
 # Parser phases.
@@ -319,6 +460,8 @@ class HttpServerConnection:
         default_to_request: unknown names become ``HttpRequest`` (else 404).
         server_name: the ``Server`` header; by default ``Layer-Cake-REST-server/1.0`` with a
             ``uri_form``, else ``Layer-Cake-API-server/1.0``.
+        limits: the bounds of this connection (``LIMITS`` when None): how many requests may
+            wait unanswered before input stops being parsed, and the largest response.
 
     Raises:
         ValueError: ``uri_form`` does not compile (the ``NotListening`` text).
@@ -330,6 +473,7 @@ class HttpServerConnection:
         uri_form: ReForm | None = None,
         default_to_request: bool = False,
         server_name: str | None = None,
+        limits: HttpLimits | None = None,
     ) -> None:
         self._api: dict[str, tuple[type, dict[str, object], object]] = {}
         for cls in api_classes or ():
@@ -359,6 +503,17 @@ class HttpServerConnection:
         self._peer_closed = False
         self._closed = False
 
+        limits = limits or LIMITS[0]
+        self._max_pipelined = limits.max_pipelined
+        self._max_queued_bytes = limits.max_queued_bytes
+        self._max_response = limits.max_response
+        self._queued_bytes = 0
+        self._unread = b""  # input received while the queue was full, not parsed yet
+        self._unread_at = 0
+        self._body_left = -1  # bytes of the current body still to come (-1: unknown)
+        self._eof = False  # the end of input arrived behind unread bytes
+        self.refused_response: str | None = None  # why the last answer was replaced, if it was
+
     # Transport side ----------------------------------------------------------------------
 
     @property
@@ -371,14 +526,151 @@ class HttpServerConnection:
         """True once an event or answer said to close."""
         return self._closed
 
+    @property
+    def wants_input(self) -> bool:
+        """True while more bytes may be read: nothing unparsed waits and the queue has room.
+
+        The transport pauses reading while this is False and resumes it (then calls
+        ``pump()``) once an answer has made room.
+        """
+        return (
+            self._reading
+            and not self._closed
+            and not self._unread
+            and len(self._queue) + (self._in_flight is not None) < self._max_pipelined
+            and self._queued_bytes < self._max_queued_bytes
+        )
+
+    @property
+    def has_unread(self) -> bool:
+        """Input is waiting, unparsed, for room in the queue."""
+        return bool(self._unread) or (self._eof and not self._peer_closed)
+
+    @property
+    def receiving(self) -> bool:
+        """A request has begun to arrive and is not complete (the header timeout runs)."""
+        return self._phase != _IDLE
+
+    @property
+    def waiting(self) -> int:
+        """Requests parsed and queued behind the one in flight."""
+        return len(self._queue)
+
+    @property
+    def unread(self) -> int:
+        """Bytes received and kept unparsed until the queue has room."""
+        return len(self._unread) - self._unread_at
+
+    @property
+    def owing(self) -> bool:
+        """Requests are waiting for an answer (delivered or queued)."""
+        return self._in_flight is not None or bool(self._queue)
+
     def receive_data(self, data: bytes) -> list[Deliver | Reply | Close]:
-        """Feed bytes from the socket (``b""`` at end of input); the events they release."""
-        if not self._reading or self._closed:
+        """Feed bytes from the socket (``b""`` at end of input); the events they release.
+
+        While the queue of unanswered requests is full the bytes are kept unparsed; ``pump()``
+        parses them once answers have made room.
+        """
+        if self._closed or not self._reading:
             return []
         if not data:
+            self._eof = True
+        elif self._unread:
+            self._unread = self._unread[self._unread_at :] + data
+            self._unread_at = 0
+        elif (
+            self._phase == _IDLE
+            and len(data) <= _SLICE
+            and data.find(_END_OF_HEAD) == len(data) - 4
+            and self._has_room()
+        ):
+            self._feed(data)  # the common case: one request without a body in one read
+            return self._released(self.next_events())
+        else:
+            self._unread = bytes(data)
+            self._unread_at = 0
+        return self.pump()
+
+    def pump(self) -> list[Deliver | Reply | Close]:
+        """Parse unread input while the queue has room; the events released."""
+        events: list[Deliver | Reply | Close] = []
+        replied = 0
+        while self._unread and self._reading and not self._closed and self._has_room():
+            piece = self._next_piece()
+            at = self._unread_at + len(piece)
+            if at >= len(self._unread):
+                self._unread, self._unread_at = b"", 0
+            else:
+                self._unread_at = at
+            self._feed(piece)
+            released = self.next_events()
+            events += released
+            for event in released:
+                if type(event) is Reply:
+                    replied += len(event.data)
+            if replied >= _REPLY_BUDGET:
+                break  # let the transport write these (and push back) before parsing on
+        if not self._reading:
+            self._unread, self._unread_at = b"", 0  # input after the last request is ignored
+        if self._eof and not self._unread and not self._peer_closed:
             self._reading = False
             self._peer_closed = True
-            return self.next_events()
+            events += self.next_events()
+        return self._released(events)
+
+    def expire_request(self, seconds: float) -> list[Deliver | Reply | Close]:
+        """The request being received took over ``seconds``: refuse it with a 408 after any
+        answers still owed, then close (counted in ``http_rejected``)."""
+        if self._closed or not self._reading:
+            return []
+        uri = self._uri_text() if self._phase != _IDLE and self._uri_parts else None
+        self._reject(RequestTimeout(f"request not complete within {seconds:g} seconds", uri))
+        self._unread, self._unread_at = b"", 0
+        return self.next_events()
+
+    def refuse_connection(self, reason: str) -> bytes:
+        """A 503 for a connection refused before its first request (counted in
+        ``http_rejected``); the connection is closed after it."""
+        count("http_rejected")
+        self._closed = True
+        self._reading = False
+        return self._plain(503, b"Service Unavailable", f"cannot accept connection ({reason})")
+
+    def _next_piece(self) -> bytes:
+        """The unread bytes up to the end of the next request head or known body, at most
+        ``_SLICE``: a piece completes at most one request."""
+        unread, at = self._unread, self._unread_at
+        limit = min(len(unread), at + _SLICE)
+        if self._phase == _BODY and self._body_left > 0:
+            stop = min(at + self._body_left, limit)
+        else:
+            mark = unread.find(_END_OF_HEAD, at, limit)
+            stop = limit if mark < 0 else mark + 4
+        return unread[at:stop]
+
+    def _has_room(self) -> bool:
+        return (
+            len(self._queue) + (self._in_flight is not None) < self._max_pipelined
+            and self._queued_bytes < self._max_queued_bytes
+        )
+
+    def _released(self, events: list[Deliver | Reply | Close]) -> list[Deliver | Reply | Close]:
+        """``events``, and a ``100 Continue`` if a body is awaited by a request that is next."""
+        if (
+            self._phase == _BODY
+            and self._current.expect
+            and self._reading
+            and self._in_flight is None
+            and not self._queue
+            and not self._closed
+        ):
+            self._current.expect = False
+            events.append(Reply(_CONTINUE, False))
+        return events
+
+    def _feed(self, data: bytes) -> None:
+        """Parse ``data``: complete requests join the queue, a violation ends the input."""
         self._begun = False
         try:
             self._parser.feed_data(data)
@@ -409,18 +701,6 @@ class HttpServerConnection:
                             self._uri_text(),
                         )
                     )
-        events = self.next_events()
-        if (
-            self._phase == _BODY
-            and self._current.expect
-            and self._reading
-            and self._in_flight is None
-            and not self._queue
-            and not self._closed
-        ):
-            self._current.expect = False
-            events.append(Reply(_CONTINUE, False))
-        return events
 
     def next_events(self) -> list[Deliver | Reply | Close]:
         """Events released now: the next request to deliver, server-made answers, a close."""
@@ -428,6 +708,7 @@ class HttpServerConnection:
         queue = self._queue
         while self._in_flight is None and queue and not self._closed:
             parsed = queue.popleft()
+            self._queued_bytes -= parsed.size
             if parsed.error is not None:
                 self._closed = True
                 events.append(Reply(self._refusal(parsed.error, parsed), True, parsed.error))
@@ -460,9 +741,16 @@ class HttpServerConnection:
         parsed = self._in_flight
         if parsed is None or self._closed:
             raise LocalHttpError("no request awaiting a response")
+        name = self._awaiting
         self._in_flight = None
         self._awaiting = None
         data, close = self.response(value, parsed.method == "HEAD")
+        self.refused_response = None
+        cap = self._max_response
+        if cap is not None and len(data) > cap:
+            text = f'response of {len(data)} bytes to "{name}" is over the limit of {cap} bytes'
+            self.refused_response = text
+            data = self._plain(500, b"Server Error", text, parsed.method == "HEAD")
         close = close or self._closing_after(parsed)
         self._closed = close
         return data, close
@@ -752,9 +1040,12 @@ class HttpServerConnection:
             if len(current.method) > MAX_METHOD:
                 raise MalformedRequest(f"method longer than {MAX_METHOD} characters")
         version = "HTTP/" + self._parser.get_http_version()
+        if version == "HTTP/0.9":  # llhttp's reading of a request line with no version
+            raise MalformedRequest("no HTTP version in request line", uri)
         if len(version) > MAX_VERSION:
             raise MalformedRequest(f"version longer than {MAX_VERSION} characters", uri)
         current.version = version
+        self._body_left = -1
         for name, value in current.header.items():
             if name.lower() == "content-length":
                 try:
@@ -763,6 +1054,7 @@ class HttpServerConnection:
                     raise MalformedRequest(f'bad Content-Length "{value}"', uri) from None
                 if length > MAX_BODY:
                     raise PayloadTooLarge(f"body of {length} bytes, more than {MAX_BODY}", uri)
+                self._body_left = length
         self._phase = _BODY
 
     def on_body(self, chunk: bytes) -> None:
@@ -770,11 +1062,14 @@ class HttpServerConnection:
         if len(body) + len(chunk) > MAX_BODY:
             raise PayloadTooLarge(f"body longer than {MAX_BODY} bytes", self._current.uri)
         body += chunk
+        self._body_left -= len(chunk)
 
     def on_message_complete(self) -> None:
         current = self._current
         current.keep_alive = keep_alive = self._parser.should_keep_alive()
         current.expect = False
+        current.size = size = len(current.body) + len(current.uri)
+        self._queued_bytes += size
         self._queue.append(current)
         self._phase = _IDLE
         if not keep_alive:

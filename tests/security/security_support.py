@@ -1,0 +1,200 @@
+"""Helpers of the attack tests: raw client sockets on 127.0.0.1, servers, waiting for events.
+
+An attacker here knows only the wire spec: it opens plain TCP sockets to loopback and writes
+bytes. Tests wait for events with generous deadlines (``PATIENCE``), never for fixed times.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import layer_cake as lc
+from layer_cake.net._http_server import HttpLimits, set_http_limits
+from layer_cake.runtime._loop import LOOP
+
+LOOPBACK = "127.0.0.1"
+#: Upper bound for anything that should happen "soon"; only reached when a test fails.
+PATIENCE = 20.0
+
+
+def wait_for(c: lc.Channel, *types: object, seconds: float = PATIENCE) -> tuple:
+    """``(value, index)`` of the next message matching ``types``; fails on timeout."""
+    m, i = c.select(*types, seconds=seconds)
+    assert i < len(types), f"none of {types} within {seconds} s"
+    return m, i
+
+
+def until(predicate: Callable[[], bool], seconds: float = PATIENCE, what: str = "") -> None:
+    """Return once ``predicate()`` is true; fail after ``seconds`` (polls, never one sleep)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what or predicate}")
+        time.sleep(0.02)  # a poll interval, not a wait for an outcome
+
+
+def on_loop(function: Callable[[], object]) -> object:
+    """Run ``function`` on the runtime's loop thread (where the connections live); its result."""
+    future: concurrent.futures.Future = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(function())
+        except BaseException as e:  # handed to the test thread
+            future.set_exception(e)
+
+    LOOP.loop.call_soon_threadsafe(run)  # type: ignore[union-attr]
+    return future.result(PATIENCE)
+
+
+def links() -> list:
+    """The server side of every open HTTP connection of this process (read on the loop)."""
+    from layer_cake.net._http_link import server_links
+
+    return on_loop(server_links)  # type: ignore[return-value]
+
+
+@contextmanager
+def limits(**changes: object) -> Iterator[HttpLimits]:
+    """HTTP limits for the listens made in the block."""
+    previous = set_http_limits(**changes)
+    try:
+        yield previous
+    finally:
+        set_http_limits(previous)
+
+
+@contextmanager
+def listening(ch: lc.Channel, **kw: object) -> Iterator[int]:
+    """The test's channel listening as an HTTP server on port 0: its port."""
+    lid = lc.listen(ch, lc.HostPort(LOOPBACK, 0), **kw)
+    m, i = wait_for(ch, lc.Listening, lc.NotListening)
+    assert i == 0, str(m)
+    try:
+        yield m.listening_ipp.port
+    finally:
+        lc.stop_listening(ch, lid)
+        wait_for(ch, lc.NotListening)
+
+
+class Response:
+    def __init__(self, status: int, reason: str, header: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.reason = reason
+        self.header = header  # names in lower case
+        self.body = body
+
+    def text(self) -> str:
+        return self.body.decode()
+
+
+class RawConnection:
+    """A client socket that reads responses one by one off a byte buffer."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection((LOOPBACK, port), timeout=PATIENCE)
+        self.buffer = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _more(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError(f"connection closed, {self.buffer!r} left")
+        self.buffer += chunk
+
+    def response(self) -> Response:
+        while b"\r\n\r\n" not in self.buffer:
+            self._more()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        first, *lines = head.decode("latin-1").split("\r\n")
+        _, status, reason = first.split(" ", 2)
+        header = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            header[name.strip().lower()] = value.strip()
+        length = int(header.get("content-length", "0"))
+        while len(self.buffer) < length:
+            self._more()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return Response(int(status), reason, header, body)
+
+    def closed_by_peer(self) -> bool:
+        """True once the server has closed (end of input or a reset), within ``PATIENCE``."""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buffer += chunk
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@contextmanager
+def raw(port: int) -> Iterator[RawConnection]:
+    c = RawConnection(port)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def get(uri: str, *extra: str) -> bytes:
+    lines = [f"GET {uri} HTTP/1.1", f"Host: {LOOPBACK}", *extra, "", ""]
+    return "\r\n".join(lines).encode()
+
+
+class Flood:
+    """A thread writing ``data`` to a socket that never reads what comes back.
+
+    It writes while the socket takes bytes and stops when told; ``sent`` is how far it got.
+    """
+
+    def __init__(self, port: int, data: bytes) -> None:
+        self.sock = socket.create_connection((LOOPBACK, port), timeout=PATIENCE)
+        self.sock.setblocking(False)
+        self.data = memoryview(data)
+        self.sent = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="flood", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while self.sent < len(self.data) and not self.stop.is_set():
+                _, writable, _ = select.select([], [self.sock], [], 0.05)
+                if writable:
+                    self.sent += self.sock.send(self.data[self.sent : self.sent + 65536])
+        except OSError:
+            pass  # the server closed it: the flood is over
+
+    @property
+    def done(self) -> bool:
+        return self.sent >= len(self.data)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(PATIENCE)
+        self.sock.close()
+
+
+@contextmanager
+def flood(port: int, data: bytes) -> Iterator[Flood]:
+    f = Flood(port, data)
+    try:
+        yield f
+    finally:
+        f.close()
