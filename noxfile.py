@@ -3,6 +3,7 @@
     nox -s tests tests_pure     the suite on the compiled build, then on the pure-Python twins
     nox -s lint                 ruff
     nox -s bench                pytest-benchmark against the compiled build
+    nox -s fuzz                 hypothesis fuzzing of the decoders, about a minute (tests/fuzz)
     nox -s docs                 relative links in the markdown files point at existing files
     nox -s demo                 examples/demo.py: HTTP server + 8 published workers via host-cake
 
@@ -105,6 +106,28 @@ def bench(session: nox.Session) -> None:
         "--benchmark-json=.benchmarks/bench.json",
         *session.posargs,
         env=COMPILED,
+    )
+
+
+#: Seconds of fuzzing per test in ``nox -s fuzz`` (4 tests: about a minute in all).
+FUZZ_SECONDS_PER_TEST = "13"
+
+
+@nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """hypothesis fuzzing of the frame decoder, the msgpack wire codec, the JSON codec and the
+    HTTP server protocol (tests/fuzz), bounded in time; the normal suite runs them briefly."""
+    install_layer_cake(session, *TEST_REQUIREMENTS)
+    env = {**COMPILED, "LC_FUZZ_SECONDS": FUZZ_SECONDS_PER_TEST}
+    session.run(
+        "pytest",
+        "tests/fuzz",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        *(session.posargs or ["-q"]),
+        env=env,
     )
 
 
