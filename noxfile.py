@@ -4,7 +4,7 @@
     nox -s lint                 ruff
     nox -s bench                pytest-benchmark against the compiled build
     nox -s fuzz                 hypothesis fuzzing of the decoders, about a minute (tests/fuzz)
-    nox -s docs                 relative links in the markdown files point at existing files
+    nox -s docs                 the MkDocs site (mkdocs.yml), built --strict; README links
     nox -s demo                 examples/demo.py: HTTP server + 8 published workers via host-cake
 
 Every session installs the three distributions from ./packages in one command (they depend on
@@ -25,7 +25,9 @@ nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).resolve().parent
 DISTRIBUTIONS = ("layer-cake-core", "layer-cake-directory", "layer-cake-cli")
-TEST_REQUIREMENTS = ("pytest", "pytest-xdist", "hypothesis", "pytest-timeout")
+#: The documentation site (mkdocs.yml); tests/docs builds it, so the suite needs these too.
+DOCS_REQUIREMENTS = ("mkdocs", "mkdocs-material", "mkdocstrings[python]", "mkdocs-click")
+TEST_REQUIREMENTS = ("pytest", "pytest-xdist", "hypothesis", "pytest-timeout", *DOCS_REQUIREMENTS)
 LINTED_PATHS = ("packages", "tests", "benchmarks", "noxfile.py")
 
 # Build and run environments. An empty value counts as unset in setup.py and layer_cake._build,
@@ -156,11 +158,11 @@ def broken_links(markdown: Path) -> list[str]:
     return broken
 
 
-@nox.session(default=False, venv_backend="none")
+@nox.session(default=False)
 def docs(session: nox.Session) -> None:
-    """Every relative link in docs/ and the READMEs points at an existing file."""
+    """The MkDocs site, built --strict into .site/; and every relative link in the READMEs."""
     files = sorted(
-        [*ROOT.glob("docs/**/*.md"), ROOT / "README.md", *ROOT.glob("packages/*/README.md")]
+        [ROOT / "README.md", *ROOT.glob("packages/*/README.md"), *ROOT.glob("examples/*/README.md")]
     )
     problems = [
         f"{markdown.relative_to(ROOT)}: {target}"
@@ -170,4 +172,6 @@ def docs(session: nox.Session) -> None:
     ]
     if problems:
         session.error("broken relative links:\n  " + "\n  ".join(problems))
-    session.log(f"{len(files)} markdown files, every relative link resolves")
+    install_layer_cake(session, *DOCS_REQUIREMENTS)
+    session.run("mkdocs", "build", "--strict", env={**COMPILED, "NO_MKDOCS_2_WARNING": "1"})
+    session.log(f"site in .site/; {len(files)} READMEs, every relative link resolves")
