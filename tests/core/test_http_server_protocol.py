@@ -22,6 +22,7 @@ from layer_cake.net._http_server import (
     Close,
     Deliver,
     HeaderTooLarge,
+    HttpLimits,
     HttpServerConnection,
     LocalHttpError,
     MalformedRequest,
@@ -747,3 +748,133 @@ def test_any_query_text_is_a_message_or_a_400(query):
         assert Response(events[0].data).status == 400 and not events[0].close
     else:
         assert type(events[0].message) is Person
+
+
+# Resource limits (issue 10; docs/security.md "HTTP limits") ----------------------------------
+
+
+def limited(**kv: object) -> HttpServerConnection:
+    return HttpServerConnection([Xy, Person], None, False, limits=HttpLimits(**kv))
+
+
+def test_pipelined_requests_stop_being_parsed_when_the_queue_is_full():
+    connection = limited(max_pipelined=3)
+    data = b"".join(request(f"GET /Xy?x={i} HTTP/1.1") for i in range(50))
+    (event,) = connection.receive_data(data)
+    assert event.message.x == 0
+    assert connection.waiting == 2  # three unanswered, the one in flight included
+    assert not connection.wants_input
+    assert connection.unread == len(data) - 3 * len(request("GET /Xy?x=0 HTTP/1.1"))
+    for i in range(1, 50):
+        connection.respond(None)
+        (event,) = connection.next_events() + connection.pump()
+        assert event.message.x == i  # in order, none lost
+        assert connection.waiting <= 2
+    connection.respond(None)
+    assert connection.unread == 0 and connection.wants_input
+
+
+def test_queued_body_bytes_are_bounded_too():
+    body = b"name=" + b"a" * 5000
+    one = request("POST /Person HTTP/1.1", "Content-Type: application/x-www-form-urlencoded",
+                  body=body)
+    connection = limited(max_pipelined=100, max_queued_bytes=12_000)
+    events = connection.receive_data(one * 10)
+    assert len(events) == 1 and isinstance(events[0], Deliver)
+    assert connection.waiting == 3  # 3 x 5 KB queued reach the 12 KB bound
+    assert not connection.wants_input and connection.unread > 0
+
+
+def test_server_made_answers_to_a_flood_come_in_bounded_batches():
+    connection = limited()
+    data = request("GET /nothing HTTP/1.1") * 5000
+    events = connection.receive_data(data)
+    first = sum(len(e.data) for e in events)
+    assert all(isinstance(e, Reply) for e in events) and 0 < len(events) < 5000
+    assert first < 2 * 64 * 1024
+    total = len(events)
+    while connection.has_unread:
+        more = connection.pump()
+        assert more
+        total += len(more)
+    assert total == 5000
+
+
+def test_end_of_input_behind_unread_requests_waits_for_them():
+    connection = limited(max_pipelined=1)
+    connection.receive_data(request("GET /Xy?x=1 HTTP/1.1") + request("GET /Xy?x=2 HTTP/1.1"))
+    assert connection.receive_data(b"") == []
+    connection.respond(None)
+    (event,) = connection.next_events() + connection.pump()
+    assert event.message.x == 2
+    data, close = connection.respond(None)
+    assert close and Response(data).status == 200
+
+
+def test_a_request_not_complete_in_time_is_408_and_close(rejected_count):
+    connection = limited()
+    assert connection.receive_data(b"GET /Xy?x=1 HTTP/1.1\r\nHost: a\r\n") == []
+    assert connection.receiving
+    (event,) = connection.expire_request(0.5)
+    r = Response(event.data)
+    assert (r.status, r.reason) == (408, "Request Timeout") and event.close
+    assert r.text == 'cannot recover request "/Xy?x=1" (request not complete within 0.5 seconds)'
+    assert rejected_count() == 1
+
+
+def test_a_timed_out_request_is_refused_after_the_answers_owed():
+    connection = limited()
+    (event,) = connection.receive_data(request("GET /Xy?x=1 HTTP/1.1") + b"GET /Xy?x=2 HT")
+    assert connection.expire_request(1) == []  # the answer to x=1 goes first
+    data, close = connection.respond(None)
+    assert Response(data).status == 200 and not close
+    (event,) = connection.next_events()
+    assert Response(event.data).status == 408 and event.close
+
+
+def test_a_request_line_without_a_version_is_400():
+    connection = api()
+    r, event = refused(connection, b"GET /x\r\n\r\n")
+    assert r.status == 400
+    assert r.text == 'cannot recover request "/x" (no HTTP version in request line)'
+    assert event.close
+
+
+def test_a_response_over_the_cap_becomes_a_500_that_says_so():
+    connection = limited(max_response=500)
+    delivered(connection, request("GET /Xy HTTP/1.1"))
+    data, close = connection.respond(lc.HttpResponse(body="x" * 1000))
+    r = Response(data)
+    assert (r.status, r.reason) == (500, "Server Error") and not close
+    assert r.text.endswith('bytes to "Xy" is over the limit of 500 bytes')
+    assert connection.refused_response == r.text
+    delivered(connection, request("GET /Xy HTTP/1.1"))
+    data, _ = connection.respond(lc.HttpResponse(body="small"))
+    assert Response(data).text == "small" and connection.refused_response is None
+
+
+def test_a_refused_connection_gets_a_503_with_the_reason(rejected_count):
+    connection = limited()
+    r = Response(connection.refuse_connection("2 connections open, none idle"))
+    assert (r.status, r.text) == (503, "cannot accept connection (2 connections open, none idle)")
+    assert connection.closed and rejected_count() == 1
+
+
+def test_limits_come_from_the_environment():
+    limits = HttpLimits.from_environment(
+        {"LC_HTTP_IDLE_CLOSE": "5", "LC_HTTP_MAX_PIPELINED": "2", "LC_HTTP_MAX_RESPONSE": "none"})
+    assert (limits.idle_close, limits.max_pipelined, limits.max_response) == (5.0, 2, None)
+    assert limits.header_timeout == HttpLimits().header_timeout
+    with pytest.raises(ValueError, match='LC_HTTP_IDLE_CLOSE="soon" is not a number'):
+        HttpLimits.from_environment({"LC_HTTP_IDLE_CLOSE": "soon"})
+    with pytest.raises(TypeError, match="unknown HTTP limit 'speed'"):
+        HttpLimits().replace(speed=1)
+
+
+def test_the_default_connection_cap_is_half_the_open_file_limit():
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    expected = 4096 if soft == resource.RLIM_INFINITY else max(8, min(soft // 2, 4096))
+    assert HttpLimits().connection_cap() == expected
+    assert HttpLimits(max_connections=10).connection_cap() == 10
