@@ -86,6 +86,22 @@ def test_the_handshake_is_noise_nnpsk0_with_our_prologue() -> None:
     assert responder.read_message(body) == HELLO
 
 
+def test_sealed_frames_are_noise_transport_messages() -> None:
+    """Against a plain ``_noise`` responder: our frames open with its receiving cipher state
+    and its transport messages open as our frames, both ways and in order."""
+    a = LinkCipher(True, initiator=True, psk=KEY)
+    _to, _back, _kind, body = unpack_payload(a.start(HELLO))
+    responder = HandshakeState(False, KEY, PROLOGUE)
+    responder.read_message(body)
+    a.receive_hello(ENCRYPTED)
+    a.receive_key(pack_control(KIND_KEY_EXCHANGE, responder.write_message(HELLO)))
+    send, receive = responder.cipher_pair  # type: ignore[misc]
+    for payload in (b"", SECRET, bytes(70000)):
+        assert receive.decrypt_with_ad(b"", a.seal(payload)) == payload
+        assert a.open(send.encrypt_with_ad(b"", payload)) == payload
+    assert a.handshake_hash == responder.handshake_hash
+
+
 def test_each_link_has_a_fresh_ephemeral_key() -> None:
     first_a = unpack_payload(started()[2])[3]
     first_b = unpack_payload(started()[2])[3]

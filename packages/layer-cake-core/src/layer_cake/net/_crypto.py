@@ -73,6 +73,43 @@ PROLOGUE = b"layer-cake link 1"
 _NONCE = Struct("<4xQ")  # Noise ChaChaPoly nonce: 4 zero bytes + counter, little endian
 _REFUSED = 0  # the body of a responder's refusal, pack_control(3, 0)
 
+# The frame hot path calls the libsodium AEAD that ``nacl.bindings`` wraps straight through
+# PyNaCl's cffi handle: the same function on the same arguments, without the wrapper's
+# per-call checks (half the cost of a small frame). ``_noise`` and the tests use the wrapper;
+# ``test_link_cipher`` checks both give the same bytes.
+try:
+    from nacl._sodium import ffi as _ffi
+    from nacl._sodium import lib as _lib
+
+    _raw_encrypt = _lib.crypto_aead_chacha20poly1305_ietf_encrypt
+    _raw_decrypt = _lib.crypto_aead_chacha20poly1305_ietf_decrypt
+except (ImportError, AttributeError):  # pragma: no cover - another PyNaCl layout
+    _ffi = None
+
+
+def _seal(payload: bytes, nonce: bytes, key: bytes) -> bytes:
+    if _ffi is None:  # pragma: no cover
+        return _aead_encrypt(payload, None, nonce, key)
+    size = len(payload) + TAG_SIZE
+    out = _ffi.new("unsigned char[]", size)
+    _raw_encrypt(out, _ffi.NULL, payload, len(payload), _ffi.NULL, 0, _ffi.NULL, nonce, key)
+    return _ffi.buffer(out, size)[:]
+
+
+def _open(sealed: bytes, nonce: bytes, key: bytes) -> bytes | None:
+    """The plaintext, or None when ``sealed`` does not authenticate."""
+    if _ffi is None:  # pragma: no cover
+        try:
+            return _aead_decrypt(sealed, None, nonce, key)
+        except _NaClError:
+            return None
+    size = len(sealed) - TAG_SIZE
+    out = _ffi.new("unsigned char[]", size or 1)
+    if _raw_decrypt(out, _ffi.NULL, _ffi.NULL, sealed, len(sealed), _ffi.NULL, 0, nonce, key):
+        return None
+    return _ffi.buffer(out, size)[:]
+
+
 # States of one link's exchange.
 _CLEAR = 0  # encrypted=False: identity, always ready
 _WAITING = 1  # encrypted=True, handshake not complete
@@ -268,7 +305,7 @@ class LinkCipher:
         self._sealed = count + 1
         if type(payload) is not bytes:
             payload = bytes(payload)
-        return _aead_encrypt(payload, None, _NONCE.pack(count), self._seal_key)
+        return _seal(payload, _NONCE.pack(count), self._seal_key)
 
     def open(self, sealed: bytes) -> bytes:
         """Return the plaintext of one sealed payload (``sealed`` itself when not encrypted).
@@ -290,12 +327,11 @@ class LinkCipher:
         count = self._opened
         if count >= MAX_NONCE:  # pragma: no cover - 2**64 - 1 frames
             raise DecryptionFailed("nonce counter exhausted")
-        try:
-            plain = _aead_decrypt(sealed, None, _NONCE.pack(count), self._open_key)
-        except _NaClError:
+        plain = _open(sealed, _NONCE.pack(count), self._open_key)
+        if plain is None:
             raise DecryptionFailed(
                 "sealed frame failed authentication (tampered, replayed or reordered)"
-            ) from None
+            )
         self._opened = count + 1
         return plain
 
