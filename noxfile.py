@@ -109,6 +109,8 @@ def bench(session: nox.Session) -> None:
         *session.posargs,
         env=COMPILED,
     )
+    # One summary table of every row against its baseline; the README's Results are regenerated.
+    session.run("python", "benchmarks/summary.py", ".benchmarks/bench.json", "--write-readme")
 
 
 #: Seconds of fuzzing per test in ``nox -s fuzz`` (4 tests: about a minute in all).

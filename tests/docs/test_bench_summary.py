@@ -1,0 +1,84 @@
+"""benchmarks/summary.py: the summary table of a run, and the README section it regenerates."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "summary.py"
+
+
+@pytest.fixture(scope="module")
+def summary():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("bench_summary", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench(name: str, median: float, **extra: float) -> dict:
+    return {"name": name, "stats": {"median": median}, "extra_info": extra}
+
+
+REPORT = {
+    "datetime": "2026-12-06T04:00:00",
+    "machine_info": {"python_version": "3.11.7", "python_implementation": "CPython"},
+    "commit_info": {"id": "0123456789abcdef", "dirty": False},
+    "benchmarks": [
+        bench("test_round_trips_machine_to_machine", 0.1, per_second=600_000),
+        bench("test_raw_loop_round_trip_baseline[call_soon]", 0.1, per_second=750_000),
+        bench("test_process_object_spawn_to_result", 0.184),
+        bench("test_http_server_under_wrk_load[inline]", 10, requests_per_second=20_000),
+        bench("test_http_server_under_wrk_load[raw uvloop]", 10, requests_per_second=20_000),
+    ],
+}
+
+
+def test_row_shows_value_baseline_ratio_and_whether_the_goal_is_met(summary) -> None:
+    lines = summary.table(REPORT)
+    (machines,) = [line for line in lines if line.startswith("| round trips machine ↔ machine")]
+    assert "600,000 /s" in machines and "750,000 /s" in machines
+    assert "| 0.80x |" in machines and "≥ 1x ✗" in machines and "15,000/s" in machines
+    (http,) = [line for line in lines if line.startswith("| HTTP inline server")]
+    assert "| 1.00x |" in http and "≥ 0.9x ✓" in http
+
+
+def test_time_rows_are_read_from_the_median_and_missing_rows_say_not_run(summary) -> None:
+    lines = summary.table(REPORT)
+    (spawn,) = [line for line in lines if line.startswith("| ProcessObject spawn")]
+    assert "| 184 ms |" in spawn
+    (fan_out,) = [line for line in lines if line.startswith("| direct fan-out")]
+    assert "not run" in fan_out
+    assert len(lines) == 2 + len(summary.ROWS)
+
+
+def test_write_readme_replaces_only_the_generated_section(summary, tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    generated = f"{summary.BEGIN}\nold table\n{summary.END}"
+    readme.write_text(f"# Benchmarks\n\nby hand\n\n{generated}\n\ntail\n")
+    summary.write_readme(REPORT, readme)
+    text = readme.read_text()
+    assert text.startswith("# Benchmarks\n\nby hand\n\n") and text.endswith("\n\ntail\n")
+    assert "old table" not in text and "commit 0123456789" in text
+    assert "| round trips machine ↔ machine |" in text
+
+
+def test_command_prints_the_table_from_a_json_report(summary, tmp_path: Path, capsys) -> None:
+    report = tmp_path / "bench.json"
+    report.write_text(json.dumps(REPORT))
+    assert summary.main([str(report)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("Run of 2026-12-06T04:00:00")
+    assert "| Row | layer-cake |" in out
+
+
+def test_readme_without_markers_is_refused(summary, tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# Benchmarks\n")
+    with pytest.raises(SystemExit, match="markers"):
+        summary.write_readme(REPORT, readme)
