@@ -185,3 +185,12 @@ def test_a_role_records_a_raw_result_in_start_stop(tmp_path):
     assert records[-1].returned == (3, lc.Integer8())
     text = (tmp_path / "home" / "role" / "nh" / "start_stop.json").read_text()
     assert '"integer8"' in text
+
+
+def test_raw_values_cross_the_wire_with_their_inferred_type():
+    from layer_cake.types._wire import decode_message, encode_message
+
+    back = decode_message(encode_message(lc.Returned(3)))
+    assert back.message == (3, lc.Integer8())
+    back = decode_message(encode_message(lc.Returned([3, "x"])))
+    assert back.message == ([3, "x"], lc.Word())
