@@ -194,3 +194,13 @@ def test_raw_values_cross_the_wire_with_their_inferred_type():
     assert back.message == (3, lc.Integer8())
     back = decode_message(encode_message(lc.Returned([3, "x"])))
     assert back.message == ([3, "x"], lc.Word())
+
+
+def test_a_child_process_result_arrives_typed(tmp_path):
+    script = tmp_path / "nh.py"
+    script.write_text(textwrap.dedent(NH))
+    with lc.channel() as ch:
+        address = ch.create(lc.ProcessObject, str(script))
+        m, i = ch.select(lc.Returned, seconds=PATIENCE)
+        assert i == 0 and ch.return_address == address
+        assert m.message == (3, lc.Integer8())
