@@ -168,3 +168,17 @@ def test_a_low_order_public_key_is_refused() -> None:
     forged = bytes(32) + bytes(16)  # the all-zero point as the responder's ephemeral key
     with pytest.raises(NoiseDecryptError):
         initiator.read_message(forged)
+
+
+def test_the_handshake_secrets_are_dropped_once_it_completes() -> None:
+    """Forward secrecy rests on the ephemeral private keys being gone after ``Split``."""
+    initiator, responder = (
+        HandshakeState(True, bytes(range(32))),
+        HandshakeState(False, bytes(range(32))),
+    )
+    responder.read_message(initiator.write_message(b""))
+    initiator.read_message(responder.write_message(b""))
+    for state in (initiator, responder):
+        assert state._e is None and state._psk == b""
+        assert state._symmetric.ck == b"" and not state._symmetric.cipher.has_key()
+        assert state.cipher_pair is not None and len(state.handshake_hash) == 64

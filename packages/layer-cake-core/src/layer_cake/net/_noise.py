@@ -295,4 +295,7 @@ class HandshakeState:
         if self.complete:
             c1, c2 = self._symmetric.split()
             self.cipher_pair = (c1, c2) if self._initiator else (c2, c1)
-            self._psk = b""
+            self._psk = b""  # §5.3: the handshake's secrets are no longer needed (forward
+            self._e = None  # secrecy rests on the ephemeral private key being gone)
+            self._symmetric.cipher = CipherState()
+            self._symmetric.ck = b""
