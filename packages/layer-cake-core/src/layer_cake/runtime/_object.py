@@ -12,8 +12,8 @@ import itertools
 import threading
 import time
 
-from ..types._message import cast_to
 from ..types._infer import infer_portable
+from ..types._message import cast_to
 from ..types._portable import K_ANY, Portable
 from ..types._registry import SPECS
 from . import _counters
