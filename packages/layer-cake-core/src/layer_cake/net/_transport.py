@@ -128,6 +128,7 @@ _WARNED_LIMIT = 4096
 #: The older library's JSON text framing (compat §2.15): ``<n>,<n>,<n>\n``.
 _OLD_FRAMING = re.compile(rb"^\d+,\d+,\d+\n")
 _SEAL_OVERHEAD = getattr(_crypto, "SEAL_OVERHEAD", 40)
+_INFINITY = float("inf")
 
 
 def _now() -> datetime.datetime:
@@ -377,7 +378,7 @@ class WireLink(_Link):
         self.prune_at = 1024
         self.forged = False  # the frame being decoded names an address never exported here
         self.violations = 0
-        self.last_answer = 0.0  # when a keep-alive probe was last answered
+        self.last_answer = -_INFINITY  # when a keep-alive probe was last answered
         self.write_size = 0  # write buffer size at the last probe while writing was paused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
