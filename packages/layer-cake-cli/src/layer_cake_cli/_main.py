@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import click
 
+from ._edit_command import edit
 from ._fault import FAULTY_EXIT, fail
 from ._group_commands import run, start, status, stop
 from ._home_commands import add, create, delete, destroy, list_, update
 from ._inspection import network, ping
 from ._log_command import log
 from ._run_records import history, returned
+from ._storage_commands import model, resource, script
 
 __all__ = ["main", "FAULTY_EXIT", "fail"]
 
@@ -60,5 +62,9 @@ for _command in (
     network,
     ping,
     log,
+    edit,
+    resource,
+    model,
+    script,
 ):
     main.add_command(_command)

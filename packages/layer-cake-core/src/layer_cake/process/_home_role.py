@@ -14,6 +14,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from datetime import datetime, timezone
@@ -320,9 +321,41 @@ def edit_stored_role(home_path: str, role: str, schema: dict[str, Portable]) -> 
     return edit_role(None, home, schema=schema)
 
 
+def portable_pythonpath(home_path: str, program: str | None) -> str:
+    """The ``PYTHONPATH`` of a role's program in a home (compat.md §4.7): ``<home>/script``,
+    the folder of the recorded ``program`` when it is a ``.py`` and the folder exists, then
+    the inherited value."""
+    parts = [os.path.join(home_path, "script")]
+    if program and program.endswith(".py"):
+        folder = os.path.dirname(os.path.abspath(program))
+        if os.path.isdir(folder):
+            parts.append(folder)
+    inherited = os.environ.get("PYTHONPATH")
+    if inherited:
+        parts.append(inherited)
+    return os.pathsep.join(dict.fromkeys(parts))
+
+
+def portable_environment(home_path: str, role: str) -> dict[str, str]:
+    """The environment to run the program of ``role`` with: this one, ``PYTHONPATH`` as
+    ``portable_pythonpath``."""
+    try:
+        program = File(os.path.join(home_path, "role", role, "executable_file"), str).recover()
+    except (OSError, CodecRuntimeError):
+        program = None
+    return dict(os.environ, PYTHONPATH=portable_pythonpath(home_path, program))  # type: ignore[arg-type]
+
+
 def set_home_role(home_path: str, role: str, temp_dir: str | None) -> None:
-    """Fill in ``HR`` for the run of ``role`` (``lc.create``); left as it is when the role
-    cannot be opened."""
+    """Fill in ``HR`` for the run of ``role`` (``lc.create``), and put ``<home>/script``
+    first on the ``PYTHONPATH`` its children inherit (a portable image's modules, compat.md
+    §4.7); ``HR`` is left as it is when the role cannot be opened."""
+    with contextlib.suppress(OSError, CodecRuntimeError):
+        program = File(os.path.join(home_path, "role", role, "executable_file"), str).recover()
+        os.environ["PYTHONPATH"] = portable_pythonpath(home_path, program)  # type: ignore[arg-type]
+        script = os.path.join(home_path, "script")
+        if script not in sys.path:
+            sys.path.insert(1, script)  # after the program's own folder
     try:
         home = open_role(os.path.join(home_path, "role", role), os.path.join(home_path, "resource"))
     except ValueError:
