@@ -22,8 +22,8 @@ from directory_support import DEADLINE, free_port, session_events
 import layer_cake as lc
 from layer_cake.net._frame import FrameDecoder, FrameEncoder, PeerHello
 from layer_cake.pubsub import _node
+from layer_cake.pubsub._directory import LIMITS
 from layer_cake.pubsub._protocol import RouteFound
-from layer_cake.runtime._dispatch import TABLE
 
 # Tests --------------------------------------------------------------------------------------------
 
@@ -257,19 +257,6 @@ def poll(condition, seconds: float = DEADLINE) -> float:
     return time.monotonic()
 
 
-def node_state(name: str) -> tuple[bool, bool]:
-    """(a remote session for ``name`` is pending or open, a route for ``name`` is known)."""
-    node = TABLE[_node.node_address()]
-    for _ in range(10):  # read from another thread: retry a dict changed mid-copy
-        try:
-            sessions = any(s.name == name for s in list(node.by_route.values()))
-            routes = any(key[1] == name for key in list(node.routes))
-            return sessions, routes
-        except RuntimeError:
-            time.sleep(0.01)
-    raise AssertionError("node state kept changing")
-
-
 def route_to(channel: lc.Channel, subscribed: lc.Subscribed, name: str, port: int) -> None:
     """Tell this process's node what a parent would: ``name`` is served at ``port``."""
     route = RouteFound(
@@ -289,21 +276,20 @@ def subscribed_channel(channel: lc.Channel, name: str) -> lc.Subscribed:
     return m
 
 
-def test_a_session_request_unanswered_for_3_s_is_abandoned_and_its_route_kept(
+def test_an_unanswered_session_request_is_given_up_and_retried_on_the_same_connection(
     silent, monkeypatch
 ) -> None:
-    monkeypatch.setattr(_node, "IDLE_CLOSE", 60.0)  # the connection stays: only the session goes
+    """Issue 16: a route is never abandoned: after the open limit the request is ended and,
+    after a back-off, asked again (the core's tests pin the figures with a fake clock)."""
+    monkeypatch.setattr(LIMITS, "session_open", 0.5)
+    monkeypatch.setattr(LIMITS, "idle_close", 60.0)  # the connection stays: only sessions go
     name = f"svc:silent:{uuid.uuid4()}"
     with lc.channel() as sub:
         subscribed = subscribed_channel(sub, name)
-        asked = time.monotonic()
         route_to(sub, subscribed, name, silent.port)
         poll(lambda: silent.frames and silent.frames[0] >= 1)  # OpenSession arrived
-        assert node_state(name) == (True, True)
-        abandoned = poll(lambda: not node_state(name)[0])
-        assert abandoned - asked >= 2.9  # never before the limit (no upper bound: loaded CI)
-        assert node_state(name) == (False, True)  # the route stays known for a later try
         poll(lambda: silent.frames[0] >= 2)  # EndSession: the publisher may forget it too
+        poll(lambda: silent.frames[0] >= 3)  # OpenSession again: retried, not abandoned
         heard, index = sub.select(lc.Available, lc.Dropped, seconds=0.3)
         assert index == 2, f"the subscriber heard {heard!r}"  # nothing: it was never Available
         assert silent.accepted == 1 and not silent.closed
@@ -314,22 +300,16 @@ def test_a_session_request_unanswered_for_3_s_is_abandoned_and_its_route_kept(
 def test_a_connection_left_without_sessions_closes_after_the_idle_delay(
     silent, monkeypatch
 ) -> None:
-    monkeypatch.setattr(_node, "SESSION_OPEN_LIMIT", 0.5)
-    monkeypatch.setattr(_node, "IDLE_CLOSE", 1.5)
+    monkeypatch.setattr(LIMITS, "idle_close", 1.5)
     name = f"svc:idle:{uuid.uuid4()}"
     with lc.channel() as sub:
         subscribed = subscribed_channel(sub, name)
         route_to(sub, subscribed, name, silent.port)
-        abandoned = poll(lambda: silent.frames and silent.frames[0] >= 2)  # open, then end
+        poll(lambda: silent.frames and silent.frames[0] >= 1)  # OpenSession arrived
+        lc.clear_subscribed(sub, subscribed)  # its only session ends: EndSession
+        sub.input()
+        ended = poll(lambda: silent.frames[0] >= 2)
         assert not silent.closed
-        time.sleep(0.7)  # within the idle delay: a new session takes the same connection
-        route_to(sub, subscribed, name, silent.port)
-        poll(lambda: silent.frames[0] >= 4)
-        assert silent.accepted == 1  # reused, not a second connection
-        idle = time.monotonic()
         closed = poll(lambda: bool(silent.closed), seconds=10.0)
         assert silent.accepted == 1
-        assert closed - abandoned >= 1.5 + 0.7  # the reuse restarted the idle delay
-        assert closed - idle >= 1.0  # not before the idle delay
-        lc.clear_subscribed(sub, subscribed)
-        sub.input()
+        assert closed - ended >= 1.0  # not before the idle delay (no upper bound: loaded CI)

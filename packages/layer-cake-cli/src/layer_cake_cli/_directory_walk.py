@@ -16,14 +16,16 @@ from __future__ import annotations
 import time
 
 import layer_cake as lc
-from layer_cake.pubsub._inspect import (
+from layer_cake.daemon import (
+    NODE,
     DirectoryListing,
     DirectoryOpened,
     GetDirectory,
     ListDirectory,
     OpenDirectory,
+    node_address,
+    set_default_parent,
 )
-from layer_cake.pubsub._node import NODE, node_address, set_default_parent
 
 from ._network import NetworkNode, address_text, child_order
 

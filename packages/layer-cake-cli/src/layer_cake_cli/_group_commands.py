@@ -39,14 +39,14 @@ from typing import Any
 import click
 
 import layer_cake as lc
-from layer_cake.process._role import (
+from layer_cake.daemon import (
     LockedOut,
+    decode_data,
     home_roles,
     role_locked_out,
     role_running,
     role_start_stop,
 )
-from layer_cake.types._json import decode_data
 
 from ._arguments import HomeCommand
 from ._fault import fail

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 import layer_cake as lc
-from layer_cake.process._role import home_fault, home_roles, role_running
+from layer_cake.daemon import home_fault, home_roles, role_running
 
 from ._fault import fail
 
@@ -157,8 +157,6 @@ def program_command(home: str, role: str, executable: str) -> list[str]:
                 return [sys.executable, path]
         fail(f'cannot execute "{executable}" (not found)')
     found = shutil.which(executable)
-    if found is None and os.path.isabs(executable):  # recorded elsewhere: by name (compat §4.7)
-        found = shutil.which(os.path.basename(executable))
     if found is None:
         fail(f'cannot execute "{executable}" (not found)')
     return [found]

@@ -25,8 +25,7 @@ from typing import Any
 import click
 
 import layer_cake as lc
-from layer_cake.process._command_line import CL
-from layer_cake.runtime._log import set_level
+from layer_cake.daemon import configure_process, set_level
 
 from ._command import HOST_PORT, SECONDS, LayerCakeCommand, ScopeParam
 from ._directory_walk import (
@@ -110,7 +109,7 @@ def _join_and_list(
 ) -> NetworkNode:
     if debug_level is not None:
         set_level(lc.USER_LOG[debug_level.upper()], sys.stderr)
-    CL.encrypted_process = encrypted_process  # read by the node when it links upward
+    configure_process(None, encrypted_process)  # the node's parent link is encrypted
     try:
         open_directory(connect_to, scope, connect_timeout)
         return list_tree()

@@ -22,8 +22,7 @@ from typing import Any
 import click
 
 import layer_cake as lc
-from layer_cake.process._role import role_exists, role_start_stop
-from layer_cake.process._rolling import log_files, logs_path
+from layer_cake.daemon import log_files, logs_path, role_exists, role_start_stop
 
 from ._arguments import HomeCommand
 from ._fault import fail

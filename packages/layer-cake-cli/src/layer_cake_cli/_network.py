@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import layer_cake as lc
-from layer_cake.pubsub._inspect import (
+from layer_cake.daemon import (
     CONNECTED,
     NO_ACTIVE_ROUTE,
     DirectoryListing,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import click
 
 import layer_cake as lc
-from layer_cake.types._json import decode_json
+from layer_cake.daemon import decode_json
 
 from ._fault import fail
 

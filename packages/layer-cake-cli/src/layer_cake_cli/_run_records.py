@@ -14,13 +14,13 @@ from datetime import datetime, timezone
 import click
 
 import layer_cake as lc
-from layer_cake.process._role import (
+from layer_cake.daemon import (
     StartStop,
+    encode_json,
     role_exists,
     role_running,
     role_start_stop,
 )
-from layer_cake.types._json import encode_json
 
 from ._arguments import HomeCommand
 from ._command import SECONDS

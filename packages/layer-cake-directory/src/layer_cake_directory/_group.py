@@ -28,10 +28,14 @@ import time
 from typing import Any
 
 import layer_cake as lc
-from layer_cake.process._command_line import CL
-from layer_cake.process._role import home_fault, home_roles, role_executable
-from layer_cake.pubsub._node import configure_node
-from layer_cake.runtime._messages import ProcessOrigin
+from layer_cake.daemon import (
+    CL,
+    ProcessOrigin,
+    configure_node,
+    home_fault,
+    home_roles,
+    role_executable,
+)
 
 from ._serve import listen_for_directories
 

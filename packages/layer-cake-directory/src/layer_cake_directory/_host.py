@@ -8,8 +8,7 @@ when underivable), linked at the first LAN listing.
 from __future__ import annotations
 
 import layer_cake as lc
-from layer_cake.pubsub._api import DIRECTORY_AT_HOST
-from layer_cake.pubsub._node import configure_node
+from layer_cake.daemon import DIRECTORY_AT_HOST, configure_node
 
 from ._serve import serve_directory
 

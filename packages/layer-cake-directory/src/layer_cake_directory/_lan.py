@@ -8,8 +8,7 @@ their publisher's LAN listener; it gives subscribers the address it sees for tha
 from __future__ import annotations
 
 import layer_cake as lc
-from layer_cake.pubsub._api import DIRECTORY_PORT
-from layer_cake.pubsub._node import configure_node
+from layer_cake.daemon import DIRECTORY_PORT, configure_node
 
 from ._serve import serve_directory
 

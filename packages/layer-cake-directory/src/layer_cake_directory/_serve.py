@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 import layer_cake as lc
-from layer_cake.pubsub._node import AcceptDirectories, node_address
+from layer_cake.daemon import AcceptDirectories, node_address
 
 __all__ = ["listen_for_directories", "serve_directory"]
 

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from typing import NoReturn
 
 from ..pubsub._messages import NotPublished
-from ..pubsub._node import PublishMain, configure_node, node_address
+from ..pubsub._node import PublishMain, configure_node, configure_process, node_address
 from ..runtime._bind import object_spec
 from ..runtime._embedding import PB
 from ..runtime._log import set_level
@@ -145,7 +145,7 @@ def create(
     """
     prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "layer-cake"
     # A real process: its directory node looks for host-cake unless --connect-to-directory.
-    from ..pubsub._api import DIRECTORY_AT_HOST
+    from ..pubsub._addresses import DIRECTORY_AT_HOST
     from ..pubsub._node import set_default_parent
 
     set_default_parent(DIRECTORY_AT_HOST)
@@ -195,6 +195,7 @@ def run(
         return _output(parsed, prog)
     assert isinstance(parsed, Arguments)
     update_command_line(parsed.process)
+    configure_process(CL.connect_to_directory, bool(CL.encrypted_process))
     if CL.directory_scope == ScopeOfDirectory.LIBRARY:
         configure_node(ScopeOfDirectory.LIBRARY)  # before the node is first used
     if CL.debug_level is not None:

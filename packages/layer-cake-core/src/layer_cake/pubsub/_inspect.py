@@ -74,7 +74,13 @@ class DirectoryOpened:
 
 
 class ListDirectory:
-    """Tool → its node, passed up to the root, which answers ``DirectoryListing``."""
+    """Tool → its node, passed up to the root, which answers ``DirectoryListing``.
+
+    ``visited``: the unique ids of the nodes it passed, so that a loop in the tree (a node
+    whose parent is its own child) answers instead of circulating (issue 12)."""
+
+    def __init__(self, visited: list[uuid.UUID] | None = None) -> None:
+        self.visited = visited if visited is not None else []
 
 
 class GetDirectory:

@@ -38,11 +38,29 @@ __all__ = [
     "TIMER_ADDRESS",
     "hex_of",
     "unwrap",
+    "END_HOOKS",
+    "add_end_hook",
+    "report_end",
 ]
 
 _ids = itertools.count(16)
 TIMER_ADDRESS = (1,)  # return address of timer expiries
 REPLAY_LIMIT = 8  # the 8th save of one message discards it
+#: Called with the address of each ended object that asked for it (``report_end``). Layers
+#: above register here (pub/sub: the directory node forgets the object's listings), as they
+#: configure ``_dispatch``: the runtime imports nothing of them.
+END_HOOKS: list = []
+
+
+def add_end_hook(hook: object) -> None:
+    """Register ``hook(address)``, called when an object that asked for it ends (once)."""
+    if hook not in END_HOOKS:
+        END_HOOKS.append(hook)
+
+
+def report_end(agent: object) -> None:
+    """From now on the end of ``agent`` is passed to the end hooks (others pay nothing)."""
+    agent._report_end = True  # type: ignore[attr-defined]
 
 
 class _QueueSettings:
@@ -138,7 +156,7 @@ class Agent:
     _trail_sent = False  # Sent/Forward entries
     _trail_recv = False  # Received/Dropped entries
     _ended = False
-    _directory_listings = False  # set by lc.publish/lc.subscribe: end() then tells the directory
+    _report_end = False  # set by report_end: end() then calls the END_HOOKS
     _ending: object = None  # object_ending given to create (None: returned_object)
 
     def _agent_init(self) -> None:
@@ -378,12 +396,9 @@ class Agent:
             value = self.aborted_message
         value = _typed_result(value, getattr(self._spec, "return_type", None))
         TABLE.pop(self.object_address, None)
-        if self._directory_listings:
-            # Hook for pub/sub: the process's directory node drops this object's listings and
-            # sends Dropped to its peers. Only objects that published/subscribed pay for it.
-            from ..pubsub._node import object_ended
-
-            object_ended(self.object_address)
+        if self._report_end:
+            for hook in END_HOOKS:
+                hook(self.object_address)
         if self._timers:
             LOOP.call(_disarm_all, self)
         cond = self._space

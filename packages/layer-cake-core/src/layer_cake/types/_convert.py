@@ -23,7 +23,7 @@ import uuid
 
 from msgpack import ExtType
 
-from . import _text
+from . import _portable, _text
 from ._infer import infer_portable
 from ._message import Incognito, default_of, resolve_signature
 from ._portable import Portable
@@ -43,30 +43,30 @@ __all__ = [
     "KIND_NUMBERS",
 ]
 
-# Kinds (must equal those in _portable; checked by a test).
-K_BOOLEAN = 1
-K_INTEGER = 2
-K_FLOAT = 3
-K_UNICODE = 4
-K_STRING = 5
-K_BLOCK = 6
-K_ENUM = 7
-K_CLOCK = 8
-K_SPAN = 9
-K_WORLD = 10
-K_DELTA = 11
-K_UUID = 12
-K_VECTOR = 13
-K_ARRAY = 14
-K_SET = 15
-K_MAP = 16
-K_DEQUE = 17
-K_USER = 18
-K_POINTER = 19
-K_ANY = 20
-K_ADDRESS = 21
-K_TYPE = 22
-K_WORD = 23
+# Kinds: the numbers are written once, in _portable; bound here to the C ints of the .pxd.
+K_BOOLEAN = _portable.K_BOOLEAN
+K_INTEGER = _portable.K_INTEGER
+K_FLOAT = _portable.K_FLOAT
+K_UNICODE = _portable.K_UNICODE
+K_STRING = _portable.K_STRING
+K_BLOCK = _portable.K_BLOCK
+K_ENUM = _portable.K_ENUM
+K_CLOCK = _portable.K_CLOCK
+K_SPAN = _portable.K_SPAN
+K_WORLD = _portable.K_WORLD
+K_DELTA = _portable.K_DELTA
+K_UUID = _portable.K_UUID
+K_VECTOR = _portable.K_VECTOR
+K_ARRAY = _portable.K_ARRAY
+K_SET = _portable.K_SET
+K_MAP = _portable.K_MAP
+K_DEQUE = _portable.K_DEQUE
+K_USER = _portable.K_USER
+K_POINTER = _portable.K_POINTER
+K_ANY = _portable.K_ANY
+K_ADDRESS = _portable.K_ADDRESS
+K_TYPE = _portable.K_TYPE
+K_WORD = _portable.K_WORD
 
 #: The kind numbers by name, visible from Python in both builds (a test compares them with
 #: ``_portable``'s; compiled, the ``K_*`` names are C constants).

@@ -1,0 +1,117 @@
+"""The declared seam between layer-cake-core and the other two distributions.
+
+``layer-cake-directory`` (group-cake, host-cake, lan-cake) and ``layer-cake-cli`` (the
+``layer-cake`` command) import from here, never from a private module of the core (a test,
+``tests/core/test_layering.py``, fails on any such import). What is here is what a daemon or
+a tool needs beyond the application API of ``layer_cake``: configuring and reaching the
+process's directory node, the inspection protocol, a home's roles and records, the process's
+command line, and the codec entry points for records.
+"""
+
+from __future__ import annotations
+
+from .process._command_line import CL
+from .process._home_role import portable_environment
+from .process._role import (
+    HOME_FOLDERS,
+    ROLE_FILES,
+    ROLE_FOLDERS,
+    HeadLock,
+    LockedOut,
+    StartStop,
+    home_fault,
+    home_roles,
+    make_home,
+    record_stop,
+    remove_role,
+    role_executable,
+    role_exists,
+    role_locked_out,
+    role_path,
+    role_running,
+    role_start_stop,
+    role_values,
+)
+from .process._rolling import log_files, logs_path
+from .pubsub._addresses import DIRECTORY_AT_HOST, DIRECTORY_PORT, directory_at_lan
+from .pubsub._descriptors import descriptor_limit_text, raise_descriptor_limit
+from .pubsub._inspect import (
+    CONNECTED,
+    NO_ACTIVE_ROUTE,
+    TO_BE_CONFIRMED,
+    DirectoryListing,
+    DirectoryOpened,
+    DirectoryPeer,
+    DirectoryRoute,
+    GetDirectory,
+    ListDirectory,
+    OpenDirectory,
+    PeerSession,
+)
+from .pubsub._node import (
+    NODE,
+    AcceptDirectories,
+    configure_node,
+    configure_process,
+    node_address,
+    set_default_parent,
+)
+from .runtime._log import set_level
+from .runtime._messages import ProcessOrigin
+from .types._json import decode_data, decode_json, encode_json
+
+__all__ = [
+    # The process's directory node.
+    "NODE",
+    "AcceptDirectories",
+    "configure_node",
+    "configure_process",
+    "node_address",
+    "set_default_parent",
+    "DIRECTORY_AT_HOST",
+    "DIRECTORY_PORT",
+    "directory_at_lan",
+    "raise_descriptor_limit",
+    "descriptor_limit_text",
+    # The inspection protocol (pubsub §11).
+    "CONNECTED",
+    "NO_ACTIVE_ROUTE",
+    "TO_BE_CONFIRMED",
+    "DirectoryListing",
+    "DirectoryOpened",
+    "DirectoryPeer",
+    "DirectoryRoute",
+    "GetDirectory",
+    "ListDirectory",
+    "OpenDirectory",
+    "PeerSession",
+    # Homes, roles and their records.
+    "HOME_FOLDERS",
+    "ROLE_FILES",
+    "ROLE_FOLDERS",
+    "HeadLock",
+    "LockedOut",
+    "StartStop",
+    "home_fault",
+    "home_roles",
+    "make_home",
+    "record_stop",
+    "remove_role",
+    "role_executable",
+    "role_exists",
+    "role_locked_out",
+    "role_path",
+    "role_running",
+    "role_start_stop",
+    "role_values",
+    "portable_environment",
+    "log_files",
+    "logs_path",
+    # The process.
+    "CL",
+    "ProcessOrigin",
+    "set_level",
+    "decode_data",
+    "decode_json",
+    "encode_json",
+]

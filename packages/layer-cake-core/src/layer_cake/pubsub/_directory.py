@@ -1,0 +1,1281 @@
+"""The directory's state and rules without I/O (pubsub §4-§11): one method per input, each
+returning the actions (``_records``) the node machine carries out.
+
+Over 600 lines for a reason: it is one state (the listings, the sessions and the links that
+carry them) whose rules cross-reference each other; split by role, every half would reach
+into the other's dicts, which is the coupling this module removed from the node.
+
+How it works. Local requests (publish, subscribe, clear, owner ended) feed names and searches
+to the sans-I/O ``Listings`` engine; each match it reports becomes a session: ``Available`` to
+the subscriber (return address = the publisher), ``Delivered`` to the publisher. The answer
+to a request always goes out before the session messages it causes.
+
+Parent link. Off until a parent is configured (``configure_node``); at the first listing wider
+than this node (or at start, for a parent given explicitly) it connects and pushes every wide
+listing; on loss it retries forever (0.25 s doubling to 1 s) and pushes them all again. Its
+states are ``PARENT_TRANSITIONS``.
+
+Sessions across processes. A parent matches and sends the subscriber's node ``RouteFound``;
+the node keeps every route per (subscription, name) and opens one session on the nearest
+usable one (a match inside this process always wins: upgrade and fallback as in §6). It keeps
+one connection per publisher ``host:port``, sends ``OpenSession`` and, on ``SessionOpened``,
+tells the subscriber ``Available``. A session states are ``SESSION_TRANSITIONS``.
+
+No name is given up while its route is listed (issue 16). An attempt that fails (no answer
+within the open limit, refused, connection failed or lost) puts its route in back-off
+(0.5 s doubling to 8 s, the open limit doubling to 24 s with it) and the nearest other usable
+route is tried at once (fallback); when none is usable a retry is due when the first back-off
+ends. Only ``RouteLost`` (or the subscription's end) forgets a route; a new ``RouteFound``
+clears its back-off.
+
+Deadlines (open limits, idle connections, retries) sit in one heap: O(log n) per event, the
+node's one deadline timer armed for the heap's head. Stale entries are skipped when popped.
+
+Parent role. Child nodes' listings (not narrower than this node) go into the same engine,
+tagged with the child link; each match becomes ``RouteFound`` to the subscriber's node
+(``RouteLost`` when it ends). A name held here refuses the same name from elsewhere with
+``PublicationRefused``. A listing that comes back to the node that made it (a loop in the
+tree) is refused with a warning, and ``ListDirectory`` carries the nodes it passed, so no
+message circulates (issue 12).
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import time
+import uuid
+from collections.abc import Callable
+
+from ..net._hostport import HostPort
+from ..runtime._messages import ScopeOfDirectory
+from ..types._text import world_now
+from ._inspect import (
+    CONNECTED,
+    NO_ACTIVE_ROUTE,
+    TO_BE_CONFIRMED,
+    DirectoryListing,
+    DirectoryOpened,
+    DirectoryPeer,
+    DirectoryRoute,
+    ListDirectory,
+    NodeJoined,
+    OpenDirectory,
+    PeerSession,
+)
+from ._matching import AlreadyPublished, BadSearch, Listings, Match
+from ._messages import (
+    ALREADY_PUBLISHED,
+    ALREADY_SUBSCRIBED,
+    BAD_SEARCH,
+    Available,
+    Delivered,
+    Dropped,
+    NotPublished,
+    NotSubscribed,
+    Published,
+    PublishedCleared,
+    Subscribed,
+    SubscribedCleared,
+)
+from ._protocol import (
+    EndSession,
+    ListPublication,
+    ListSearch,
+    OpenSession,
+    PublicationRefused,
+    RouteFound,
+    RouteLost,
+    SessionOpened,
+    SessionRefused,
+    UnlistPublication,
+    UnlistSearch,
+)
+from ._records import (
+    DEADLINE_TIMER,
+    PARENT_TIMER,
+    PARENT_TRANSITIONS,
+    SESSION_TRANSITIONS,
+    ArmTimer,
+    ChildPublication,
+    ChildSubscription,
+    CloseLink,
+    Connect,
+    Connection,
+    LinkRole,
+    Listen,
+    Listener,
+    ParentEvent,
+    ParentState,
+    Publication,
+    Route,
+    Served,
+    Session,
+    SessionEvent,
+    SessionState,
+    Subscription,
+    Tell,
+    Warn,
+    step,
+)
+
+__all__ = ["Directory", "Settings", "ACCEPT", "LIMITS"]
+
+_PROCESS = ScopeOfDirectory.PROCESS
+_GROUP = ScopeOfDirectory.GROUP
+_HOST = ScopeOfDirectory.HOST
+_LAN = ScopeOfDirectory.LAN
+_LOOPBACK = "127.0.0.1"
+#: ``Listen.token`` of the listen for child nodes.
+ACCEPT = "accept"
+#: Most nodes a ``ListDirectory`` may pass (the tree has at most LAN/HOST/GROUP/PROCESS/LIBRARY).
+_MOST_HOPS = 8
+
+
+class _Limits:
+    """The protocol's figures in one place (tests may lower them)."""
+
+    def __init__(self) -> None:
+        self.first_retry = 0.25  # s before the first reconnect to a lost or absent parent
+        self.most_retry = 1.0  # cap of that back-off (NEW, §7: rejoined within ~1 s locally)
+        #: Keep-alive of links that may cross hosts: a probe after ``probe_period`` s of outbound
+        #: silence, stale after ``probe_limit`` s of inbound silence (§9: noticed within 3 s).
+        self.probe_period = 0.5
+        self.probe_limit = 2.0
+        self.local_probe_period = 1.0  # the same on loopback links (a busy peer, not a lost one)
+        self.local_probe_limit = 3.0
+        self.session_open = 3.0  # s for a session request to be answered (§6), first attempt
+        self.most_session_open = 24.0  # the limit doubles per failed attempt up to this
+        self.first_session_retry = 0.5  # s before a failed route is tried again
+        self.most_session_retry = 8.0  # cap of that back-off
+        self.idle_close = 8.0  # s a connection with no sessions stays open (§6)
+
+
+LIMITS = _Limits()
+
+
+class Settings:
+    """How a node is configured (``configure_node``): nothing here is read from elsewhere."""
+
+    def __init__(
+        self,
+        scope: ScopeOfDirectory = _PROCESS,
+        parent: HostPort | None = None,
+        default_parent: HostPort | None = None,
+        encrypted: bool = False,
+        encrypted_process: bool = False,
+        executable: str = "",
+        lan_parent: Callable[[], HostPort | None] = lambda: None,
+        host_parent: HostPort | None = None,
+    ) -> None:
+        self.scope = scope
+        self.parent = parent if parent is not None and parent.host else None  # explicit
+        self.default_parent = default_parent  # a PROCESS node started by lc.create
+        self.encrypted = encrypted  # a daemon's links to the parent and from children
+        self.encrypted_process = encrypted_process  # a process's parent link (--encrypted-process)
+        self.executable = executable
+        self.lan_parent = lan_parent  # HOST: the standard LAN directory, derived when needed
+        self.host_parent = host_parent  # GROUP: host-cake's standard address
+
+
+def _loopback(ipp: HostPort) -> bool:
+    """A link to this host: loopback keep-alive figures, or none for sessions (§6)."""
+    return ipp.host.startswith("127.") or ipp.host in ("localhost", "::1")
+
+
+class Directory:
+    """One directory node's state; every public method is an input and returns actions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        address: tuple,
+        alive: Callable[[tuple], bool] = lambda address: True,
+        clock: Callable[[], float] = time.monotonic,
+        primary_ip: Callable[[], str | None] = lambda: None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.scope = settings.scope
+        self.address = address  # the node's own address (return address of what it sends)
+        self.alive = alive  # whether an owner's address is still live (channels never end)
+        self.clock = clock
+        self.primary_ip = primary_ip
+        self.rng = rng or random.Random()
+        self.unique_id = uuid.uuid4()  # new each start (§11)
+        self.out: list = []
+        self.listings = Listings()
+        self.links: dict[tuple, LinkRole] = {}
+        # Local listings.
+        self.published: dict[uuid.UUID, Publication] = {}
+        self.subscribed: dict[uuid.UUID, Subscription] = {}
+        self.subscribed_by: dict[tuple, Subscription] = {}  # (address, search) -> record
+        self.owned: dict[tuple, list] = {}  # owner address -> its records
+        self.sessions: dict[tuple, Session] = {}  # (subscription, name) -> session
+        self.names: dict[Subscription, set] = {}  # subscription -> names with routes/sessions
+        self.refused: set[uuid.UUID] = set()  # published ids refused by the parent
+        # Parent link.
+        self.parent_ipp: HostPort | None = None
+        self.parent_decided = False
+        self.parent: tuple | None = None  # the link's proxy while connected
+        self.parent_state = ParentState.IDLE
+        self.retry = LIMITS.first_retry
+        self.open_waiting: list[tuple] = []  # (OpenDirectory, requester) until joined
+        # Publisher side.
+        self.listeners: dict[tuple, Listener] = {}  # (lan, encrypted) -> listener
+        self.served: dict[uuid.UUID, Served] = {}  # route id -> session
+        self.served_of: dict[Publication, set] = {}  # publication -> route ids
+        self.in_links: dict[tuple, set] = {}  # accepted session link -> route ids
+        # Subscriber side.
+        self.routes: dict[tuple, dict[tuple, Route]] = {}  # (sub, name) -> {(pid, scope): route}
+        self.by_route: dict[uuid.UUID, Session] = {}  # remote sessions
+        self.connections: dict[tuple, Connection] = {}  # (host, port) -> connection
+        self.out_links: dict[tuple, Connection] = {}  # proxy -> connection
+        self.retry_due: dict[tuple, float] = {}  # (sub, name) -> when to look for a route again
+        self.deadlines: list[tuple] = []  # heap of (at, seq, kind, ref)
+        self.seq = 0
+        self.armed: float | None = None
+        # Parent role.
+        self.accept_asked = False
+        self.accept_requesters: list[tuple] = []
+        self.accepting: object | None = None  # the Listening, once up
+        self.children: dict[tuple, list] = {}  # child link -> its records
+        self.child_ipps: dict[tuple, HostPort] = {}
+        self.child_nodes: dict[tuple, tuple] = {}  # child link -> the child node (NodeJoined)
+        self.child_published: dict[tuple, ChildPublication] = {}  # (link, id) -> record
+        self.child_subscribed: dict[tuple, ChildSubscription] = {}
+
+    # Plumbing ---------------------------------------------------------------------------------
+
+    def _flush(self) -> list:
+        out, self.out = self.out, []
+        return out
+
+    def _tell(self, message: object, to: tuple, back: tuple | None = None) -> None:
+        self.out.append(Tell(message, to, back))
+
+    def _due(self, at: float, kind: str, ref: object) -> None:
+        self.seq += 1
+        heapq.heappush(self.deadlines, (at, self.seq, kind, ref))
+        if self.armed is None or at < self.armed:
+            self.armed = at
+            self.out.append(ArmTimer(DEADLINE_TIMER, at))
+
+    def _wide(self, scope: ScopeOfDirectory) -> bool:
+        """Wider than this node: held by nodes above it (lower value = wider reach)."""
+        return scope < self.scope
+
+    def _keep_alive(self, ipp: HostPort) -> tuple[float, float]:
+        if _loopback(ipp):
+            return LIMITS.local_probe_period, LIMITS.local_probe_limit
+        return LIMITS.probe_period, LIMITS.probe_limit
+
+    # The API ----------------------------------------------------------------------------------
+
+    def start(self) -> list:
+        """A parent given explicitly is joined at start (§7); the defaults wait for a listing."""
+        if self.settings.parent is not None and self.parent_ipp_decided() is not None:
+            self._parent_event(ParentEvent.NEEDED)
+        return self._flush()
+
+    def publish(
+        self,
+        name: str,
+        scope: ScopeOfDirectory,
+        encrypted: bool,
+        owner: tuple,
+        requester: tuple,
+        quiet: bool = False,
+    ) -> list:
+        """List ``owner`` under ``name`` (``quiet``: a library's main object, told nothing)."""
+        # Issue 10, no downgrade: a node that requires encryption never lists a plaintext session.
+        encrypted = encrypted or self.settings.encrypted or self.settings.encrypted_process
+        if self._wide(scope) and self.parent_ipp_decided() is not None:
+            listener = self._listener(scope == _LAN, encrypted)
+            if listener.ipp is None:
+                listener.waiting.append((name, scope, encrypted, owner, requester, quiet))
+                return self._flush()
+        self._publish(name, scope, encrypted, owner, requester, quiet)
+        return self._flush()
+
+    def _listener(self, lan: bool, encrypted: bool) -> Listener:
+        key = (lan, encrypted)
+        listener = self.listeners.get(key)
+        if listener is None:
+            listener = self.listeners[key] = Listener()
+        if not listener.listening:
+            listener.listening = True
+            ipp = HostPort("0.0.0.0" if lan else _LOOPBACK, 0)
+            self.out.append(
+                Listen(key, ipp, encrypted, lan, LIMITS.probe_period, LIMITS.probe_limit)
+            )
+        return listener
+
+    def _publish(
+        self,
+        name: str,
+        scope: ScopeOfDirectory,
+        encrypted: bool,
+        owner: tuple,
+        requester: tuple,
+        quiet: bool,
+    ) -> None:
+        holder = self.listings.publication(name)
+        if isinstance(holder, Publication) and not self.alive(holder.address):
+            self._owner_gone(holder.address)
+        record = Publication(name, scope, encrypted, owner, quiet)
+        try:
+            matches = self.listings.add_name(name, record)
+        except AlreadyPublished:
+            self._tell(NotPublished(name, scope, ALREADY_PUBLISHED), requester)
+            return
+        self.published[record.published_id] = record
+        self._own(record.address, record)
+        upward = self._upward(scope)
+        ipp = None
+        if upward:
+            listener = self.listeners.get((scope == _LAN, encrypted))
+            ipp = record.listening_ipp = listener.ipp if listener is not None else None
+        published = Published(name, scope, encrypted, record.published_id, ipp, record.address)
+        self._tell(published, requester)
+        if upward:
+            self._to_parent(self._list_publication(record))
+        self._open_all(matches)
+
+    def subscribe(self, search: str, scope: ScopeOfDirectory, requester: tuple) -> list:
+        key = (requester, search)
+        if key in self.subscribed_by:
+            self._tell(NotSubscribed(search, scope, ALREADY_SUBSCRIBED), requester)
+            return self._flush()
+        record = Subscription(search, scope, requester)
+        try:
+            matches = self.listings.add_search(search, record)
+        except BadSearch:
+            self._tell(NotSubscribed(search, scope, BAD_SEARCH), requester)
+            return self._flush()
+        self.subscribed[record.subscribed_id] = record
+        self.subscribed_by[key] = record
+        self.names[record] = set()
+        self._own(requester, record)
+        self._tell(Subscribed(search, scope, record.subscribed_id, requester), requester)
+        self._open_all(matches)
+        if self._upward(scope):
+            self._to_parent(ListSearch(search, scope, record.subscribed_id))
+        return self._flush()
+
+    def clear_publication(self, m: object, requester: tuple) -> list:
+        record = self.published.get(m.published_id)  # type: ignore[attr-defined]
+        if record is not None:
+            self._unlist(record, None)
+            name, scope = record.name, record.scope
+        else:  # cleared already, or never listed here: confirmed all the same
+            name, scope = m.name, m.scope  # type: ignore[attr-defined]
+        cleared = PublishedCleared(name, scope, m.published_id, m.note)  # type: ignore[attr-defined]
+        self._tell(cleared, requester)
+        return self._flush()
+
+    def clear_subscription(self, m: object, requester: tuple) -> list:
+        record = self.subscribed.get(m.subscribed_id)  # type: ignore[attr-defined]
+        if record is not None:
+            self._unlist(record, None)
+            search, scope = record.search, record.scope
+        else:
+            search, scope = m.search, m.scope  # type: ignore[attr-defined]
+        cleared = SubscribedCleared(search, scope, m.subscribed_id, m.note)  # type: ignore[attr-defined]
+        self._tell(cleared, requester)
+        return self._flush()
+
+    def owner_ended(self, owner: tuple) -> list:
+        self._owner_gone(owner)
+        return self._flush()
+
+    def accept_directories(self, ipp: HostPort, requester: tuple) -> list:
+        """Listen for child nodes; once listening, later requests share that listen."""
+        if self.accepting is not None:
+            self._tell(self.accepting, requester)
+            return self._flush()
+        self.accept_requesters.append(requester)
+        if not self.accept_asked:
+            self.accept_asked = True
+            period, limit = self._keep_alive(ipp)
+            # Keep-alive: a child that vanishes silently is noticed here too.
+            self.out.append(Listen(ACCEPT, ipp, self.settings.encrypted, True, period, limit))
+        return self._flush()
+
+    # Transports -------------------------------------------------------------------------------
+
+    def listening(self, token: object, message: object) -> list:
+        if token == ACCEPT:
+            self.accepting = message
+            requesters, self.accept_requesters = self.accept_requesters, []
+            for requester in requesters:
+                self._tell(message, requester)
+            return self._flush()
+        listener = self.listeners.get(token)  # type: ignore[arg-type]
+        if listener is not None:
+            listener.ipp = message.listening_ipp  # type: ignore[attr-defined]
+            waiting, listener.waiting = listener.waiting, []
+            for args in waiting:
+                self._publish(*args)
+        return self._flush()
+
+    def not_listening(self, token: object, message: object) -> list:
+        if token == ACCEPT:
+            self.accept_asked = False
+            requesters, self.accept_requesters = self.accept_requesters, []
+            for requester in requesters:
+                self._tell(message, requester)
+            return self._flush()
+        listener = self.listeners.get(token)  # type: ignore[arg-type]
+        if listener is not None:
+            listener.listening = False  # the next publication of its kind tries again
+            waiting, listener.waiting = listener.waiting, []
+            note = f"no session listener ({message.error_text})"  # type: ignore[attr-defined]
+            for name, scope, _e, _o, requester, _q in waiting:
+                self._tell(NotPublished(name, scope, note), requester)
+        return self._flush()
+
+    def accepted(self, token: object, link: tuple, peer: HostPort) -> list:
+        if token == ACCEPT:
+            self.links[link] = LinkRole.CHILD
+            self.children[link] = []
+            self.child_ipps[link] = peer
+        elif token in self.listeners:
+            self.links[link] = LinkRole.SESSIONS_IN
+            self.in_links[link] = set()
+        return self._flush()
+
+    def connected(self, ipp: HostPort, link: tuple, local: HostPort) -> list:
+        key = (ipp.host, ipp.port)
+        if self.parent_state is ParentState.CONNECTING and key == self._parent_key():
+            self.parent = link
+            self.links[link] = LinkRole.PARENT
+            self._parent_event(ParentEvent.CONNECTED)
+            self.retry = LIMITS.first_retry
+            self._tell(NodeJoined(self.unique_id, self.scope), link)
+            self._push_all()
+            return self._flush()
+        connection = self.connections.get(key)
+        if connection is None or connection.proxy is not None:
+            self.out.append(CloseLink(link))  # not wanted (any more)
+            return self._flush()
+        connection.proxy = link
+        connection.local_ipp = local
+        self.links[link] = LinkRole.SESSIONS_OUT
+        self.out_links[link] = connection
+        for session in list(connection.sessions.values()):
+            self._request_session(session)
+        if not connection.sessions:  # left with none while connecting: the idle delay runs
+            self._idle(connection)
+        return self._flush()
+
+    def not_connected(self, ipp: HostPort) -> list:
+        key = (ipp.host, ipp.port)
+        if self.parent_state is ParentState.CONNECTING and key == self._parent_key():
+            self._parent_event(ParentEvent.FAILED)
+            return self._flush()
+        connection = self.connections.get(key)
+        if connection is None or connection.proxy is not None:
+            return self._flush()
+        del self.connections[key]
+        for session in list(connection.sessions.values()):
+            self._attempt_failed(session, False)  # never opened: the subscriber heard nothing
+        return self._flush()
+
+    def closed(self, link: tuple) -> list:
+        role = self.links.pop(link, None)
+        if role is LinkRole.PARENT:
+            if link == self.parent:
+                self.parent = None
+                self._forget_parent_routes()  # the parent sends them again; sessions stay
+                self._parent_event(ParentEvent.CLOSED)
+        elif role is LinkRole.SESSIONS_OUT:
+            connection = self.out_links.pop(link, None)
+            if connection is not None:
+                if self.connections.get(connection.key) is connection:
+                    del self.connections[connection.key]
+                connection.proxy = None
+                for session in list(connection.sessions.values()):
+                    self._attempt_failed(session, True)
+        elif role is LinkRole.SESSIONS_IN:
+            for route_id in self.in_links.pop(link, ()):
+                served = self.served.pop(route_id, None)
+                if served is not None:
+                    self._forget_served(served)
+                    self._drop_served(served)
+        elif role is LinkRole.CHILD:
+            self.child_ipps.pop(link, None)
+            self.child_nodes.pop(link, None)
+            for record in self.children.pop(link, ()):
+                self._unlist_child(record, link)
+        return self._flush()
+
+    def parent_timer(self) -> list:
+        self._parent_event(ParentEvent.TIMER)
+        return self._flush()
+
+    def tick(self) -> list:
+        """The deadline timer fired: give up unanswered opens, close idle connections, retry."""
+        now = self.clock()
+        self.armed = None
+        heap = self.deadlines
+        while heap and heap[0][0] <= now:
+            at, _, kind, ref = heapq.heappop(heap)
+            if kind == "open":
+                session = ref
+                if (
+                    session.state is not SessionState.OPEN
+                    and session.deadline == at
+                    and self.by_route.get(session.route_id) is session
+                ):
+                    self._give_up(session)
+            elif kind == "idle":
+                connection = ref
+                idle = connection.idle_since
+                if (
+                    idle is not None
+                    and idle + LIMITS.idle_close <= now
+                    and connection.proxy is not None
+                    and self.out_links.get(connection.proxy) is connection
+                ):
+                    self._close_link(connection.proxy)
+            elif self.retry_due.get(ref) == at:
+                del self.retry_due[ref]
+                subscription, name = ref
+                self._consider(subscription, name)
+        if heap and (self.armed is None or heap[0][0] < self.armed):
+            self.armed = heap[0][0]
+            self.out.append(ArmTimer(DEADLINE_TIMER, self.armed))
+        return self._flush()
+
+    # Parent → child ---------------------------------------------------------------------------
+
+    def route_found(self, m: RouteFound) -> list:
+        subscription = self.subscribed.get(m.subscribed_id)
+        if not m.encrypted and (self.settings.encrypted or self.settings.encrypted_process):
+            # Issue 10, no downgrade: a node that requires encryption never opens a plaintext
+            # session, whatever a (rogue) publisher listed.
+            self.out.append(Warn(f'Plaintext route to "{m.name}" refused: encryption required'))
+            return self._flush()
+        if subscription is not None and m.published_id not in self.published:
+            self._add_route(subscription, m)  # not a publication of this process (nearer)
+        return self._flush()
+
+    def route_lost(self, m: RouteLost) -> list:
+        subscription = self.subscribed.get(m.subscribed_id)
+        if subscription is not None:
+            self._forget_route(subscription, m.name, m.published_id, m.scope)
+        return self._flush()
+
+    def publication_refused(self, m: PublicationRefused) -> list:
+        record = self.published.get(m.published_id)
+        if record is not None:
+            self.refused.add(record.published_id)
+            if record.quiet:  # a library's main object: its code knows nothing of the listing
+                self.out.append(Warn(f'Cannot publish "{record.name}" ({m.note})'))
+            else:
+                self._tell(NotPublished(record.name, record.scope, m.note), record.address)
+        return self._flush()
+
+    # Child → parent ---------------------------------------------------------------------------
+
+    def _looped(self, listing_id: object, kind: str) -> bool:
+        """A listing of this very node coming back from below: the tree has a loop."""
+        own = self.published if kind == "publication" else self.subscribed
+        if listing_id in own:
+            text = f"Directory loop: a {kind} of this node came back from a child (refused)"
+            self.out.append(Warn(text))
+            return True
+        return False
+
+    def list_publication(self, m: ListPublication, node: tuple) -> list:
+        link = node[:1]
+        if (
+            m.scope > self.scope
+            or (link, m.published_id) in self.child_published
+            or self._looped(m.published_id, "publication")
+        ):
+            return self._flush()
+        if not m.encrypted and self.settings.encrypted:  # issue 10: never list plaintext
+            note = "a plaintext publication in a directory that requires encryption"
+            self._tell(PublicationRefused(m.published_id, m.name, m.scope, note), node)
+            self.out.append(Warn(f'Publication "{m.name}" refused: {note}'))
+            return self._flush()
+        peer = self.child_ipps.get(link)  # LAN rewrite: the address seen for that host
+        host = peer.host if self.scope == _LAN and peer is not None else _LOOPBACK
+        record = ChildPublication(m, link, node, host)
+        try:
+            matches = self.listings.add_name(record.name, record)
+        except AlreadyPublished:
+            note = f"already published at {self.scope.name} by another process"
+            refused = PublicationRefused(record.published_id, record.name, record.scope, note)
+            self._tell(refused, node)
+            return self._flush()
+        self.child_published[(link, record.published_id)] = record
+        self.children.setdefault(link, []).append(record)
+        self._open_all(matches)
+        if self._upward(record.scope):  # wider than this node: relayed, in the child's name
+            self._to_parent(m, node)
+        return self._flush()
+
+    def list_search(self, m: ListSearch, node: tuple) -> list:
+        link = node[:1]
+        if (
+            m.scope > self.scope
+            or (link, m.subscribed_id) in self.child_subscribed
+            or self._looped(m.subscribed_id, "subscription")
+        ):
+            return self._flush()
+        record = ChildSubscription(m, link, node)
+        try:
+            matches = self.listings.add_search(record.search, record)
+        except BadSearch:
+            return self._flush()  # the child checked it; nothing to match
+        self.child_subscribed[(link, record.subscribed_id)] = record
+        self.children.setdefault(link, []).append(record)
+        self._open_all(matches)
+        if self._upward(record.scope):
+            self._to_parent(ListSearch(record.search, record.scope, record.subscribed_id), node)
+        return self._flush()
+
+    def unlist_publication(self, m: UnlistPublication, link: tuple) -> list:
+        record = self.child_published.get((link, m.published_id))
+        if record is not None:
+            self._remove_child_record(link, record)
+        return self._flush()
+
+    def unlist_search(self, m: UnlistSearch, link: tuple) -> list:
+        record = self.child_subscribed.get((link, m.subscribed_id))
+        if record is not None:
+            self._remove_child_record(link, record)
+        return self._flush()
+
+    def _remove_child_record(self, link: tuple, record: object) -> None:
+        records = self.children.get(link)
+        if records is not None and record in records:
+            records.remove(record)
+        self._unlist_child(record, None)
+
+    # Inspection (§11) -------------------------------------------------------------------------
+
+    def open_directory(self, m: OpenDirectory, requester: tuple) -> list:
+        if not self._wide(m.scope):  # this node holds that scope itself
+            self._tell(DirectoryOpened(m.scope, self.parent_ipp_decided(), True), requester)
+        elif not self._upward(m.scope):
+            note = "no parent directory (the root, or none configured or derivable)"
+            self._tell(DirectoryOpened(m.scope, HostPort(), False, note), requester)
+        elif self.parent_state is ParentState.JOINED:
+            self._tell(DirectoryOpened(m.scope, self.parent_ipp, True), requester)
+        else:
+            self.open_waiting.append((m, requester))  # answered when the parent answers
+        return self._flush()
+
+    def list_directory(self, m: ListDirectory, requester: tuple) -> list:
+        """Passed up to the root, which answers the tool (the return address all the way).
+
+        The nodes it passed travel with it: a node that finds itself there (a loop) or a
+        request past ``_MOST_HOPS`` is answered here, with a warning, instead of circulating.
+        """
+        visited = list(m.visited or [])
+        looped = self.unique_id in visited or len(visited) >= _MOST_HOPS
+        if looped:
+            self.out.append(Warn("Directory loop: ListDirectory came back (answered here)"))
+        elif self.parent is not None:
+            self._tell(ListDirectory([*visited, self.unique_id]), self.parent, requester)
+            return self._flush()
+        self._tell(self.listing(), requester)
+        return self._flush()
+
+    def get_directory(self, requester: tuple) -> list:
+        self._tell(self.listing(), requester)
+        return self._flush()
+
+    def node_joined(self, m: NodeJoined, sender: tuple) -> list:
+        """From a child: record it and answer. From the parent: the link truly works (one
+        that connects and then fails, e.g. on an encryption mismatch, never answers)."""
+        link = sender[:1]
+        if link in self.children:
+            self.child_nodes[link] = sender
+            self._tell(NodeJoined(self.unique_id, self.scope), sender)
+        elif self.parent is not None and link == self.parent[:1]:
+            self._parent_event(ParentEvent.JOINED)
+            waiting, self.open_waiting = self.open_waiting, []
+            for request, requester in waiting:
+                self._tell(DirectoryOpened(request.scope, self.parent_ipp, True), requester)
+        return self._flush()
+
+    def listing(self) -> DirectoryListing:
+        """This node as the inspection protocol shows it."""
+        published = [
+            Published(r.name, r.scope, r.encrypted, r.published_id, r.listening_ipp, r.address)
+            for r in self.published.values()
+        ]
+        subscribed = [
+            Subscribed(r.search, r.scope, r.subscribed_id, r.address)
+            for r in self.subscribed.values()
+        ]
+        made = {
+            (m.name, m.subscription.subscribed_id, m.publication.published_id)
+            for m in self.listings.matches()
+        }
+        routed = [DirectoryRoute(n, s, p) for n, s, p in sorted(made, key=str)]
+        peer = {}
+        for record in self.subscribed.values():
+            names = sorted(self.names.get(record, ()))
+            sessions = [self._peer_session(record, name) for name in names]
+            peer[record.subscribed_id] = DirectoryPeer(
+                record.subscribed_id, record.search, sessions
+            )
+        sub_directory = {
+            self.child_ipps.get(link, HostPort()): node for link, node in self.child_nodes.items()
+        }
+        accepting = self.accepting.listening_ipp if self.accepting is not None else HostPort()  # type: ignore[attr-defined]
+        return DirectoryListing(
+            self.unique_id,
+            self.settings.executable,
+            self.address,
+            self.scope,
+            self.primary_ip() or "(not detected)",
+            self.parent_ipp_decided() or HostPort(),
+            accepting,
+            published,
+            subscribed,
+            routed,
+            peer,
+            sub_directory,
+        )
+
+    def _peer_session(self, record: Subscription, name: str) -> PeerSession:
+        session = self.sessions.get((record, name))
+        if session is not None and not session.remote:
+            return PeerSession(name, self.scope, CONNECTED)
+        if session is not None:
+            connection = session.connection
+            local = connection.local_ipp if connection is not None else None
+            remote = HostPort(*connection.key) if connection is not None else None
+            status = CONNECTED if session.state is SessionState.OPEN else TO_BE_CONFIRMED
+            return PeerSession(name, session.scope, status, local, remote, session.published_id)
+        routes = self.routes.get((record, name)) or {}
+        if not routes:
+            return PeerSession(name, self.scope, NO_ACTIVE_ROUTE)
+        route = max(routes.values(), key=lambda r: r.message.scope).message
+        return PeerSession(
+            name, route.scope, NO_ACTIVE_ROUTE, None, route.listening_ipp, route.published_id
+        )
+
+    # Node ↔ node sessions ---------------------------------------------------------------------
+
+    def open_session(self, m: OpenSession, peer: tuple) -> list:
+        record = self.published.get(m.published_id)
+        if record is not None and not self.alive(record.address):
+            self._owner_gone(record.address)
+        if record is None or not record.listed:
+            self._tell(SessionRefused(m.route_id, "no such publication"), peer)
+            return self._flush()
+        served = Served(m, record, peer)
+        self.served[m.route_id] = served
+        self.served_of.setdefault(record, set()).add(m.route_id)
+        self.in_links.setdefault(served.link, set()).add(m.route_id)
+        self._tell(SessionOpened(m.route_id, record.address), peer)
+        if not record.quiet:
+            s = m.subscriber_address
+            delivered = Delivered(
+                m.name, m.scope, m.route_id, m.subscribed_id, m.published_id, s, m.opened_at
+            )
+            self._tell(delivered, record.address, s)
+        return self._flush()
+
+    def session_opened(self, m: SessionOpened, sender: tuple) -> list:
+        session = self.by_route.get(m.route_id)
+        state = None
+        if session is not None:
+            state = step(SESSION_TRANSITIONS, session.state, SessionEvent.OPENED)
+        if session is None or state is None:
+            self._tell(EndSession(m.route_id), sender)  # given up meanwhile
+            return self._flush()
+        session.state = state  # type: ignore[union-attr]
+        session.publisher = p = m.publisher_address  # type: ignore[union-attr]
+        subscription = session.subscription  # type: ignore[union-attr]
+        route = self._route_of(session)  # type: ignore[arg-type]
+        if route is not None:
+            route.failures, route.retry_at = 0, 0.0
+        available = Available(
+            session.name,  # type: ignore[union-attr]
+            session.scope,  # type: ignore[union-attr]
+            session.route_id,  # type: ignore[union-attr]
+            subscription.subscribed_id,
+            session.published_id,  # type: ignore[union-attr]
+            p,
+            session.opened_at,  # type: ignore[union-attr]
+        )
+        self._tell(available, subscription.address, p)
+        return self._flush()
+
+    def session_refused(self, m: SessionRefused) -> list:
+        session = self.by_route.get(m.route_id)
+        if session is not None and session.state is not SessionState.OPEN:
+            self._attempt_failed(session, False)
+        return self._flush()
+
+    def end_session(self, m: EndSession) -> list:
+        session = self.by_route.get(m.route_id)
+        if session is not None:  # subscriber side: the publisher went
+            self._attempt_failed(session, True)
+            return self._flush()
+        served = self.served.pop(m.route_id, None)
+        if served is not None:  # publisher side: the subscriber went
+            self._forget_served(served)
+            self._drop_served(served)
+        return self._flush()
+
+    # The parent link --------------------------------------------------------------------------
+
+    def _parent_key(self) -> tuple | None:
+        ipp = self.parent_ipp
+        return None if ipp is None else (ipp.host, ipp.port)
+
+    def parent_ipp_decided(self) -> HostPort | None:
+        """Where this node's parent listens, or None (the root, or no parent: all stays here).
+
+        Decided once (§7): the configured parent, else the default of its scope:
+        ``127.0.0.1:54195`` for GROUP and for a PROCESS started by ``lc.create``, the standard
+        LAN address for HOST (None when underivable), none for LAN.
+        """
+        if self.parent_decided:
+            return self.parent_ipp
+        self.parent_decided = True
+        s = self.settings
+        ipp = s.parent
+        if ipp is None:
+            if self.scope >= _PROCESS:
+                ipp = s.default_parent
+            elif self.scope == _GROUP:
+                ipp = s.host_parent
+            elif self.scope == _HOST:
+                ipp = s.lan_parent()
+        self.parent_ipp = ipp
+        return ipp
+
+    def _upward(self, scope: ScopeOfDirectory) -> bool:
+        """A listing to push to the parent; the first one opens the link (§7)."""
+        if not self._wide(scope) or self.parent_ipp_decided() is None:
+            return False
+        self._parent_event(ParentEvent.NEEDED)
+        return True
+
+    def _parent_event(self, event: ParentEvent) -> None:
+        state = step(PARENT_TRANSITIONS, self.parent_state, event)
+        if state is None:
+            return
+        self.parent_state = state  # type: ignore[assignment]
+        if state is ParentState.CONNECTING:
+            ipp = self.parent_ipp
+            assert ipp is not None
+            period, limit = self._keep_alive(ipp)
+            encrypted = self.settings.encrypted or self.settings.encrypted_process
+            self.out.append(Connect(ipp, encrypted, True, period, limit))
+        elif state is ParentState.WAITING:  # retry forever: 0.25 s doubling to 1 s, jittered
+            delay = self.retry * self.rng.uniform(0.9, 1.0)
+            self.retry = min(self.retry * 2.0, LIMITS.most_retry)
+            self.out.append(ArmTimer(PARENT_TIMER, self.clock() + delay))
+
+    def _to_parent(self, message: object, back: tuple | None = None) -> None:
+        """To the parent node while linked (``back``: a child node, for relayed listings); what
+        is lost while unlinked goes again with the next ``_push_all``."""
+        if self.parent is not None:
+            self._tell(message, self.parent, back)
+
+    def _list_publication(self, record: Publication) -> ListPublication:
+        return ListPublication(
+            record.name,
+            record.scope,
+            record.published_id,
+            record.listening_ipp,
+            record.address,
+            record.encrypted,
+        )
+
+    def _push_all(self) -> None:
+        """A new parent link: every listing wider than this node, in one go."""
+        for record in list(self.published.values()):
+            if self._wide(record.scope) and record.published_id not in self.refused:
+                self._to_parent(self._list_publication(record))
+        for record in list(self.subscribed.values()):
+            if self._wide(record.scope):
+                self._to_parent(ListSearch(record.search, record.scope, record.subscribed_id))
+        for child in list(self.child_published.values()):  # relayed listings of child nodes
+            if self._wide(child.scope):
+                self._to_parent(child.message, child.node)
+        for search in list(self.child_subscribed.values()):
+            if self._wide(search.scope):
+                message = ListSearch(search.search, search.scope, search.subscribed_id)
+                self._to_parent(message, search.node)
+
+    # Listings and local sessions --------------------------------------------------------------
+
+    def _own(self, owner: tuple, record: object) -> None:
+        self.owned.setdefault(owner, []).append(record)
+
+    def _owner_gone(self, owner: tuple) -> None:
+        """Remove every listing of an object that ended; its peers get ``Dropped``."""
+        for record in self.owned.pop(owner, ()):
+            self._unlist(record, owner)
+
+    def _unlist(self, record: object, gone: tuple | None) -> None:
+        """Remove one listing and drop its sessions (not telling ``gone``, the ended owner)."""
+        if not record.listed:  # type: ignore[attr-defined]
+            return
+        record.listed = False  # type: ignore[attr-defined]
+        if isinstance(record, Publication):
+            del self.published[record.published_id]
+            ended = self.listings.remove_name(record.name)
+            if self._wide(record.scope):  # refused too: nodes between may hold it
+                self._to_parent(UnlistPublication(record.published_id))
+            self.refused.discard(record.published_id)
+            for route_id in self.served_of.pop(record, ()):
+                served = self.served.pop(route_id, None)
+                if served is None:
+                    continue
+                routes = self.in_links.get(served.link)
+                if routes is not None:
+                    routes.discard(route_id)
+                self._tell(EndSession(route_id), served.peer)
+                if gone is None:
+                    self._drop_served(served)
+        else:
+            assert isinstance(record, Subscription)
+            del self.subscribed[record.subscribed_id]
+            del self.subscribed_by[(record.address, record.search)]
+            ended = self.listings.remove_search(record)
+            if self._wide(record.scope):
+                self._to_parent(UnlistSearch(record.subscribed_id))
+            for name in self.names.pop(record, ()):
+                self.routes.pop((record, name), None)
+                self.retry_due.pop((record, name), None)
+                session = self.sessions.get((record, name))
+                if session is not None and session.remote:
+                    self._end_remote(session, gone is None)
+        if gone is None:
+            records = self.owned.get(record.address)  # type: ignore[attr-defined]
+            if records is not None:
+                records.remove(record)
+                if not records:
+                    del self.owned[record.address]  # type: ignore[attr-defined]
+        for match in ended:
+            self._close(match, gone)
+
+    def _open_all(self, matches: list[Match]) -> None:
+        for match in matches:
+            publication, subscription = match.publication, match.subscription
+            if isinstance(publication, Publication) and isinstance(subscription, Subscription):
+                self._open(match)
+            elif isinstance(publication, ChildPublication):
+                route = RouteFound(
+                    subscription.subscribed_id,
+                    match.name,
+                    self.scope,
+                    publication.listening_ipp,
+                    publication.published_id,
+                    publication.encrypted,
+                )
+                if isinstance(subscription, ChildSubscription):
+                    self._tell(route, subscription.node)
+                else:
+                    # A library child's publication meeting a search of this process (api-core
+                    # §10.6): a route like one from a parent, to the child's session listener.
+                    self._add_route(subscription, route)
+            # This process's publication meeting a child's search: not served (no listener
+            # for PROCESS names; daemons list nothing).
+
+    def _open(self, match: Match) -> None:
+        """A new match: ``Available`` to the subscriber, ``Delivered`` to the publisher."""
+        publication: Publication = match.publication  # type: ignore[assignment]
+        subscription: Subscription = match.subscription  # type: ignore[assignment]
+        for record in (publication, subscription):
+            if record.listed and not self.alive(record.address):
+                self._owner_gone(record.address)  # a dropped channel: it never called end()
+        if not (publication.listed and subscription.listed):
+            return
+        key = (subscription, match.name)
+        previous = self.sessions.get(key)
+        if previous is not None and previous.remote:  # upgrade: the nearer one wins
+            self._end_remote(previous, True)
+        session = self.sessions[key] = Session(world_now(), _PROCESS)
+        self.names[subscription].add(match.name)
+        p, s = publication.address, subscription.address
+        ids = (session.route_id, subscription.subscribed_id, publication.published_id)
+        available = Available(match.name, self.scope, *ids, p, session.opened_at)
+        self._tell(available, s, p)
+        if not publication.quiet:
+            delivered = Delivered(match.name, self.scope, *ids, s, session.opened_at)
+            self._tell(delivered, p, s)
+
+    def _close(self, match: Match, gone: tuple | None) -> None:
+        """A match ended: ``Dropped`` to each side that is not ``gone``."""
+        publication, subscription = match.publication, match.subscription
+        if isinstance(subscription, ChildSubscription):
+            if isinstance(publication, ChildPublication):
+                lost = RouteLost(
+                    subscription.subscribed_id, match.name, self.scope, publication.published_id
+                )
+                self._tell(lost, subscription.node)
+            return
+        if isinstance(publication, ChildPublication):  # a library child's route: spent
+            self._forget_route(subscription, match.name, publication.published_id)
+            return
+        key = (subscription, match.name)
+        session = self.sessions.get(key)
+        if session is None or session.remote:
+            return  # never opened (an owner was found gone first)
+        del self.sessions[key]
+        self._name_done(subscription, match.name)
+        p, s = publication.address, subscription.address
+        ids = (session.route_id, subscription.subscribed_id, publication.published_id)
+        for to, remote in ((s, p), (p, s)):
+            if to != gone and not (to is p and publication.quiet):
+                dropped = Dropped(match.name, self.scope, *ids, remote, session.opened_at)
+                self._tell(dropped, to, remote)
+        if subscription.listed:
+            self._consider(subscription, match.name)  # fallback to a wider route
+
+    def _unlist_child(self, record: object, closed: tuple | None) -> None:
+        """Parent role: a child's listing is gone; subscribers elsewhere get ``RouteLost``."""
+        if isinstance(record, ChildPublication):
+            if self.child_published.pop((record.link, record.published_id), None) is None:
+                return
+            if self.listings.publication(record.name) is not record:
+                return
+            ended = self.listings.remove_name(record.name)
+            if self._wide(record.scope):
+                self._to_parent(UnlistPublication(record.published_id), record.node)
+        else:
+            assert isinstance(record, ChildSubscription)
+            if self.child_subscribed.pop((record.link, record.subscribed_id), None) is None:
+                return
+            ended = self.listings.remove_search(record)
+            if self._wide(record.scope):
+                self._to_parent(UnlistSearch(record.subscribed_id), record.node)
+        for match in ended:
+            subscription = match.subscription
+            if isinstance(subscription, Subscription) or subscription.link != closed:
+                self._close(match, None)
+
+    # Remote sessions, subscriber side ---------------------------------------------------------
+
+    def _add_route(self, subscription: Subscription, m: RouteFound) -> None:
+        """A route for a local subscription; a session opens on the nearest."""
+        key = (subscription, m.name)
+        routes = self.routes.setdefault(key, {})
+        routes[(m.published_id, m.scope)] = Route(m)  # new or announced again: no back-off
+        self.names[subscription].add(m.name)
+        session = self.sessions.get(key)
+        if (
+            session is not None
+            and session.remote
+            and m.scope > session.scope
+            and m.published_id != session.published_id  # the same publisher: keep it
+        ):
+            # Upgrade (§6): a nearer instance ends the wider session (``Dropped`` to both
+            # ends), and the nearest opens below.
+            self._end_remote(session, True)
+        self._consider(subscription, m.name)
+
+    def _consider(self, subscription: Subscription, name: str) -> None:
+        """No session for (subscription, name): open one on the nearest usable route; when
+        every route is in back-off, look again when the first one ends."""
+        key = (subscription, name)
+        if key in self.sessions or not subscription.listed:
+            return
+        routes = self.routes.get(key)
+        if not routes:
+            return
+        now = self.clock()
+        usable = [r for r in routes.values() if r.retry_at <= now]
+        if not usable:
+            at = min(r.retry_at for r in routes.values())
+            if self.retry_due.get(key, at + 1.0) > at:
+                self.retry_due[key] = at
+                self._due(at, "retry", key)
+            return
+        route = max(usable, key=lambda r: r.message.scope)  # nearest: highest scope value
+        m = route.message
+        session = Session(world_now(), m.scope)
+        session.remote = True
+        session.state = SessionState.CONNECTING
+        session.name = name
+        session.published_id = m.published_id
+        session.route_key = (m.published_id, m.scope)
+        session.subscription = subscription
+        limit = min(LIMITS.session_open * 2.0**route.failures, LIMITS.most_session_open)
+        session.deadline = now + limit  # the open limit runs from the request (connecting too)
+        self.sessions[key] = session
+        self.by_route[session.route_id] = session
+        self._due(session.deadline, "open", session)
+        ipp = m.listening_ipp
+        ckey = (ipp.host, ipp.port)
+        connection = self.connections.get(ckey)
+        if connection is None:
+            connection = self.connections[ckey] = Connection(ckey)
+            off_host = not _loopback(ipp)  # §6: keep-alive unless loopback
+            self.out.append(
+                Connect(ipp, m.encrypted, off_host, LIMITS.probe_period, LIMITS.probe_limit)
+            )
+        session.connection = connection
+        connection.sessions[session.route_id] = session
+        connection.idle_since = None  # taken again within the idle delay: reused
+        if connection.proxy is not None:
+            self._request_session(session)
+
+    def _request_session(self, session: Session) -> None:
+        state = step(SESSION_TRANSITIONS, session.state, SessionEvent.CONNECTED)
+        if state is None:
+            return
+        session.state = state  # type: ignore[assignment]
+        subscription = session.subscription
+        assert subscription is not None and session.connection is not None
+        request = OpenSession(
+            session.route_id,
+            session.name,
+            session.scope,
+            subscription.subscribed_id,
+            session.published_id,
+            subscription.address,
+            session.opened_at,
+        )
+        self._tell(request, session.connection.proxy)  # type: ignore[arg-type]
+
+    def _route_of(self, session: Session) -> Route | None:
+        routes = self.routes.get((session.subscription, session.name))
+        return None if routes is None else routes.get(session.route_key)  # type: ignore[arg-type]
+
+    def _idle(self, connection: Connection) -> None:
+        connection.idle_since = now = self.clock()
+        self._due(now + LIMITS.idle_close, "idle", connection)
+
+    def _detach(self, session: Session) -> None:
+        """Forget a remote session's bookkeeping; the connection closes when it has none left."""
+        self.by_route.pop(session.route_id, None)
+        key = (session.subscription, session.name)
+        if self.sessions.get(key) is session:
+            del self.sessions[key]
+        connection = session.connection
+        if connection is not None:
+            connection.sessions.pop(session.route_id, None)
+            if not connection.sessions and connection.idle_since is None:
+                self._idle(connection)  # closes after the idle delay
+
+    def _close_link(self, link: tuple) -> None:
+        connection = self.out_links.pop(link, None)
+        if connection is not None and self.connections.get(connection.key) is connection:
+            del self.connections[connection.key]
+        self.links.pop(link, None)
+        self.out.append(CloseLink(link))
+
+    def _end_remote(self, session: Session, tell: bool) -> None:
+        """This side ends a remote session: the publisher's node hears, the subscriber maybe."""
+        connection = session.connection
+        if connection is not None and connection.proxy is not None:
+            self._tell(EndSession(session.route_id), connection.proxy)
+        self._detach(session)
+        self._name_done(session.subscription, session.name)  # type: ignore[arg-type]
+        if tell and session.state is SessionState.OPEN:
+            self._drop_remote(session)
+
+    def _give_up(self, session: Session) -> None:
+        """An open unanswered within its limit: end it there, and retry after a back-off."""
+        self.out.append(Warn(f'Session to "{session.name}" unanswered in time: asked again later'))
+        connection = session.connection
+        if connection is not None and connection.proxy is not None:
+            self._tell(EndSession(session.route_id), connection.proxy)
+        self._attempt_failed(session, False)
+
+    def _attempt_failed(self, session: Session, tell: bool) -> None:
+        """A session ended from the other side or failed: its route waits out a back-off
+        (it stays known until ``RouteLost``) and the nearest other usable route is tried."""
+        self._detach(session)
+        if tell and session.state is SessionState.OPEN:
+            self._drop_remote(session)
+        route = self._route_of(session)
+        if route is not None:
+            backoff = min(
+                LIMITS.first_session_retry * 2.0**route.failures, LIMITS.most_session_retry
+            )
+            route.failures += 1
+            route.retry_at = self.clock() + backoff * self.rng.uniform(0.9, 1.0)
+        subscription = session.subscription
+        assert subscription is not None
+        self._consider(subscription, session.name)
+        self._name_done(subscription, session.name)
+
+    def _forget_route(
+        self,
+        subscription: Subscription,
+        name: str,
+        pid: object,
+        scope: ScopeOfDirectory | None = None,
+    ) -> None:
+        """Forget the route to publication ``pid`` made at ``scope`` (None: made anywhere)."""
+        key = (subscription, name)
+        routes = self.routes.get(key)
+        if routes is None:
+            return
+        for rkey in [k for k in routes if k[0] == pid and (scope is None or k[1] == scope)]:
+            del routes[rkey]
+        if not routes:
+            del self.routes[key]
+            self.retry_due.pop(key, None)
+            self._name_done(subscription, name)
+
+    def _name_done(self, subscription: Subscription, name: str) -> None:
+        """Drop ``name`` from a subscription's names once it has neither route nor session."""
+        key = (subscription, name)
+        if key not in self.routes and key not in self.sessions:
+            names = self.names.get(subscription)
+            if names is not None:
+                names.discard(name)
+
+    def _forget_parent_routes(self) -> None:
+        """The parent link is gone: forget the routes made above this node (not a library
+        child's, made here)."""
+        for key, routes in list(self.routes.items()):
+            for rkey in [k for k in routes if k[1] < self.scope]:
+                del routes[rkey]
+            if not routes:
+                del self.routes[key]
+                self.retry_due.pop(key, None)
+                self._name_done(*key)
+
+    def _drop_remote(self, session: Session) -> None:
+        subscription = session.subscription
+        assert subscription is not None
+        dropped = Dropped(
+            session.name,
+            session.scope,
+            session.route_id,
+            subscription.subscribed_id,
+            session.published_id,
+            session.publisher,
+            session.opened_at,
+        )
+        self._tell(dropped, subscription.address, session.publisher)
+
+    def _forget_served(self, served: Served) -> None:
+        route_id = served.message.route_id
+        routes = self.in_links.get(served.link)
+        if routes is not None:
+            routes.discard(route_id)
+        ids = self.served_of.get(served.publication)
+        if ids is not None:
+            ids.discard(route_id)
+
+    def _drop_served(self, served: Served) -> None:
+        """Publisher side: ``Dropped`` to the publisher (if it is still listed)."""
+        publication = served.publication
+        if publication.quiet or (not publication.listed and not self.alive(publication.address)):
+            return
+        m = served.message
+        s = m.subscriber_address
+        dropped = Dropped(
+            m.name, m.scope, m.route_id, m.subscribed_id, m.published_id, s, m.opened_at
+        )
+        self._tell(dropped, publication.address, s)
