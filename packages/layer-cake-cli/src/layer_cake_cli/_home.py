@@ -157,6 +157,8 @@ def program_command(home: str, role: str, executable: str) -> list[str]:
                 return [sys.executable, path]
         fail(f'cannot execute "{executable}" (not found)')
     found = shutil.which(executable)
+    if found is None and os.path.isabs(executable):  # recorded elsewhere: by name (compat §4.7)
+        found = shutil.which(os.path.basename(executable))
     if found is None:
         fail(f'cannot execute "{executable}" (not found)')
     return [found]

@@ -52,6 +52,7 @@ from ._home import (
     select_roles,
 )
 from ._role_settings import each_role, relay_faults
+from ._storage_commands import make_resource_folder
 
 __all__ = ["create", "add", "update", "delete", "destroy", "list_", "MAX_ROLE_COUNT"]
 
@@ -90,6 +91,7 @@ def create(home: str | None, home_path: str | None, debug_level: str | None) -> 
             {GROUP_ROLE: group_command()}, "--create-role", path, settings, debug_level
         )
         relay_faults(outcome)
+        make_resource_folder(path, "group-cake")  # compat §4.3
         made = True
     finally:
         if not made:
@@ -144,6 +146,7 @@ def add(
         for made in (o.role for o in outcome if o.fault is None):
             remove_role(home, made)  # all or nothing
     relay_faults(outcome)
+    make_resource_folder(home, executable)  # shared by the roles of the program (compat §4.3)
 
 
 def _add_command(executable: str) -> list[str]:
