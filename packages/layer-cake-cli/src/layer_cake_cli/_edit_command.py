@@ -18,9 +18,8 @@ import tempfile
 import click
 
 import layer_cake as lc
-from layer_cake.process._home_role import portable_environment as role_environment
-from layer_cake.process._role import home_fault, role_executable, role_exists, role_running
-from layer_cake.types._json import decode_json
+from layer_cake.daemon import decode_json, home_fault, role_executable, role_exists, role_running
+from layer_cake.daemon import portable_environment as role_environment
 
 from ._arguments import HomeCommand
 from ._fault import fail

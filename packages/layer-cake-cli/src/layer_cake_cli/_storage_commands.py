@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import click
 
 import layer_cake as lc
-from layer_cake.process._role import (
+from layer_cake.daemon import (
     home_fault,
     home_roles,
     role_executable,
