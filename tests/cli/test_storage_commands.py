@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from home_support import NOBODY, cli
+from cli_support import HANG_GUARD
+from home_support import NOBODY, cli, cli_env
 
-from layer_cake.process._role import HeadLock
+from layer_cake.process._role import HeadLock, make_role
 
 FAULTY = 71
 
@@ -333,3 +336,36 @@ def test_portable_image_runs_from_a_copy_without_its_sources(c, tmp_path_factory
     [[_, [_, before, _]]] = json.loads(original.stdout)
     assert before[:2] == value[:2]  # the same result, from the copy
     assert (home2 / "role" / "okrole" / "model" / "db" / "cfg.json").exists()
+
+
+def test_a_program_recorded_elsewhere_is_found_by_name_on_path(tmp_path):
+    # DECISION (compat §4.7): a non-.py program recorded by an absolute path that is gone
+    # (e.g. from another virtualenv) is looked up by its base name on PATH.
+    assert cli(tmp_path, "create", f"--directory-at-host={NOBODY}").returncode == 0
+    home = tmp_path / ".layer-cake"
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    program = bin_folder / "myprog"
+    program.write_text(
+        f"#!{sys.executable}\n"
+        "import layer_cake as lc\n\n\n"
+        "def myprog(self) -> str:\n    return 'found'\n\n\n"
+        "lc.bind(myprog)\nlc.create(myprog)\n"
+    )
+    program.chmod(0o755)
+    make_role(str(home), "mine", "/gone/venv/bin/myprog", {})
+    os.makedirs(home / "resource" / "myprog")
+    env = cli_env()
+    env["PATH"] = os.pathsep.join([str(bin_folder), env["PATH"]])
+    done = subprocess.run(
+        [sys.executable, "-m", "layer_cake_cli", "run", "mine"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [["mine", ["unicode", "found", []]]]
