@@ -134,6 +134,8 @@ def test_settings_before_the_sub_command_and_leftovers_in_the_remainder(tmp_path
     out = json.loads(done.stdout)
     assert out["verbose"] is True
     assert out["value"] == {"word": ["z"], "count": 3, "rem": [{"other": "1"}, {"q": None}]}
+    done = run(tmp_path, TOOL, "add", "--other-thing=a=b")  # raw text, names as typed
+    assert json.loads(done.stdout)["value"]["rem"] == [{"other-thing": "a=b"}, {}]
 
 
 def test_sub_command_faults(tmp_path):

@@ -241,7 +241,8 @@ def _claim(
         if claimed is None:
             unknown.append(name)
             result.remainder.append(original)
-            (result.long if form == "long" else result.short)[name] = value
+            given_name = original.lstrip("-").partition("=")[0]  # as typed, dashes kept
+            (result.long if form == "long" else result.short)[given_name] = value
             continue
         label, schema, dest, full = claimed
         if (label, full) in given:
