@@ -294,7 +294,9 @@ class HttpServerLink(_Link):
         conn = self.conn
         if conn.closed:
             return
-        if conn.receiving:
+        if conn.has_unread:
+            self.request_began = None  # the wait is ours (the queue is full), not the client's
+        elif conn.receiving:
             if self.request_began is None:
                 self.request_began = now  # began inside input that had waited unread
             elif now - self.request_began >= limits.header_timeout:

@@ -22,6 +22,16 @@ pipelined request is delivered after the previous one was answered, and server-m
 (400, 404, a rejection) keep their place in the response order. A rejection stops the reading
 for good; it is the last entry the FIFO ever gets and its reply closes the connection.
 
+Bounded input (issue 10; docs/security.md "HTTP limits"): at most ``max_pipelined`` requests
+(and ``max_queued_bytes``) are parsed and unanswered at once. httptools cannot stop inside a
+buffer, so input that may hold several requests is fed one request at a time (to the end of a
+head, then the rest of a body of known length); once the queue is full the rest of the read
+waits unparsed and ``wants_input`` is False, so the transport pauses reading until an answer
+makes room and it calls ``pump()``. Server-made answers to a flood come out in batches of about
+``_REPLY_BUDGET`` bytes so the transport's write buffer can push back between them. The
+connection keeps no clock: the transport calls ``expire_request`` when a request has taken
+too long to arrive (408), and ``refuse_connection`` at its connection cap (503).
+
 Errors are split by side as in h11: ``RemoteHttpError`` (the client sent something we refuse;
 it carries the status) and ``LocalHttpError`` (the transport asked for something impossible,
 such as a response with no request awaiting one).
