@@ -164,12 +164,9 @@ def test_resource_errors(c):
         'layer-cake: cannot resource "okrole.py" (multiple selections of "a.txt")'
     )
     assert fault_of(cli(c, "resource", "okrole.py", "--home-path=nohome")) == (
-        f'layer-cake: cannot resource "okrole.py" ({_incomplete(c / "nohome")})'
+        'layer-cake: cannot resource "okrole.py" '
+        "(does not exist or contains unexpected/incomplete materials)"
     )
-
-
-def _incomplete(path: Path) -> str:
-    return "does not exist or contains unexpected/incomplete materials"
 
 
 def test_resource_changes_refused_while_a_role_of_the_program_runs(c):
@@ -369,3 +366,16 @@ def test_a_program_recorded_elsewhere_is_found_by_name_on_path(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [["mine", ["unicode", "found", []]]]
+
+
+def test_an_unusable_home_is_refused_by_every_storage_command(tmp_path):
+    home = tmp_path / ".layer-cake"
+    why = "does not exist or contains unexpected/incomplete materials"
+    assert fault_of(cli(tmp_path, "resource", "okrole.py")) == (
+        f'layer-cake: cannot resource "okrole.py" ({why})'
+    )
+    assert (
+        fault_of(cli(tmp_path, "model", "okrole")) == f'layer-cake: cannot model "okrole" ({why})'
+    )
+    assert fault_of(cli(tmp_path, "script")) == f'layer-cake: cannot script "{home}" ({why})'
+    assert fault_of(cli(tmp_path, "edit", "okrole")) == f'layer-cake: cannot edit "{home}" ({why})'
