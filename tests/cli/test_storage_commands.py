@@ -292,10 +292,10 @@ def test_script_errors(c):
         assert fault_of(cli(c, "script", flag)) == (
             f'layer-cake: cannot script "{home}" (inappropriate argument(s))'
         )
-    with HeadLock.acquire(str(home), "okrole"):
+    with HeadLock.acquire(str(home), "okrole"), HeadLock.acquire(str(home), "group"):
         assert fault_of(cli(c, "script", "-mc")) == (
             f'layer-cake: cannot script "{home}" (roles "okrole" are running)'
-        )
+        )  # the group runs no script
 
 
 def test_script_with_no_python_roles(tmp_path):

@@ -381,8 +381,9 @@ def script(
     if list_scripts:
         _listing(target, full_path, recursive_listing, long_listing)
         return
-    if make_changes or clear_all:
-        _refuse_running(home, list(executables), "script", home, plural=True)
+    if make_changes or clear_all:  # the roles whose programs run from these scripts
+        users = [r for r, executable in executables.items() if executable.endswith(".py")]
+        _refuse_running(home, users, "script", home, plural=True)
     if clear_all:
         _clear(target, "script", home)
         return
