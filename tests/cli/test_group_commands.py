@@ -52,8 +52,13 @@ def test_run_joins_the_roles_in_a_group_and_control_c_ends_them_all(tmp_path, jo
     job = jobs(tmp_path, "run")
     job.expect("AVAILABLE svc:group GROUP")
     pids = wait_until(lambda: len(home_pids(home)) == 3 and home_pids(home), "all running")
-    assert cli(tmp_path, "status").stdout.split() == ["pub", "sub"]
-    assert cli(tmp_path, "status", "-gr").stdout.split() == ["group", "pub", "sub"]
+    assert [line.split()[0] for line in cli(tmp_path, "status", "-ll").stdout.splitlines()] == [
+        "pub",
+        "sub",
+    ]
+    assert [
+        line.split()[0] for line in cli(tmp_path, "status", "-ll", "-gr").stdout.splitlines()
+    ] == ["group", "pub", "sub"]
     long = cli(tmp_path, "status", "--long-listing").stdout.splitlines()
     assert [line.split()[:2] for line in long] == [
         ["pub", f"<{pids['pub']}>"],
@@ -81,8 +86,9 @@ def test_run_with_main_role_ends_with_its_value(tmp_path, jobs) -> None:
     assert job.wait() == 0, job.stderr
     assert job.stdout == ["5"]
     assert cli(tmp_path, "history", "slow").stdout.rstrip().endswith("(Aborted)")
-    returned = json.loads(cli(tmp_path, "returned").stdout)
-    assert returned == {"value": ["integer8", 5, []]}
+    assert json.loads(cli(tmp_path, "returned").stdout) == 5
+    full = json.loads(cli(tmp_path, "returned", "--full-output").stdout)
+    assert full == {"value": ["integer8", 5, []]}
 
 
 def test_run_without_main_role_prints_the_table_of_last_values(tmp_path) -> None:
@@ -128,7 +134,7 @@ def test_run_and_start_refuse(tmp_path) -> None:
     (home / "role" / "r" / "settings.json").unlink()
     assert fault_of(cli(tmp_path, "run")) == (
         f'layer-cake: cannot open path "{home}" '
-        "(does not exist or contains unexpected/incomplete materials)"
+        "(does not exist or contains unexpected/incomplete materials, missing role/r/settings.json)"
     )
 
 
@@ -138,8 +144,10 @@ def test_start_status_and_stop_wait(tmp_path, jobs) -> None:
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     pids = home_pids(home)  # start returns once every role runs
     assert sorted(pids) == ["group", "worker-0", "worker-1", "worker-2"]
-    assert cli(tmp_path, "status").stdout.split() == ["worker-0", "worker-1", "worker-2"]
-    assert cli(tmp_path, "status", "worker-1").stdout.split() == ["worker-1"]
+    running = [line.split()[0] for line in cli(tmp_path, "status", "-ll").stdout.splitlines()]
+    assert running == ["worker-0", "worker-1", "worker-2"]
+    one = cli(tmp_path, "status", "-ll", "worker-1").stdout.splitlines()
+    assert [line.split()[0] for line in one] == ["worker-1"]
     assert fault_of(cli(tmp_path, "start")) == (
         'layer-cake: cannot start (roles "group,worker-0,worker-1,worker-2" are already running)'
     )
@@ -151,7 +159,9 @@ def test_start_status_and_stop_wait(tmp_path, jobs) -> None:
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert home_pids(home) == {}
     wait_until(lambda: all_gone(pids.values()), "every process gone")
-    assert fault_of(cli(tmp_path, "status")) == "layer-cake: cannot report status (nothing running)"
+    assert fault_of(cli(tmp_path, "status", "-ll")) == (
+        "layer-cake: cannot report status (nothing running)"
+    )
     assert fault_of(cli(tmp_path, "stop")) == "layer-cake: cannot stop (nothing running)"
     assert cli(tmp_path, "history", "worker-0").stdout.rstrip().endswith("(Aborted)")
 
@@ -185,12 +195,12 @@ def test_history_and_returned_after_runs(tmp_path) -> None:
     for i, line in enumerate(lines):
         assert re.fullmatch(rf"\[{i}\] [\d.dhms]+ ago \.\.\. [\d.hms]+ \(integer8\)", line), line
     long = cli(tmp_path, "history", "quick", "-ll").stdout.splitlines()
-    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d"
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"
     for line in long:
         assert re.fullmatch(rf"{stamp} \.\.\. {stamp} \([\d.hms]+\) integer8", line), line
 
     def value_of(*args: str):
-        done = cli(tmp_path, "returned", *args)
+        done = cli(tmp_path, "returned", "--full-output", *args)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)["value"]
 
@@ -235,25 +245,24 @@ def test_returned_waits_for_the_run_going_on(tmp_path, jobs) -> None:
     assert fault_of(cli(tmp_path, "returned", "slow", "--timeout=0.5")).endswith(
         '(timed out ("T1" exceeded))'
     )
-    done = cli(tmp_path, "returned", "quick")  # waits until quick ends (2 s)
+    done = cli(tmp_path, "returned", "quick", "--timeout=60")  # waits until quick ends (2 s)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"value": ["integer8", 8, []]}
+    assert json.loads(done.stdout) == 8
     assert job.wait() == 0
     assert job.stdout == ["8"]
 
 
-def test_a_killed_run_never_records_its_end(tmp_path, jobs) -> None:
+def test_a_killed_run_has_its_end_recorded_by_the_group(tmp_path, jobs) -> None:
     home = make_home(tmp_path, ("role.py", "victim"))
     job = jobs(tmp_path, "run")
     job.expect("READY victim")
     pid = wait_until(lambda: home_pids(home).get("victim"), "victim running")
     os.kill(pid, signal.SIGKILL)  # by pid: a role of this test's home
-    assert job.wait() == 0  # the group ends with the table: the victim's fault in it
-    assert cli(tmp_path, "history", "victim").stdout.rstrip().endswith("... ?")
-    assert fault_of(cli(tmp_path, "returned", "victim")) == (
-        'layer-cake: cannot report returned value of "victim" '
-        "(no record of victim[-1] stopping and never will be)"
-    )
+    assert job.wait() == FAULTY  # the group ends with the table: the victim's fault in it
+    assert job.stderr[-1] == 'layer-cake: cannot run (roles "victim" ended with a fault)'
+    assert cli(tmp_path, "history", "victim").stdout.rstrip().endswith("(killed)")
+    returned = json.loads(cli(tmp_path, "returned", "victim").stdout)
+    assert returned["fault"][1]["condition"] == "killed by signal SIGKILL"
 
 
 def test_start_reports_a_group_that_ends_before_its_roles_run(tmp_path, jobs) -> None:

@@ -13,14 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 import layer_cake as lc
-from layer_cake.process._role import LockedOut, StartStop
+from layer_cake.process._role import LockedOut
 from layer_cake.types._json import encode_json
 from layer_cake_cli._arguments import SettingsCommand, passed_settings
 from layer_cake_cli._fault import FAULTY_EXIT
 from layer_cake_cli._group_commands import GroupOutputError, group_result, stop_targets
 from layer_cake_cli._home import select_roles
 from layer_cake_cli._main import main
-from layer_cake_cli._run_records import long_run_line, run_line, value_label
+from layer_cake_cli._records import Run, value_label
+from layer_cake_cli._run_records import long_run_line, run_line
 
 
 def invoke(*args: str):
@@ -98,9 +99,10 @@ def test_help_lists_the_short_forms() -> None:
             assert f"{short}, --" in text, (command, short)
 
 
-def test_select_roles_matches_at_the_start_of_names() -> None:
+def test_select_roles_takes_an_exact_name_else_matches_at_the_start_of_names() -> None:
     roles = ["server", "worker-0", "worker-1", "worker-10"]
-    assert select_roles(roles, ["worker-1"], "x") == ["worker-1", "worker-10"]
+    assert select_roles(roles, ["worker-1"], "x") == ["worker-1"]  # an exact name: that role
+    assert select_roles(roles, ["worker-1.*"], "x") == ["worker-1", "worker-10"]
     assert select_roles(roles, ["worker-1$", "s"], "x") == ["server", "worker-1"]
 
 
@@ -155,21 +157,31 @@ def test_stop_signals_the_group_and_roles_outside_it() -> None:
     assert stop_targets(running) == {101, 103}
 
 
+def _run(start, stop, value) -> Run:
+    carried = None if value is None else json.loads(encode_json(value))["value"]
+    return Run(start, stop, carried, value)
+
+
 def test_history_lines() -> None:
     start = datetime(2025, 6, 1, 8, 0, 1, 512000, tzinfo=timezone.utc)
-    done = StartStop(start, start + timedelta(minutes=41, seconds=7), lc.Aborted())
-    going = StartStop(start + timedelta(hours=3), None, None)
+    done = _run(start, start + timedelta(minutes=41, seconds=7), lc.Aborted())
+    going = Run(start + timedelta(hours=3), None, None)
     now = start + timedelta(hours=3, minutes=2, seconds=12.4)
     assert run_line(0, done, now) == "[0] 3h2m ago ... 41m7s (Aborted)"
-    assert run_line(1, going, now) == "[1] 2m12.4s ago ... ?"
+    assert run_line(1, going, now, open_ended=True) == "[1] 2m12.4s ago ... ?"
+    assert run_line(1, going, now) == "[1] 2m12.4s ago ... ? (killed)"
     assert long_run_line(done) == (
-        "2025-06-01T08:00:01.5 ... 2025-06-01T08:41:08.5 (41m7s) Aborted"
+        "2025-06-01T08:00:01.512000 ... 2025-06-01T08:41:08.512000 (41m7s) Aborted"
     )
-    assert long_run_line(going) == "2025-06-01T11:00:01.5 ... ?"
+    assert long_run_line(going, open_ended=True) == "2025-06-01T11:00:01.512000 ... ?"
 
 
 def test_value_labels() -> None:
-    assert value_label(lc.Faulted("x")) == "Faulted"
-    assert value_label((3, lc.def_type(int))) == "integer8"
-    assert value_label(None) == "None"
-    assert value_label(lc.Incognito("their.Thing")) == "Thing"
+    moment = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    assert value_label(_run(moment, moment, lc.Faulted("x"))) == "Faulted"
+    assert value_label(_run(moment, moment, (3, lc.def_type(int)))) == "integer8"
+    assert value_label(Run(moment, moment, None)) == "None"
+    unknown = Run(moment, moment, ["api1.Xy", {"x": 5, "y": 1}, []], known=False)
+    assert value_label(unknown) == "api1.Xy"
+    killed = _run(moment, moment, lc.Faulted("killed by signal SIGKILL", "exit code 9"))
+    assert value_label(killed) == "killed"

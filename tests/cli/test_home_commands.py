@@ -117,7 +117,7 @@ def test_add_with_role_count_numbers_the_roles(tmp_path: Path) -> None:
         ([], "cannot add (no module specified)"),
         (["role.py", "group-b"], 'cannot add "group-b" (reserved name)'),
         (["role.py", "grouping"], 'cannot add "grouping" (reserved name)'),
-        (["role.py", "a.b"], 'cannot add "a.b" (not a valid name)'),
+        (["role.py", "a.b"], 'cannot add "a.b" (not a valid name, use letters, digits, _ and -)'),
         (["role.py", "w", "--role-count=0"], "expecting role_count in the range 1...1000"),
         (["role.py", "w", "--role-count=1001"], "expecting role_count in the range 1...1000"),
         (["role.py", "w", "--role-count=4"], 'cannot add "w" (collision of roles "w-1,w-3")'),
@@ -166,7 +166,8 @@ def test_list_selects_with_search_words_and_flags(tmp_path: Path) -> None:
     make_role(str(home), "server.helper", str(tmp_path / "role.py"), {})
     assert roles_listed(tmp_path, "work") == ["worker-0", "worker-1", "worker-2"]
     assert roles_listed(tmp_path, "worker-[02]", "ser") == ["server", "worker-0", "worker-2"]
-    assert roles_listed(tmp_path, "-sr", "server") == ["server", "server.helper"]
+    assert roles_listed(tmp_path, "-sr", "server") == ["server"]  # the exact name
+    assert roles_listed(tmp_path, "-sr", "server.*") == ["server", "server.helper"]
     assert roles_listed(tmp_path, "-gr", "-sr") == [
         "group",
         "server",

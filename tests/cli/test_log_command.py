@@ -196,10 +196,10 @@ def test_each_error(logged: Path, tmp_path: Path):
     assert fault() == "layer-cake: cannot show log (no role specified)"
     assert fault("nobody") == 'layer-cake: cannot show log of "nobody" (does not exist)'
     assert fault("logger", "--tail=3", "--back=1h") == (
-        f"{FAILING} (need one of tail, from_, last, start or back)"
+        f"{FAILING} (need one of --tail, --from, --last, --start or --back)"
     )
     assert fault("logger", "--last=DAY", "--to=2025-01-01", "--count=3") == (
-        f"{FAILING} (optional use of to, span or count)"
+        f"{FAILING} (optional use of --to, --span or --count)"
     )
     assert fault("logger", "--tail=0") == f"{FAILING} (tail [0] out of range)"
     assert fault("logger", "--start=2") == f"{FAILING} (start [2 out of range])"

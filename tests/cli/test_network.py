@@ -116,13 +116,14 @@ def test_network_directory_addresses_show_parent_and_listen(cake) -> None:
     assert tool.endswith(f" <C>127.0.0.1:{cake.port} <L>(not set)")
 
 
-def test_network_with_no_directory_times_out(tmp_path) -> None:
-    port = free_port()  # nothing listens there
+def test_network_with_no_directory_says_so(tmp_path) -> None:
+    port = free_port()  # nothing listens there: the connect is refused at once
     result = run_cli("network", f"--connect-to-directory=127.0.0.1:{port}", "--connect-timeout=2")
     assert result.returncode == FAULTY_EXIT
     assert result.stdout == ""
     assert result.stderr == (
-        f"layer-cake: cannot connect to the directory at 127.0.0.1:{port} (timed out)\n"
+        f"layer-cake: cannot connect to the directory at 127.0.0.1:{port} "
+        "(no directory listening there; is host-cake running?)\n"
     )
 
 

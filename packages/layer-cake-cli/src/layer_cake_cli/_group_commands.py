@@ -18,6 +18,18 @@ when the group ends first, and stops the group when the roles are not up in
 ``START_SECONDS``. This stands in for the spec's double fork and ``CommandResponse(
 'background-daemon')`` handshake.
 
+A role that ends with a fault while the group runs is reported as it happens: group-cake
+writes ``<role> ended: <fault>`` on its stderr (the tool's, under ``run``). ``run`` prints the
+table of last values and then fails (exit 71) when a role's last value is a fault; ``start``
+fails when a role ends with a fault before every role is up or within ``SETTLE_SECONDS``
+after (the group goes on: ``status`` shows it).
+
+``status`` prints a header (the group: running or not, its pid, its directory's address)
+and a table of every role: state (running, exited, stopped, faulted, killed, restarting in
+N s, never run), pid, uptime, restarts and last result, the restarts and pending restarts
+from the group's ``supervision.json``. ``-ll`` keeps the spec's lines of running roles;
+``--json`` gives the table as JSON.
+
 ``stop`` sends SIGINT to the group of the home when it runs (its pid from ``lock/head.json``),
 and to each running role whose recorded parent is not itself a running role or group of the
 home (a role started by hand, or left by a group that was killed): the role itself, never a
@@ -42,18 +54,20 @@ import layer_cake as lc
 from layer_cake.daemon import (
     LockedOut,
     decode_data,
-    home_roles,
     role_locked_out,
     role_running,
-    role_start_stop,
+    role_values,
 )
+from layer_cake_directory import read_supervision
 
 from ._arguments import HomeCommand
 from ._fault import fail
 from ._home import (
     GROUP_ROLE,
     group_command,
+    home_debug_options,
     home_options,
+    home_roles,
     is_group,
     listed_roles,
     member_roles,
@@ -61,6 +75,8 @@ from ._home import (
     refuse_running,
     select_roles,
 )
+from ._progress import waiting
+from ._records import RecordsUnreadable, Run, read_runs
 
 __all__ = [
     "run",
@@ -78,6 +94,9 @@ __all__ = [
 START_SECONDS = 30.0
 #: How long ``stop --wait`` waits for every role to end (cli §4).
 STOP_SECONDS = 30.0
+#: How long ``start`` keeps watching for a role that fails once every role is up (a role
+#: takes its head lock before its main object runs, so "up" is not yet "working").
+SETTLE_SECONDS = 1.0
 _POLL = 0.1
 _RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -119,17 +138,32 @@ def _prepare(
     roles = _members(home, search, verb)
     if main_role is not None and main_role not in roles:
         fail(f'cannot {verb} (main role "{main_role}" is not one of the roles selected)')
+    if main_role is None:
+        stored = _stored_main_role(home)
+        if stored and stored not in roles:
+            fail(f'cannot {verb} (stored main role "{stored}" is not one of the roles selected)')
     refuse_running(home, [GROUP_ROLE, *roles], verb, "already running")
     return home, roles
+
+
+def _stored_main_role(home: str) -> str | None:
+    try:
+        value = role_values(home, GROUP_ROLE).get("main_role")
+    except (OSError, lc.CodecRuntimeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 class GroupResult:
     """What a group's full output says: a fault (its text) or the bare JSON of its value
     (None for no value)."""
 
-    def __init__(self, fault: str | None = None, text: str | None = None) -> None:
+    def __init__(
+        self, fault: str | None = None, text: str | None = None, faulted: list | None = None
+    ) -> None:
         self.fault = fault
         self.text = text
+        self.faulted: list[str] = faulted or []  # roles whose last value is a fault
 
 
 class GroupOutputError(ValueError):
@@ -163,7 +197,25 @@ def group_result(output: str) -> GroupResult:
         return GroupResult(fault=str(value))
     _, data, pointers = carried
     bare: Any = {"value": data, "pointer": pointers} if pointers else data
-    return GroupResult(text=json.dumps(bare, indent=4, sort_keys=True, ensure_ascii=False))
+    text = json.dumps(bare, indent=4, sort_keys=True, ensure_ascii=False)
+    return GroupResult(text=text, faulted=_faulted_entries(carried))
+
+
+def _faulted_entries(carried: list) -> list[str]:
+    """The roles of a table of last values (``map<unicode,any>``) whose value is a fault."""
+    if not str(carried[0]).startswith("map<") or not isinstance(carried[1], list):
+        return []
+    faulted = []
+    for entry in carried[1]:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+            continue
+        try:
+            value = decode_data({"value": entry[1]})
+        except lc.CodecRuntimeError:
+            continue  # a type unknown here: not a fault of this runtime
+        if isinstance(value, lc.Faulted):
+            faulted.append(entry[0])
+    return faulted
 
 
 @contextlib.contextmanager
@@ -189,7 +241,7 @@ def _relaying(target: list[subprocess.Popen], received: list[int]) -> Iterator[N
 @click.command(name="run", cls=HomeCommand)
 @click.argument("search", nargs=-1)
 @click.option("--main-role", "-mr", default=None, help="End with this role's value.")
-@home_options
+@home_debug_options
 def run(
     search: tuple[str, ...], main_role: str | None, home_path: str | None, debug_level: str | None
 ) -> None:
@@ -223,19 +275,21 @@ def run(
         fail(f"cannot run (unexpected response from group: exit status {group.returncode})")
     if result.text is not None:
         click.echo(result.text)
+    if result.faulted:
+        fail(f'cannot run (roles "{",".join(result.faulted)}" ended with a fault)')
 
 
 @click.command(name="start", cls=HomeCommand)
 @click.argument("search", nargs=-1)
 @click.option("--main-role", "-mr", default=None, help="End with this role's value.")
-@home_options
+@home_debug_options
 def start(
     search: tuple[str, ...], main_role: str | None, home_path: str | None, debug_level: str | None
 ) -> None:
     """Start the roles (those matching SEARCH) under a detached group-cake; return once they
     are up."""
     home, roles = _prepare(home_path, search, main_role, "start")
-    argv = _group_argv(home, search, lc.ProcessOrigin.START, main_role, None)
+    argv = _group_argv(home, search, lc.ProcessOrigin.START, main_role, debug_level)
     launched = datetime.now(timezone.utc)
     try:
         group = subprocess.Popen(
@@ -249,7 +303,8 @@ def start(
     except OSError as error:
         fail(f'cannot start (cannot execute "{argv[0]}", {error.strerror or error})')
     try:
-        _await_roles(home, roles, group, launched)
+        with waiting(f"starting {len(roles)} role(s)"):
+            _await_roles(home, roles, group, launched)
     except KeyboardInterrupt:  # the group has its own session: it goes on
         fail("cannot start (aborted while waiting for the roles, the group goes on)")
     assert group.stdout is not None
@@ -260,12 +315,23 @@ def _await_roles(home: str, roles: list[str], group: subprocess.Popen, launched:
     """Return once every role of ``roles`` is running or has run since ``launched``; fail
     when the group ends first, or (stopping the group) after ``START_SECONDS``."""
     deadline = time.monotonic() + START_SECONDS
+    settled: float | None = None
     while True:
-        if all(_started(home, r, launched) for r in roles):
+        ended = _faulted_since(home, roles, launched)
+        if ended:
+            role, fault = ended[0]
+            fail(f'cannot start (role "{role}" ended: {fault})')
+        if settled is None and all(_started(home, r, launched) for r in roles):
+            settled = time.monotonic() + SETTLE_SECONDS
+        if settled is not None and time.monotonic() >= settled:
             return
         code = group.poll()
         if code is not None:
             if all(_started(home, r, launched) for r in roles):
+                ended = _faulted_since(home, roles, launched)
+                if ended:
+                    role, fault = ended[0]
+                    fail(f'cannot start (role "{role}" ended: {fault})')
                 return
             fail(f"cannot start (unexpected response from group: {_early_end(group, code)})")
         if time.monotonic() > deadline:
@@ -279,15 +345,30 @@ def _await_roles(home: str, roles: list[str], group: subprocess.Popen, launched:
         time.sleep(_POLL)  # polling the role locks, not a fixed wait
 
 
+def _runs(home: str, role: str) -> list[Run]:
+    try:
+        return read_runs(home, role)
+    except RecordsUnreadable:
+        return []
+
+
 def _started(home: str, role: str, launched: datetime) -> bool:
     """Whether ``role`` runs, or has begun a run at or after ``launched``."""
     if role_running(home, role):
         return True
-    try:
-        runs = role_start_stop(home, role)
-    except (OSError, lc.CodecRuntimeError):
-        return False
+    runs = _runs(home, role)
     return bool(runs) and runs[-1].start is not None and runs[-1].start >= launched
+
+
+def _faulted_since(home: str, roles: list[str], launched: datetime) -> list[tuple[str, str]]:
+    """``(role, fault)`` of the roles whose run since ``launched`` ended with a fault."""
+    ended = []
+    for role in roles:
+        for run in _runs(home, role):
+            if run.start is not None and run.start >= launched and run.faulted:
+                ended.append((role, str(run.value)))
+                break
+    return ended
 
 
 def _early_end(group: subprocess.Popen, code: int) -> str:
@@ -335,54 +416,145 @@ def stop(wait: bool, home_path: str | None, debug_level: str | None) -> None:
     if not wait:
         return
     deadline = time.monotonic() + STOP_SECONDS
-    while True:
-        left = [r for r in roles if role_running(home, r)]
-        if not left:
-            return
-        if time.monotonic() > deadline:
-            fail(f'cannot stop (timed out, roles "{",".join(left)}" still running)')
-        time.sleep(_POLL)  # polling the role locks, not a fixed wait
+    with waiting(f"stopping {len(running)} role(s)"):
+        while True:
+            left = [r for r in roles if role_running(home, r)]
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                fail(f'cannot stop (timed out, roles "{",".join(left)}" still running)')
+            time.sleep(_POLL)  # polling the role locks, not a fixed wait
 
 
 @click.command(name="status", cls=HomeCommand)
 @click.argument("search", nargs=-1)
-@click.option("--long-listing", "-ll", is_flag=True, help="Process id and time running.")
+@click.option("--long-listing", "-ll", is_flag=True, help="Running roles: pid and time running.")
 @click.option("--group-role", "-gr", is_flag=True, help="Include the group.")
 @click.option("--sub-roles", "-sr", is_flag=True, help="Include sub-roles.")
+@click.option("--json", "as_json", is_flag=True, help="The group and its roles as JSON.")
 @home_options
 def status(
     search: tuple[str, ...],
     long_listing: bool,
     group_role: bool,
     sub_roles: bool,
+    as_json: bool,
     home_path: str | None,
     debug_level: str | None,
 ) -> None:
-    """Print the running roles, sorted (those matching SEARCH)."""
+    """Print every role (those matching SEARCH) with its state, pid, uptime, restarts and
+    last result, under a header about the group."""
     home = open_home(home_path)
     if not [r for r in home_roles(home) if not is_group(r)]:
         fail("cannot report status (empty)")
     roles = listed_roles(home, group_role, sub_roles)
     if search:
         roles = select_roles(roles, search, "report status")
-    running = [r for r in roles if role_running(home, r)]
-    if not running:
-        fail("cannot report status (nothing running)")
     now = datetime.now(timezone.utc)
-    for role in running:
-        if not long_listing:
-            click.echo(role)
-            continue
+    if long_listing:
+        running = [r for r in roles if role_running(home, r)]
+        if not running:
+            fail("cannot report status (nothing running)")
+        width = max([24, *(len(r) for r in running)])
+        for role in running:
+            row = role_status(home, role, now, None)
+            click.echo(f"{role:<{width}} <{row['pid'] or '?'}> {row['uptime'] or '?'}")
+        return
+    group = role_status(home, GROUP_ROLE, now, None)
+    supervision = read_supervision(home) if group["state"] == "running" else None
+    rows = [role_status(home, role, now, supervision) for role in roles]
+    if as_json:
+        directory = supervision.directory if supervision is not None else None
+        report = {"group": {**group, "directory": directory}, "roles": rows}
+        click.echo(json.dumps(report, indent=4))
+        return
+    click.echo(_header(home, group, supervision))
+    for line in _table(rows):
+        click.echo(line)
+
+
+def role_status(home: str, role: str, now: datetime, supervision: Any) -> dict[str, Any]:
+    """One row of ``status``: role, state, pid, uptime, restarts, last result."""
+    runs = _runs(home, role)
+    last = runs[-1] if runs else None
+    noted = supervision.roles.get(role) if supervision is not None else None
+    row: dict[str, Any] = {
+        "role": role,
+        "state": "never run",
+        "pid": None,
+        "uptime": None,
+        "restarts": noted.restarts if noted is not None else None,
+        "last": None,
+    }
+    finished = [r for r in runs if r.stop is not None]
+    if finished:
+        row["last"] = _result_text(finished[-1])
+    if role_running(home, role):
         locked = role_locked_out(home, role)
-        pid = locked.pid if locked is not None else "?"
-        click.echo(f"{role:<24} <{pid}> {_running_for(home, role, now)}")
+        row["state"] = "running"
+        row["pid"] = locked.pid if locked is not None else None
+        if last is not None and last.start is not None and last.stop is None:
+            row["uptime"] = lc.short_delta(now - last.start)
+        return row
+    if noted is not None and noted.restart_at is not None:
+        seconds = max(noted.restart_at - now.timestamp(), 0.0)
+        row["state"] = f"restarting in {seconds:.0f}s"
+        return row
+    if last is None:
+        return row
+    if last.stop is None:
+        row["state"] = "killed"
+        row["last"] = "ended without a record"
+    elif last.faulted and str(getattr(last.value, "condition", "")).startswith("killed"):
+        row["state"] = "killed"
+    elif isinstance(last.value, lc.Aborted):
+        row["state"] = "stopped"
+    elif last.faulted:
+        row["state"] = "faulted"
+    else:
+        row["state"] = "exited"
+    return row
 
 
-def _running_for(home: str, role: str, now: datetime) -> str:
-    try:
-        runs = role_start_stop(home, role)
-    except (OSError, lc.CodecRuntimeError):
-        return "?"
-    if not runs or runs[-1].start is None:
-        return "?"
-    return lc.short_delta(now - runs[-1].start)
+def _result_text(run: Run) -> str:
+    if run.carried is None:
+        return "None"
+    if not run.known:
+        return str(run.signature)
+    if isinstance(run.value, lc.Faulted):
+        return str(run.value)
+    if isinstance(run.value, tuple) and len(run.value) == 2:
+        text = json.dumps(run.carried[1])
+        return text if len(text) <= 40 else text[:37] + "..."
+    return type(run.value).__name__
+
+
+def _header(home: str, group: dict[str, Any], supervision: Any) -> str:
+    if group["state"] != "running":
+        return f"home {home}: group not running"
+    directory = supervision.directory if supervision is not None else None
+    at = f", directory at {directory}" if directory else ""
+    return f"home {home}: group running (pid {group['pid']}, up {group['uptime']}{at})"
+
+
+_COLUMNS = (
+    ("ROLE", "role"),
+    ("STATE", "state"),
+    ("PID", "pid"),
+    ("UPTIME", "uptime"),
+    ("RESTARTS", "restarts"),
+    ("LAST RESULT", "last"),
+)
+
+
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    """Aligned columns, each as wide as its widest cell; ``-`` for nothing."""
+    cells = [[title for title, _ in _COLUMNS]]
+    for row in rows:
+        cells.append(["-" if row[key] is None else str(row[key]) for _, key in _COLUMNS])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(_COLUMNS) - 1)]
+    lines = []
+    for line in cells:
+        parts = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+        lines.append("  ".join([*parts, line[-1]]).rstrip())
+    return lines

@@ -17,7 +17,15 @@ from typing import Any
 import click
 
 import layer_cake as lc
-from layer_cake.daemon import home_fault, home_roles, role_running
+from layer_cake.daemon import (
+    HOME_FOLDERS,
+    ROLE_FILES,
+    ROLE_FOLDERS,
+    home_fault,
+    role_path,
+    role_running,
+)
+from layer_cake.daemon import home_roles as _stored_roles
 
 from ._fault import fail
 
@@ -35,6 +43,10 @@ __all__ = [
     "refuse_running",
     "group_command",
     "program_command",
+    "home_roles",
+    "natural_key",
+    "name_fault",
+    "missing_material",
 ]
 
 #: ``--home-path`` when none is given (cli §1).
@@ -45,9 +57,13 @@ GROUP_ROLE = "group"
 
 _DEBUG_LEVELS = click.Choice([level.name for level in lc.USER_LOG], case_sensitive=False)
 
+# A role name: letters, digits, "_" and "-", starting with a letter, digit or "_".
+_ROLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+_LONGEST_NAME = 128
+_DIGITS = re.compile(r"(\d+)")
 
-def home_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The process arguments of every home sub-command: ``--home-path`` and ``--debug-level``."""
+
+def _home_options(command: Callable[..., Any], debug: bool) -> Callable[..., Any]:
     options = (
         click.option(
             "--home-path",
@@ -60,12 +76,59 @@ def home_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "-dl",
             type=_DEBUG_LEVELS,
             default=None,
+            hidden=not debug,  # accepted everywhere (a process argument), offered where used
             help="Logs at or above this level on stderr (passed to the processes started).",
         ),
     )
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def home_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The process arguments of a home sub-command that starts no process: ``--home-path``,
+    and ``--debug-level`` accepted (cli §1) but not offered in the help."""
+    return _home_options(command, debug=False)
+
+
+def home_debug_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--home-path`` and ``--debug-level`` of a sub-command whose processes log."""
+    return _home_options(command, debug=True)
+
+
+def natural_key(role: str) -> list:
+    """Sort key that puts ``w-2`` before ``w-10``."""
+    return [int(part) if part.isdigit() else part for part in _DIGITS.split(role)]
+
+
+def home_roles(home: str) -> list[str]:
+    """The role folders of ``home`` (sub-roles included), in natural order."""
+    return sorted(_stored_roles(home), key=natural_key)
+
+
+def name_fault(name: str) -> str | None:
+    """Why ``name`` cannot be a role's name, or None."""
+    if not _ROLE_NAME.fullmatch(name) or len(name) > _LONGEST_NAME:
+        return "not a valid name, use letters, digits, _ and -"
+    if name.lower().startswith(GROUP_ROLE):
+        return "reserved name"
+    return None
+
+
+def missing_material(home: str) -> str | None:
+    """The first file or folder a home lacks (relative to it), or None."""
+    for folder in HOME_FOLDERS:
+        if not os.path.isdir(os.path.join(home, folder)):
+            return f"{folder}/"
+    for role in _stored_roles(home):
+        folder = role_path(home, role)
+        for name in ROLE_FILES:
+            if not os.path.isfile(os.path.join(folder, f"{name}.json")):
+                return f"role/{role}/{name}.json"
+        for name in ROLE_FOLDERS:
+            if not os.path.isdir(os.path.join(folder, name)):
+                return f"role/{role}/{name}/"
+    return None
 
 
 def absolute_home(home_path: str | None) -> str:
@@ -78,6 +141,9 @@ def open_home(home_path: str | None) -> str:
     home = absolute_home(home_path)
     fault = home_fault(home)
     if fault is not None:
+        missing = missing_material(home) if os.path.isdir(home) else None
+        if missing is not None and os.path.isdir(os.path.join(home, "role")):
+            fault = f"{fault}, missing {missing}"
         fail(f'cannot open path "{home}" ({fault})')
     return home
 
@@ -108,11 +174,17 @@ def listed_roles(home: str, group_role: bool, sub_roles: bool) -> list[str]:
 
 
 def select_roles(candidates: Sequence[str], search: Iterable[str], verb: str) -> list[str]:
-    """The ``candidates`` whose names start with a match of a search word (``re.match``),
-    in the order of ``candidates``. Fails on a word that does not compile or selects
-    nothing."""
+    """The ``candidates`` a search word selects, in the order of ``candidates``: the role of
+    that exact name, else those whose names start with a match of the word as a regular
+    expression (``re.match``: ``worker`` selects ``worker-0``...). Fails on an empty word, a
+    word that does not compile or one that selects nothing."""
     chosen: set[str] = set()
     for word in search:
+        if not word.strip():
+            fail(f'cannot {verb} (empty search word "{word}")')
+        if word in candidates:
+            chosen.add(word)  # "w-1" is w-1, not w-10 and w-11 too
+            continue
         try:
             pattern = re.compile(word)
         except re.error as error:

@@ -13,12 +13,20 @@ Choices made here where the spec is silent:
 - ``add`` role names may not hold ``.`` (that makes sub-roles), ``/`` or start with ``.``:
   ``(not a valid name)``; ``--role-start`` below 0 fails like a bad ``--role-count``.
 - ``update`` without a search word fails ``(no roles specified)``.
-- ``delete`` of an empty selection under ``--all-roles`` succeeds silently.
+- ``delete`` of an empty selection under ``--all-roles`` succeeds silently; ``delete`` prints
+  ``removed "<role>"`` for each role folder it removed.
+- Role names are letters, digits, ``_`` and ``-`` (``name_fault``); a program that stores no
+  role when run with ``--create-role`` is no layer-cake program and is refused.
+- Settings the program's schema lets through but that cannot work are refused first
+  (``_settings_checks``).
+- ``destroy`` works on a home one of whose role folders is incomplete (it is being removed
+  anyway), never on a folder that is no home.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import stat
@@ -27,13 +35,16 @@ from collections.abc import Iterator
 
 import click
 
+import layer_cake as lc
 from layer_cake.daemon import (
+    HOME_FOLDERS,
     HeadLock,
     home_fault,
-    home_roles,
     make_home,
     remove_role,
     role_executable,
+    role_exists,
+    role_values,
 )
 
 from ._arguments import HomeCommand, SettingsCommand, passed_settings
@@ -42,16 +53,19 @@ from ._home import (
     GROUP_ROLE,
     absolute_home,
     group_command,
+    home_debug_options,
     home_options,
+    home_roles,
     is_group,
-    is_sub_role,
     listed_roles,
+    name_fault,
     open_home,
     program_command,
     refuse_running,
     select_roles,
 )
 from ._role_settings import each_role, relay_faults
+from ._settings_checks import settings_fault
 from ._storage_commands import make_resource_folder
 
 __all__ = ["create", "add", "update", "delete", "destroy", "list_", "MAX_ROLE_COUNT"]
@@ -67,7 +81,7 @@ _LAN_SETTING = ("--directory-at-lan", "-dal")
 
 @click.command(name="create", cls=SettingsCommand)
 @click.argument("home", required=False)
-@home_options
+@home_debug_options
 def create(home: str | None, home_path: str | None, debug_level: str | None) -> None:
     """Make a home: its folders and the group role, with the group's SETTINGS
     (--directory-at-host, --directory-at-lan, --encrypted-directory, --retry, --main-role)."""
@@ -81,6 +95,9 @@ def create(home: str | None, home_path: str | None, debug_level: str | None) -> 
     settings = passed_settings()
     if _names_setting(settings, _HOST_SETTING) and _names_setting(settings, _LAN_SETTING):
         fail(f'cannot create "{path}" (give one of --directory-at-host and --directory-at-lan)')
+    fault = settings_fault(settings)
+    if fault is not None:
+        fail(f'cannot create "{path}" ({fault})')
     try:
         make_home(path)
     except OSError as error:
@@ -107,7 +124,7 @@ def _names_setting(settings: list[str], names: tuple[str, ...]) -> bool:
 @click.argument("role", required=False)
 @click.option("--role-count", "-rc", type=int, default=None, help="Add ROLE-<i> for N values of i.")
 @click.option("--role-start", "-rs", type=int, default=0, show_default=True, help="The first i.")
-@home_options
+@home_debug_options
 def add(
     executable: str | None,
     role: str | None,
@@ -122,11 +139,13 @@ def add(
         fail("cannot add (no module specified)")
     home = open_home(home_path)
     command = _add_command(executable)
-    name = role or os.path.splitext(os.path.basename(executable))[0]
-    if not name or name.startswith(".") or "/" in name or is_sub_role(name):
-        fail(f'cannot add "{name}" (not a valid name)')
-    if name.startswith(GROUP_ROLE):
-        fail(f'cannot add "{name}" (reserved name)')
+    name = os.path.splitext(os.path.basename(executable))[0] if role is None else role
+    fault = name_fault(name)
+    if fault is not None:
+        fail(f'cannot add "{name}" ({fault})')
+    fault = settings_fault(passed_settings())
+    if fault is not None:
+        fail(f'cannot add "{name}" ({fault})')
     if role_count is None:
         names = [name]
     else:
@@ -142,6 +161,9 @@ def add(
     outcome = each_role(
         dict.fromkeys(names, command), "--create-role", home, passed_settings(), debug_level
     )
+    for o in outcome:
+        if o.fault is None and not role_exists(home, o.role):
+            o.fault = f'cannot add "{executable}" (not a layer-cake program, no role was stored)'
     if any(o.fault is not None for o in outcome):
         for made in (o.role for o in outcome if o.fault is None):
             remove_role(home, made)  # all or nothing
@@ -165,7 +187,7 @@ def _add_command(executable: str) -> list[str]:
 
 @click.command(name="update", cls=SettingsCommand)
 @click.argument("search", nargs=-1)
-@home_options
+@home_debug_options
 def update(search: tuple[str, ...], home_path: str | None, debug_level: str | None) -> None:
     """Merge SETTINGS into the stored settings of the roles selected by SEARCH (the group
     and sub-roles included)."""
@@ -174,8 +196,30 @@ def update(search: tuple[str, ...], home_path: str | None, debug_level: str | No
     home = open_home(home_path)
     roles = select_roles(home_roles(home), search, "update")
     refuse_running(home, roles, "update", "currently running")
+    settings = passed_settings()
+    for role in roles:
+        fault = settings_fault(
+            settings,
+            roles=home_roles(home) if is_group(role) else None,
+            stored=_parents_stored(home, role),
+        )
+        if fault is not None:
+            fail(f'cannot update "{role}" ({fault})')
     commands = {r: program_command(home, r, role_executable(home, r)) for r in roles}
-    relay_faults(each_role(commands, "--update-role", home, passed_settings(), debug_level))
+    relay_faults(each_role(commands, "--update-role", home, settings, debug_level))
+
+
+def _parents_stored(home: str, role: str) -> dict[str, object]:
+    """The ``directory_at_host``/``directory_at_lan`` stored for ``role`` that are set."""
+    try:
+        values = role_values(home, role)
+    except (OSError, lc.CodecRuntimeError):
+        return {}
+    return {
+        name: True
+        for name in ("directory_at_host", "directory_at_lan")
+        if isinstance(values.get(name), lc.HostPort) and values[name].host
+    }
 
 
 @click.command(name="delete", cls=HomeCommand)
@@ -195,7 +239,8 @@ def delete(
     doomed = [r for r in candidates if any(r == c or r.startswith(c + ".") for c in chosen)]
     with _locked(home, doomed, "delete", "currently running"):
         for role in doomed:
-            remove_role(home, role)
+            if remove_role(home, role):
+                click.echo(f'removed "{role}"')
 
 
 @contextlib.contextmanager
@@ -231,9 +276,9 @@ def destroy(home: str | None, home_path: str | None, debug_level: str | None) ->
     if os.path.lexists(path) and not os.path.isdir(path):
         regular = stat.S_ISREG(os.lstat(path).st_mode)
         fail(f'cannot destroy "{path}" ({"existing file" if regular else "not a folder"})')
-    fault = home_fault(path)
-    if fault is not None:
-        fail(f'cannot destroy "{path}" ({fault})')
+    if not all(os.path.isdir(os.path.join(path, n)) for n in HOME_FOLDERS):
+        # not a home; a home missing a file of a role is destroyed all the same
+        fail(f'cannot destroy "{path}" ({home_fault(path)})')
     roles = home_roles(path)
     locks: list[HeadLock] = []
     try:
@@ -259,12 +304,14 @@ def destroy(home: str | None, home_path: str | None, debug_level: str | None) ->
 @click.option("--long-listing", "-ll", is_flag=True, help="Program and folders/files/bytes.")
 @click.option("--group-role", "-gr", is_flag=True, help="Include the group.")
 @click.option("--sub-roles", "-sr", is_flag=True, help="Include sub-roles.")
+@click.option("--json", "as_json", is_flag=True, help="Roles, programs and usage as JSON.")
 @home_options
 def list_(
     search: tuple[str, ...],
     long_listing: bool,
     group_role: bool,
     sub_roles: bool,
+    as_json: bool,
     home_path: str | None,
     debug_level: str | None,
 ) -> None:
@@ -273,12 +320,21 @@ def list_(
     roles = listed_roles(home, group_role, sub_roles)
     if search:
         roles = select_roles(roles, search, "list")
-    for role in roles:
-        if not long_listing:
+    if not long_listing and not as_json:
+        for role in roles:
             click.echo(role)
-            continue
+        return
+    rows = []
+    for role in roles:
         folders, files, size = _usage(os.path.join(home, "role", role))
-        click.echo(f"{role:<24} {role_executable(home, role)} {folders}/{files}/{size}")
+        rows.append((role, role_executable(home, role), folders, files, size))
+    if as_json:
+        keys = ("role", "executable", "folders", "files", "bytes")
+        click.echo(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=4))
+        return
+    width = max([24, *(len(role) for role in roles)])
+    for role, executable, folders, files, size in rows:
+        click.echo(f"{role:<{width}} {executable} {folders}/{files}/{size}")
 
 
 def _usage(folder: str) -> tuple[int, int, int]:

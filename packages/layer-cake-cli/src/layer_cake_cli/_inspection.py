@@ -17,6 +17,8 @@ Additions to the spec, chosen here:
 
 from __future__ import annotations
 
+import json
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -41,6 +43,7 @@ from ._network import (
     NetworkNode,
     holds_listing_identity,
     matching_nodes,
+    tree_json,
     tree_lines,
 )
 
@@ -48,6 +51,8 @@ __all__ = ["network", "ping", "PING_INTERVAL"]
 
 #: Time between the starts of two pings (cli §4: "1 s apart").
 PING_INTERVAL = 1.0
+# The quick check that something listens at the directory's address.
+_PROBE_SECONDS = 2.0
 
 _OPEN_SCOPES = ScopeParam(
     lc.ScopeOfDirectory.HOST, lc.ScopeOfDirectory.LAN, lc.ScopeOfDirectory.GROUP
@@ -110,11 +115,26 @@ def _join_and_list(
     if debug_level is not None:
         set_level(lc.USER_LOG[debug_level.upper()], sys.stderr)
     configure_process(None, encrypted_process)  # the node's parent link is encrypted
+    refused = _refused(connect_to)
+    if refused is not None:
+        fail(f"cannot connect to the directory at {connect_to.host}:{connect_to.port} ({refused})")
     try:
         open_directory(connect_to, scope, connect_timeout)
         return list_tree()
     except InspectionFailed as error:
         fail(str(error))
+
+
+def _refused(at: lc.HostPort) -> str | None:
+    """Why nothing can listen at ``at``, found by one quick TCP connect (a refusal comes back
+    at once; anything else is left to the directory's own connect and its limit)."""
+    try:
+        with socket.create_connection((at.host, at.port), timeout=_PROBE_SECONDS):
+            return None
+    except ConnectionRefusedError:
+        return "no directory listening there; is host-cake running?"
+    except OSError:
+        return None
 
 
 @click.command(name="network", cls=LayerCakeCommand)
@@ -130,19 +150,46 @@ def _join_and_list(
 @click.option("--list-subscribed", "-ls", is_flag=True, help="Subscriptions of each node.")
 @click.option("--list-routed", "-lr", is_flag=True, help="Routes matched at each node.")
 @click.option("--list-connected", "-lc", is_flag=True, help="Subscriptions and their sessions.")
+@click.option("--json", "as_json", is_flag=True, help="The tree as JSON (every detail).")
+@click.option(
+    "--watch", "-w", type=SECONDS, default=None, help="List again every S seconds until control-c."
+)
 def network(
     connect_to_directory: lc.HostPort,
     open_scope: lc.ScopeOfDirectory,
     connect_timeout: float,
     encrypted_process: bool,
     debug_level: str | None,
+    as_json: bool,
+    watch: float | None,
     **flags: bool,
 ) -> None:
-    """Print the directory tree from the root."""
+    """Print the directory tree from the root (again every WATCH seconds with --watch)."""
     tree = _join_and_list(
         connect_to_directory, open_scope, connect_timeout, encrypted_process, debug_level
     )
-    for line in tree_lines(tree, ListingFlags(**flags)):
+    _show(tree, as_json, ListingFlags(**flags))
+    if watch is None:
+        return
+    try:
+        while True:
+            time.sleep(watch)  # the operator's chosen refresh interval
+            try:
+                tree = list_tree()
+            except InspectionFailed as error:
+                click.echo(f"layer-cake: {error}", err=True)
+                continue
+            click.echo(f"--- {time.strftime('%H:%M:%S')}")
+            _show(tree, as_json, ListingFlags(**flags))
+    except KeyboardInterrupt:
+        sys.exit(0)  # the one way to end a watch
+
+
+def _show(tree: NetworkNode, as_json: bool, flags: ListingFlags) -> None:
+    if as_json:
+        click.echo(json.dumps(tree_json(tree), indent=4))
+        return
+    for line in tree_lines(tree, flags):
         click.echo(line)
 
 

@@ -8,13 +8,19 @@ count of lines). Reading streams: files are opened one at a time in name order, 
 the last file that began at or before the begin time; ``--tail`` counts the lines of files
 from the newest back until it has enough, then reads forward. A line without a stamp (the
 rest of a multi-line text) goes with the line before it.
+
+``--follow`` (``-f``) goes on printing lines as the role writes them (polling the newest
+file and looking for the next one), until control-c (exit 0). Errors name the options as
+they are typed (``--from``, not the parameter name ``from_``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -22,11 +28,12 @@ from typing import Any
 import click
 
 import layer_cake as lc
-from layer_cake.daemon import log_files, logs_path, role_exists, role_start_stop
+from layer_cake.daemon import log_files, logs_path, role_exists
 
 from ._arguments import HomeCommand
 from ._fault import fail
 from ._home import home_options, open_home
+from ._records import RecordsUnreadable, read_runs
 
 __all__ = [
     "log",
@@ -55,6 +62,8 @@ LAST_UNITS = {
     "MINUTE": 1,
 }
 
+#: How often ``--follow`` looks for new lines.
+FOLLOW_SECONDS = 0.25
 _STAMP_WIDTH = 23  # YYYY-MM-DDTHH:MM:SS.mmm
 _TAG_COLUMN = 24
 
@@ -263,6 +272,7 @@ def _failing(role: str) -> str:
 @click.option("--clock", is_flag=True, help="Local time in and out.")
 @click.option("--tags", default=None, help="Only lines with these tag characters.")
 @click.option("--sample", default=None, help="The values of the & lines named NAME.")
+@click.option("--follow", "-f", is_flag=True, help="Go on printing new lines until control-c.")
 @home_options
 def log(
     role: str | None,
@@ -277,6 +287,7 @@ def log(
     clock: bool,
     tags: str | None,
     sample: str | None,
+    follow: bool,
     home_path: str | None,
     debug_level: str | None,
 ) -> None:
@@ -289,9 +300,11 @@ def log(
         fail(f"{failing} (does not exist)")
     begins = [x for x in (tail, from_, last, start, back) if x is not None]
     if len(begins) > 1:
-        fail(f"{failing} (need one of tail, from_, last, start or back)")
+        fail(f"{failing} (need one of --tail, --from, --last, --start or --back)")
     if len([x for x in (to, span, count) if x is not None]) > 1:
-        fail(f"{failing} (optional use of to, span or count)")
+        fail(f"{failing} (optional use of --to, --span or --count)")
+    if follow and any(x is not None for x in (to, span, count)):
+        fail(f"{failing} (--follow with --to, --span or --count)")
     if sample is not None and tags is not None:
         fail(f"{failing} (sampling is by a specific tag)")
     if not begins:
@@ -331,10 +344,62 @@ def log(
         lines = read_lines(folder, stamp_of(begin), None if end is None else stamp_of(end))
     try:
         _print(lines, count, clock, tags, sample)
+        if follow:
+            _print(_followed(folder), None, clock, tags, sample)
     except KeyboardInterrupt:
+        if follow:
+            sys.exit(0)  # the one way to end a follow
         fail(str(lc.Aborted()))
     except BrokenPipeError:
         _quiet_exit()
+
+
+def _followed(folder: str) -> Iterator[tuple[str, str]]:
+    """``(stamp, line)`` of the lines written from now on, as they come (forever)."""
+    names = log_files(folder)
+    current = names[-1] if names else None
+    offset = _size(os.path.join(folder, current)) if current else 0
+    stamp = ""
+    partial = b""
+    while True:
+        if current is not None:
+            path = os.path.join(folder, current)
+            with _opened(path) as f:
+                if f is not None:
+                    f.seek(offset)
+                    chunk = f.read()
+                    offset += len(chunk)
+                    partial += chunk
+            *complete, partial = partial.split(b"\n")
+            for raw in complete:
+                line = raw.decode("utf-8", errors="replace")
+                if _is_stamp(line):
+                    stamp = line[:_STAMP_WIDTH]
+                yield stamp, line
+        later = [n for n in log_files(folder) if current is None or n > current]
+        if later:
+            current, offset, partial = later[0], 0, b""
+            continue  # read the next file at once
+        sys.stdout.flush()
+        time.sleep(FOLLOW_SECONDS)  # polling the file for new lines
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+@contextlib.contextmanager
+def _opened(path: str) -> Iterator[Any]:
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        yield None
+        return
+    with f:
+        yield f
 
 
 def _default_tail() -> int:
@@ -346,8 +411,8 @@ def _default_tail() -> int:
 def _run_bounds(home: str, role: str, n: int, failing: str) -> tuple[datetime, datetime | None]:
     """The start of run ``n`` of the role's history and the start of the next run."""
     try:
-        runs = role_start_stop(home, role)
-    except (OSError, lc.CodecRuntimeError) as error:
+        runs = read_runs(home, role)
+    except RecordsUnreadable as error:
         fail(f"{failing} ({error})")
     if not runs:
         fail(f"{failing} (no history available)")

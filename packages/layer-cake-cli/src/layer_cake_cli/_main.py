@@ -4,7 +4,9 @@
 ``ping``) and the rolling logs (``log``).
 
 Failures follow the spec (cli §1): ``layer-cake: <condition>`` on stderr and exit status 71
-(``_fault.fail``).
+(``_fault.fail``). Words and options come in any order (compat §2.8): options before the
+sub-command (``layer-cake -hp h1 list``) are moved after it, and the group's own argument
+errors are faults too, never click's exit 2.
 """
 
 from __future__ import annotations
@@ -23,8 +25,42 @@ from ._storage_commands import model, resource, script
 __all__ = ["main", "FAULTY_EXIT", "fail"]
 
 
+# Options of the group itself; any other option before the sub-command belongs to it.
+_OWN_OPTIONS = ("--help", "--version")
+# Options before the sub-command whose value may follow as the next word (``-hp h1``).
+_TAKES_VALUE = ("--home-path", "-hp", "--debug-level", "-dl")
+
+
+def sub_command_first(args: list[str], names: set[str]) -> list[str]:
+    """``args`` with the options before the sub-command moved after it (compat §2.8)."""
+    before: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("-") or arg == "-":
+            break
+        if arg == "--" or arg in _OWN_OPTIONS:
+            return args  # the group's own (or no reordering asked for)
+        before.append(arg)
+        i += 1
+        if arg in _TAKES_VALUE and i < len(args):
+            before.append(args[i])
+            i += 1
+    if i >= len(args) or args[i] not in names or not before:
+        return args
+    return [args[i], *before, *args[i + 1 :]]
+
+
 class SubCommands(click.Group):
-    """A click group whose unknown sub-command is a layer-cake fault, not a usage error."""
+    """A click group whose unknown sub-command is a layer-cake fault, not a usage error, and
+    whose sub-command may come after its options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = sub_command_first(list(args), set(self.list_commands(ctx)))
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            fail(f"cannot execute ({error.message})")
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

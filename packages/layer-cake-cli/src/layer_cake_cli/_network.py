@@ -40,6 +40,7 @@ __all__ = [
     "walk_nodes",
     "matching_nodes",
     "holds_listing_identity",
+    "tree_json",
 ]
 
 #: One level of the tree.
@@ -209,3 +210,40 @@ def holds_listing_identity(node: NetworkNode, prefix: str) -> bool:
         if any(i is not None and str(i).lower().startswith(prefix) for i in ids):
             return True
     return False
+
+
+def tree_json(node: NetworkNode) -> dict:
+    """The tree under ``node`` as plain data for ``network --json``: each node's scope,
+    program, full identity, addresses, publications, subscriptions and children."""
+    listing = node.listing
+    if listing is None:
+        return {"link": address_text(node.ipp), "responding": False, "children": []}
+    return {
+        "scope": _scope_name(listing.scope),
+        "executable": listing.executable,
+        "unique_id": identity_text(listing.unique_id, True),
+        "link": address_text(node.ipp),
+        "responding": True,
+        "primary_ip": listing.primary_ip,
+        "connect_to_directory": address_text(listing.connect_to_directory),
+        "accept_directories_at": address_text(listing.accept_directories_at),
+        "published": sorted(
+            (
+                {
+                    "name": p.name,
+                    "id": identity_text(p.published_id, True),
+                    "listening": address_text(p.listening_ipp),
+                }
+                for p in listing.published
+            ),
+            key=lambda p: (p["name"] or "", p["id"]),
+        ),
+        "subscribed": sorted(
+            (
+                {"search": s.search, "id": identity_text(s.subscribed_id, True)}
+                for s in listing.subscribed
+            ),
+            key=lambda s: (s["search"] or "", s["id"]),
+        ),
+        "children": [tree_json(child) for child in node.children],
+    }

@@ -1,153 +1,203 @@
 """The sub-commands that read a role's remembered runs (``start_stop.json``, cli §2, §4):
-``history`` and ``returned``.
+``history`` and ``returned``, in the formats of compat §2.12.
 
-Times print in UTC. A run without a stop time is shown ``?``: the run going on, or one whose
-process was killed before it could record its end. ``returned`` of a fault prints it like any
-value, exit 0 (a DECISION of the spec).
+Records are read without the role's types (``_records``): a value of a type unknown here
+shows by its full type name and prints as its JSON data. Times print in UTC. A run without a
+stop time is ``?`` while the role runs, ``? (killed)`` once it no longer does (its process
+ended without recording its end). ``returned`` prints a value the way a process prints its
+result: the bare data, a fault wrapped ``{"fault": [sig, data, pointers]}`` (exit 0);
+``--full-output`` prints ``{"value": [sig, data, pointers]}``. On a run still going on it
+fails at once unless ``--timeout`` says how long to wait (an operator's ``returned`` never
+hangs).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 
 import click
 
 import layer_cake as lc
-from layer_cake.daemon import (
-    StartStop,
-    encode_json,
-    role_exists,
-    role_running,
-    role_start_stop,
-)
+from layer_cake.daemon import role_exists, role_running
 
 from ._arguments import HomeCommand
 from ._command import SECONDS
 from ._fault import fail
 from ._home import GROUP_ROLE, home_options, open_home
+from ._records import KILLED_LABEL, RecordsUnreadable, Run, read_runs, value_label
 
-__all__ = ["history", "returned", "run_line", "long_run_line", "value_label", "POLL_SECONDS"]
+__all__ = [
+    "history",
+    "returned",
+    "run_line",
+    "long_run_line",
+    "bare_text",
+    "POLL_SECONDS",
+    "runs_or_fail",
+]
 
 #: Interval of ``returned``'s checks while the run goes on (cli §4: "1 s polls").
 POLL_SECONDS = 1.0
 
 
-def value_label(value: object) -> str:
-    """A short name for a returned value: its class (``Aborted``), its type signature
-    (``integer8``), or the name of a type unknown here."""
-    if value is None:
-        return "None"
-    if isinstance(value, lc.Incognito):
-        return str(value.type_name).rpartition(".")[2]
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], lc.Portable):
-        return value[1].signature()
-    return type(value).__name__
-
-
-def _tenths(moment: datetime) -> str:
-    """``2025-06-01T08:00:01.5`` (UTC, tenths of a second)."""
+def _micro(moment: datetime) -> str:
+    """``2026-12-06T02:55:50.290718`` (UTC, microseconds: ``world_to_text``)."""
     moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 100_000}"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def run_line(index: int, run: StartStop, now: datetime) -> str:
-    """``[0] 3h2m ago ... 41m7s (Aborted)``, or ``[1] 12.4s ago ... ?`` for a run without an
-    end."""
+def run_line(index: int, run: Run, now: datetime, open_ended: bool = False) -> str:
+    """``[0] 3h2m ago ... 41m7s (Aborted)``; ``[1] 12.4s ago ... ?`` for the run going on;
+    ``... ? (killed)`` for one that ended without a record (``open_ended`` false)."""
     began = f"{lc.short_delta(now - run.start)} ago" if run.start is not None else "?"
     if run.stop is None or run.start is None:
-        return f"[{index}] {began} ... ?"
+        return f"[{index}] {began} ... ?" + ("" if open_ended else f" ({KILLED_LABEL})")
     took = lc.short_delta(run.stop - run.start)
-    return f"[{index}] {began} ... {took} ({value_label(run.returned)})"
+    return f"[{index}] {began} ... {took} ({value_label(run)})"
 
 
-def long_run_line(run: StartStop) -> str:
-    """``2025-06-01T08:00:01.5 ... 2025-06-01T08:41:08.7 (41m7s) Aborted``, or
-    ``2025-06-01T08:00:01.5 ... ?``."""
-    began = _tenths(run.start) if run.start is not None else "?"
+def long_run_line(run: Run, open_ended: bool = False) -> str:
+    """``2026-12-06T02:55:50.290718 ... 2026-12-06T02:55:50.542869 (0.2s) api1.Xy``, or
+    ``... ?`` (``... ? killed``)."""
+    began = _micro(run.start) if run.start is not None else "?"
     if run.stop is None or run.start is None:
-        return f"{began} ... ?"
+        return f"{began} ... ?" + ("" if open_ended else f" {KILLED_LABEL}")
     took = lc.short_delta(run.stop - run.start)
-    return f"{began} ... {_tenths(run.stop)} ({took}) {value_label(run.returned)}"
+    return f"{began} ... {_micro(run.stop)} ({took}) {value_label(run)}"
 
 
-def _runs(home: str, role: str, verb: str) -> list[StartStop]:
+def runs_or_fail(home: str, role: str, failing: str) -> list[Run]:
+    """The runs of ``role``; a fault ``<failing> (<why>)`` when the file is unreadable."""
     try:
-        return role_start_stop(home, role)
-    except (OSError, lc.CodecRuntimeError) as error:
-        fail(f'cannot {verb} of "{role}" ({error})')
+        return read_runs(home, role)
+    except RecordsUnreadable as error:
+        fail(f"{failing} ({error})")
+
+
+def _going_on(home: str, role: str, runs: list[Run], index: int) -> bool:
+    """Whether run ``index`` without a stop is the one going on (the latest, role running)."""
+    return index == len(runs) - 1 and role_running(home, role)
 
 
 @click.command(name="history", cls=HomeCommand)
 @click.argument("role", required=False)
 @click.option("--long-listing", "-ll", is_flag=True, help="Start and stop times in full.")
+@click.option("--json", "as_json", is_flag=True, help="The runs as a JSON list.")
 @home_options
 def history(
-    role: str | None, long_listing: bool, home_path: str | None, debug_level: str | None
+    role: str | None,
+    long_listing: bool,
+    as_json: bool,
+    home_path: str | None,
+    debug_level: str | None,
 ) -> None:
     """Print the remembered runs of ROLE, oldest first."""
     if not role:
         fail("cannot report history (no role specified)")
     home = open_home(home_path)
+    failing = f'cannot report history of "{role}"'
     if not role_exists(home, role):
-        fail(f'cannot report history of "{role}" (does not exist)')
+        fail(f"{failing} (does not exist)")
     now = datetime.now(timezone.utc)
-    for index, run in enumerate(_runs(home, role, "report history")):
-        click.echo(long_run_line(run) if long_listing else run_line(index, run, now))
+    runs = runs_or_fail(home, role, failing)
+    if as_json:
+        click.echo(json.dumps([_run_json(home, role, runs, i) for i in range(len(runs))], indent=4))
+        return
+    for index, run in enumerate(runs):
+        going = run.stop is None and _going_on(home, role, runs, index)
+        line = long_run_line(run, going) if long_listing else run_line(index, run, now, going)
+        click.echo(line)
+
+
+def _run_json(home: str, role: str, runs: list[Run], index: int) -> dict:
+    run = runs[index]
+    going = run.stop is None and _going_on(home, role, runs, index)
+    return {
+        "start": _micro(run.start) if run.start is not None else None,
+        "stop": _micro(run.stop) if run.stop is not None else None,
+        "running": going,
+        "label": None if run.stop is None else value_label(run),
+        "faulted": run.faulted,
+        "value": run.carried,
+    }
+
+
+def bare_text(carried: list | None) -> str:
+    """A value printed as a process prints its result: bare data, 4-space indent; a fault
+    wrapped ``{"fault": [sig, data, pointers]}``."""
+    if carried is None:
+        return "null"
+    _, data, pointers = carried
+    bare = {"value": data, "pointer": pointers} if pointers else data
+    return json.dumps(bare, indent=4, sort_keys=True, ensure_ascii=False)
+
+
+def _printed(run: Run, full_output: bool) -> str:
+    if full_output:
+        return json.dumps({"value": run.carried}, indent=4, ensure_ascii=False)
+    if run.faulted:
+        return json.dumps({"fault": run.carried}, indent=4, ensure_ascii=False)
+    return bare_text(run.carried)
 
 
 @click.command(name="returned", cls=HomeCommand)
 @click.argument("role", required=False)
 @click.option("--start", "-s", type=int, default=None, help="The run (negative: from the end).")
-@click.option("--timeout", "-t", type=SECONDS, default=None, help="Seconds to wait for the run.")
+@click.option(
+    "--timeout", "-t", type=SECONDS, default=None, help="Seconds to wait for a run going on."
+)
+@click.option("--full-output", "-fo", is_flag=True, help='In full: {"value": [sig, data, []]}.')
 @home_options
 def returned(
     role: str | None,
     start: int | None,
     timeout: float | None,
+    full_output: bool,
     home_path: str | None,
     debug_level: str | None,
 ) -> None:
-    """Print the value a run of ROLE (default the group) ended with, in full JSON."""
+    """Print the value a run of ROLE (default the group) ended with."""
     role = role or GROUP_ROLE
-    verb = "report returned value"
+    failing = f'cannot report returned value of "{role}"'
     home = open_home(home_path)
     if not role_exists(home, role):
-        fail(f'cannot {verb} of "{role}" (does not exist)')
-    runs = _runs(home, role, verb)
+        fail(f"{failing} (does not exist)")
+    runs = runs_or_fail(home, role, failing)
     if not runs:
-        fail(f'cannot {verb} of "{role}" (no start/stop records)')
+        fail(f"{failing} (no start/stop records)")
     n = -1 if start is None else start
     index = n if n >= 0 else len(runs) + n
     if not 0 <= index < len(runs):
-        fail(f'cannot {verb} of "{role}" (start [{n}] out of bounds)')
+        fail(f"{failing} (start [{n}] out of bounds)")
     run = runs[index]
-    latest = index == len(runs) - 1
-    if run.stop is None and latest:
-        run = _await_stop(home, role, run, timeout, f'cannot {verb} of "{role}"', n)
+    if run.stop is None and _going_on(home, role, runs, index):
+        if timeout is None:
+            fail(f"{failing} ({role}[{n}] is still running, give --timeout=S to wait)")
+        try:
+            run = _await_stop(home, role, run, timeout, failing, n)
+        except KeyboardInterrupt:
+            fail(str(lc.Aborted()))
     if run.stop is None:
-        fail(f'cannot {verb} of "{role}" (no record of {role}[{n}] stopping and never will be)')
-    click.echo(encode_json(run.returned, pretty=True))
+        fail(f"{failing} (no record of {role}[{n}] stopping and never will be)")
+    click.echo(_printed(run, full_output))
 
 
-def _await_stop(
-    home: str, role: str, run: StartStop, timeout: float | None, failing: str, n: int
-) -> StartStop:
-    """The run that began at ``run.start``, once it has a stop time; as it is when the role
-    no longer runs; a fault after ``timeout`` seconds."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        if not role_running(home, role):
-            break  # ended: read its record once more, below
-        if deadline is not None and time.monotonic() >= deadline:
+def _await_stop(home: str, role: str, run: Run, timeout: float, failing: str, n: int) -> Run:
+    """The run that began at ``run.start`` once it has a stop time, or as it is once the
+    role no longer runs; a fault after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while role_running(home, role):
+        left = deadline - time.monotonic()
+        if left <= 0:
             fail(f'{failing} (timed out ("T1" exceeded))')
-        pause = POLL_SECONDS if deadline is None else min(POLL_SECONDS, deadline - time.monotonic())
-        time.sleep(max(pause, 0.0))  # the spec's 1 s polls of a run going on
-        same = [r for r in _runs(home, role, "report returned value") if r.start == run.start]
+        time.sleep(min(POLL_SECONDS, left))  # the spec's 1 s polls of a run going on
+        same = [r for r in runs_or_fail(home, role, failing) if r.start == run.start]
         if not same:
             fail(f"{failing} (no record of {role}[{n}] stopping and never will be)")
         run = same[0]
         if run.stop is not None:
             return run
-    same = [r for r in _runs(home, role, "report returned value") if r.start == run.start]
+    same = [r for r in runs_or_fail(home, role, failing) if r.start == run.start]
     return same[0] if same else run

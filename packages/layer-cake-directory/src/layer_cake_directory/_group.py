@@ -21,28 +21,42 @@ matched at the start of role names; none selects every role but ``group`` and su
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import sys
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import layer_cake as lc
 from layer_cake.daemon import (
     CL,
+    HeadLock,
     ProcessOrigin,
     configure_node,
     home_fault,
     home_roles,
+    record_stop,
     role_executable,
+    role_locked_out,
+    role_start_stop,
 )
 
 from ._serve import listen_for_directories
+from ._supervision import RoleState, Supervision, write_supervision
 
-__all__ = ["group_directory", "main", "select_roles"]
+__all__ = ["group_directory", "main", "select_roles", "DAEMON_PROGRAMS", "signal_of"]
 
 #: The group's own role in a home (never one of the roles it runs).
 GROUP_ROLE = "group"
+
+#: Programs that are directory nodes of their own scope: a role running one is not a
+#: PROCESS child of the group (the group's own parent may be that very node).
+DAEMON_PROGRAMS = ("host-cake", "lan-cake")
+
+_EXIT_CODE = re.compile(r"non-standard process exit - code=(-\d+)")
 
 _SEARCH: list[str] = []  # the command line's words, taken before lc.create parses the rest
 _table_type = lc.def_type(dict[str, lc.Any])
@@ -78,6 +92,8 @@ def select_roles(home: str, search: list[str]) -> list[str] | lc.Faulted:
     if fault is not None:
         return lc.Faulted(f'cannot open path "{home}"', fault)
     names = [r for r in home_roles(home) if r != GROUP_ROLE]
+    if any(not word for word in search):
+        return lc.Faulted("cannot select roles", "empty search word")
     if not search:
         chosen = [r for r in names if "." not in r]
         if not chosen:
@@ -85,6 +101,10 @@ def select_roles(home: str, search: list[str]) -> list[str] | lc.Faulted:
         return chosen
     chosen = []
     for word in search:
+        if word in names:  # a role's exact name selects that role only
+            if word not in chosen:
+                chosen.append(word)
+            continue
         try:
             pattern = re.compile(word)
         except re.error as e:
@@ -105,6 +125,11 @@ class _Roles:
         self.intervals: dict[str, Any] = {}  # role -> its restart sequence (an iterator)
         self.due: dict[str, float] = {}  # role -> monotonic time of its restart
         self.values: dict[str, Any] = {}  # role -> last value
+        self.stopping = False
+        self.state = Supervision(os.getpid())
+
+    def note(self, role: str) -> RoleState:
+        return self.state.roles.setdefault(role, RoleState())
 
     def next_interval(self, role: str) -> float | None:
         if self.retry is None or self.retry.empty():
@@ -125,34 +150,115 @@ def _supervise(
 ) -> object:
     home = CL.home_path
     book = _Roles(retry)
+    book.state.directory = f"{at.host}:{at.port}"
     for role in roles:
+        book.note(role)
         _start_role(self, book, home, role, at, encrypted)
+    _publish(home, book)
     while book.running or book.due:
         m = self.input()
         if isinstance(m, lc.Returned):
             role = book.running.pop(self.return_address, None)
             if role is None:
                 continue
-            book.values[role] = m.message
+            value = _ended(self, home, role, m.message)
+            book.values[role] = value
+            state = book.note(role)
+            state.faulted = isinstance(value, lc.Faulted)
+            state.last = _result_text(value)
             if role == main_role:
                 _stop_all(self, book)
-                return m.message
+                _publish(home, book)
+                return value
             delay = book.next_interval(role)
             if delay is not None:
                 self.trace(f'Restart "{role}" ({delay} seconds)')
                 book.due[role] = time.monotonic() + delay
+                state.restart_at = time.time() + delay
                 _arm(self, book)
+            _publish(home, book)
         elif isinstance(m, lc.T1):
             now = time.monotonic()
             for role in [r for r, t in book.due.items() if t <= now]:
                 del book.due[role]
+                state = book.note(role)
+                state.restarts += 1
+                state.restart_at = None
                 _start_role(self, book, home, role, at, encrypted)
             _arm(self, book)
+            _publish(home, book)
         elif isinstance(m, lc.Stop):
             book.due.clear()
+            for state in book.state.roles.values():
+                state.restart_at = None
             _stop_all(self, book)
+            _publish(home, book)
             return lc.Aborted()
+    _publish(home, book)
     return lc.cast_to(book.values, _table_type)
+
+
+def _publish(home: str, book: _Roles) -> None:
+    write_supervision(home, book.state)
+
+
+def signal_of(value: object) -> int | None:
+    """The signal that ended a child process, from the fault its ProcessObject gave."""
+    if not isinstance(value, lc.Faulted):
+        return None
+    found = _EXIT_CODE.match(str(value.condition))
+    return -int(found.group(1)) if found else None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _ended(self, home: str, role: str, value: object) -> object:
+    """A role's process ended with ``value``: say so unless it was asked to stop; a process
+    ended by a signal becomes ``Faulted("killed by signal SIGKILL")`` in the role's own
+    record too (it could not write one)."""
+    number = signal_of(value)
+    if number is not None:
+        value = lc.Faulted(f"killed by signal {_signal_name(number)}")
+        _record_killed(home, role, value)
+    if isinstance(value, lc.Faulted) and not isinstance(value, lc.Aborted):
+        self.warning(f'Role "{role}" ended: {value}')
+        sys.stderr.write(f"{role} ended: {value}\n")
+        sys.stderr.flush()
+    elif isinstance(value, lc.Aborted):
+        self.console(f'Role "{role}" ended: {value}')
+    else:
+        self.console(f'Role "{role}" ended')
+    return value
+
+
+def _record_killed(home: str, role: str, fault: lc.Faulted) -> None:
+    """Close the open run of a role whose process was killed (best effort)."""
+    with contextlib.suppress(OSError, lc.CodecRuntimeError):
+        lock = HeadLock.acquire(home, role)
+        if lock is None:
+            return  # running again: a new run owns the record
+        with lock:
+            runs = role_start_stop(home, role)
+            if runs and runs[-1].stop is None:
+                record_stop(home, role, datetime.now(timezone.utc), fault)
+
+
+def _result_text(value: object) -> str:
+    """A short text of a role's last value for ``layer-cake status``."""
+    if value is None:
+        return "None"
+    if isinstance(value, lc.Faulted):
+        return str(value)
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], lc.Portable):
+        text = repr(value[0])
+    else:
+        text = type(value).__name__
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _start_role(self, book: _Roles, home: str, role: str, at: lc.HostPort, encrypted: bool) -> None:
@@ -161,6 +267,14 @@ def _start_role(self, book: _Roles, home: str, role: str, at: lc.HostPort, encry
     if executable.endswith(".py") and os.path.isfile(copy):
         executable = copy  # a portable image's copy first (cli.md §6)
     origin = ProcessOrigin.START_CHILD if CL.origin == ProcessOrigin.START else None
+    if os.path.basename(executable) in DAEMON_PROGRAMS:
+        directory: dict[str, object] = {}  # a node of its own scope, with its own settings
+    else:
+        directory = {
+            "directory_scope": lc.ScopeOfDirectory.PROCESS,
+            "connect_to_directory": at,
+            "encrypted_process": encrypted,
+        }
     a = self.create(
         lc.ProcessObject,
         executable,
@@ -168,9 +282,7 @@ def _start_role(self, book: _Roles, home: str, role: str, at: lc.HostPort, encry
         home_path=home,
         role_name=role,
         top_role=True,
-        directory_scope=lc.ScopeOfDirectory.PROCESS,
-        connect_to_directory=at,
-        encrypted_process=encrypted,
+        **directory,
     )
     book.running[a] = role
 
@@ -183,7 +295,13 @@ def _arm(self, book: _Roles) -> None:
 
 
 def _stop_all(self, book: _Roles) -> None:
-    """Stop every running role and wait for each to return."""
+    """Stop every running role and wait for each to return.
+
+    A role process still loading (no head lock yet) gets SIGTERM first: its interpreter
+    would meet the SIGINT of a ``Stop`` as a ``KeyboardInterrupt`` and print a traceback,
+    while SIGTERM ends it quietly (and a role already in ``lc.create`` stops on either)."""
+    book.stopping = True
+    _terminate_loading(CL.home_path, list(book.running.values()))
     for a in book.running:
         self.send(lc.Stop(), a)
     while book.running:
@@ -191,7 +309,47 @@ def _stop_all(self, book: _Roles) -> None:
         if isinstance(m, lc.Returned):
             role = book.running.pop(self.return_address, None)
             if role is not None:
-                book.values[role] = m.message
+                value = m.message
+                if signal_of(value) in (signal.SIGTERM, signal.SIGINT):
+                    value = lc.Aborted()  # stopped while it loaded
+                elif signal_of(value) is not None:
+                    value = _ended(self, CL.home_path, role, value)
+                book.values[role] = value
+                state = book.note(role)
+                state.faulted = isinstance(value, lc.Faulted)
+                state.last = _result_text(value)
+
+
+def _children() -> list[int]:
+    """Process ids of this process's children (Linux ``/proc``; none elsewhere)."""
+    me = os.getpid()
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    fields = f.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if len(fields) > 1 and fields[1] == str(me):
+                found.append(int(entry))
+    return found
+
+
+def _terminate_loading(home: str, roles: list[str]) -> None:
+    """SIGTERM to each child process that is none of ``roles``' lock holders."""
+    holders = set()
+    for role in roles:
+        with contextlib.suppress(OSError, lc.CodecRuntimeError):
+            locked = role_locked_out(home, role)
+            if locked is not None:
+                holders.add(locked.pid)
+    for pid in _children():
+        if pid not in holders:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
 
 
 def _wait_for_stop(self) -> object:
