@@ -185,3 +185,35 @@ def test_value_labels() -> None:
     assert value_label(unknown) == "api1.Xy"
     killed = _run(moment, moment, lc.Faulted("killed by signal SIGKILL", "exit code 9"))
     assert value_label(killed) == "killed"
+
+
+def test_options_before_the_sub_command_are_moved_after_it() -> None:
+    from layer_cake_cli._main import sub_command_first
+
+    names = {"list", "run"}
+    assert sub_command_first(["-hp", "h1", "list"], names) == ["list", "-hp", "h1"]
+    assert sub_command_first(["-ll", "list", "--home-path=h1"], names) == [
+        "list",
+        "-ll",
+        "--home-path=h1",
+    ]
+    assert sub_command_first(["--version"], names) == ["--version"]
+    assert sub_command_first(["--help", "list"], names) == ["--help", "list"]
+    assert sub_command_first(["list", "-ll"], names) == ["list", "-ll"]
+
+
+def test_group_level_argument_errors_are_faults_not_usage_errors(tmp_path) -> None:
+    done = invoke("--no-such-option")
+    assert done.exit_code == FAULTY_EXIT
+    assert done.output.startswith("layer-cake: cannot execute (No such option")
+    moved = invoke("-hp", str(tmp_path / "nowhere"), "list")
+    assert moved.exit_code == FAULTY_EXIT
+    assert moved.output.startswith(f'layer-cake: cannot open path "{tmp_path / "nowhere"}"')
+
+
+def test_debug_level_is_offered_only_where_processes_log() -> None:
+    for command in ("list", "status", "history", "returned", "stop", "delete", "destroy"):
+        assert "--debug-level" not in invoke(command, "--help").output, command
+    for command in ("create", "add", "update", "run", "start"):
+        assert "--debug-level" in invoke(command, "--help").output, command
+    assert invoke("list", "--debug-level=DEBUG", "--home-path=/nonexistent").exit_code == 71

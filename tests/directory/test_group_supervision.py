@@ -10,11 +10,13 @@ read by the ProcessObject), which group-cake shares; the test reads group-cake's
 from __future__ import annotations
 
 import json
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 
-from directory_support import DEADLINE, Cake, Proc
+from directory_support import DEADLINE, Cake, Proc, free_port
 
 import layer_cake as lc
 from layer_cake.process._role import (
@@ -24,6 +26,7 @@ from layer_cake.process._role import (
     role_running,
     role_start_stop,
 )
+from layer_cake_directory import read_supervision
 
 ROLE_SCRIPTS = {
     "offer.py": """
@@ -222,3 +225,77 @@ def _alive(pid: int) -> bool:
             return f.read().rpartition(")")[2].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_an_exact_role_name_selects_that_role_only(cake: Cake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    home = Home(cake, tmp_path)
+    for i in (1, 10, 11):
+        home.role(f"w-{i}", "brief.py", value=i)
+    group = home.run("w-1")
+    assert result_of(group) == 0
+    assert group.seen.count("BRIEF RAN") == 1
+    assert [len(role_start_stop(home.path, f"w-{i}")) for i in (1, 10, 11)] == [1, 0, 0]
+    empty = home.run("")
+    assert result_of(empty) == 71
+    assert any("empty search word" in line for line in empty.seen), empty.seen
+
+
+def test_a_faulting_role_is_reported_and_the_supervision_file_counts_restarts(
+    cake: Cake, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    retry = lc.RetryIntervals(first_steps=[0.1])
+    home = Home(cake, tmp_path, retry=retry)
+    home.role("brief", "brief.py", value=3)
+    home.role("broken", "nosuch.py")  # the program is missing: a fault at each start
+    group = home.run("--debug-level=WARNING")
+    assert result_of(group) == 0
+    ended = [line for line in group.seen if line.startswith("broken ended: ")]
+    assert len(ended) == 2, group.seen  # the first run and the one restart
+    assert any('Role "broken" ended: ' in line for line in group.seen)  # logged at WARNING
+    state = read_supervision(home.path)
+    assert state is not None and state.directory is not None
+    assert state.directory.startswith("127.0.0.1:")
+    assert (state.roles["brief"].restarts, state.roles["brief"].last) == (1, "3")
+    assert state.roles["broken"].faulted and state.roles["broken"].restarts == 1
+    assert state.roles["broken"].restart_at is None
+
+
+def test_a_killed_role_gets_its_end_recorded_by_the_group(cake: Cake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    home = Home(cake, tmp_path)
+    home.role("victim", "seek.py", search="nothing")
+    home.role("other", "seek.py", search="nothing")
+    group = home.run()
+    group.expect("group-cake: listening")
+    end = time.monotonic() + DEADLINE
+    while role_locked_out(home.path, "victim") is None or not role_running(home.path, "victim"):
+        assert time.monotonic() < end, "victim not running"
+        time.sleep(0.05)  # polling for an event (the role's lock), not a fixed wait
+    pid = role_locked_out(home.path, "victim").pid  # type: ignore[union-attr]
+    os.kill(pid, signal.SIGKILL)
+    assert group.expect("victim ended: ") == "victim ended: killed by signal SIGKILL"
+    last = role_start_stop(home.path, "victim")[-1]
+    assert last.stop is not None
+    assert isinstance(last.returned, lc.Faulted)
+    assert str(last.returned) == "killed by signal SIGKILL"
+    group.popen.send_signal(signal.SIGINT)
+    assert result_of(group) == 71
+
+
+def test_a_host_cake_role_is_not_a_process_child_of_the_group(cake: Cake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    home = Home(cake, tmp_path)
+    program = os.path.join(os.path.dirname(sys.executable), "host-cake")  # this install's
+    listen = lc.HostPort("127.0.0.1", port)
+    make_role(home.path, "host-cake", program, {"directory_at_host": listen})
+    group = home.run()
+    group.expect(f'host-cake: listening for directories at "127.0.0.1:{port}"')
+    end = time.monotonic() + DEADLINE
+    while not role_running(home.path, "host-cake"):
+        assert time.monotonic() < end, "host-cake not running"
+        time.sleep(0.05)  # polling for an event (the role's lock), not a fixed wait
+    pid = role_locked_out(home.path, "host-cake").pid  # type: ignore[union-attr]
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        argv = f.read().decode().split("\0")
+    assert not [a for a in argv if a.startswith(("--directory-scope", "--connect-to-directory"))]
+    group.popen.send_signal(signal.SIGINT)
+    assert result_of(group) == 71
