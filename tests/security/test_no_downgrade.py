@@ -128,3 +128,28 @@ def test_an_encrypted_process_publishes_on_an_encrypted_listener_whatever_its_co
     sub = cake.run("subscriber.py", "--search=svc:d", "--encrypted-process=true")
     assert sub.expect("AVAILABLE svc:d") == "AVAILABLE svc:d HOST True"
     sub.expect("PRODUCT 6 svc:d")
+
+
+def test_an_encrypted_directory_admits_only_processes_that_hold_its_key(
+    cake: Cake, tmp_path: Path
+) -> None:
+    """Directories require authentication of publishers and subscribers: host-cake and one
+    publisher hold a site key given by ``--site-key``; a subscriber holding another key (the
+    suite's, from ``LC_SITE_KEY_FILE``) is refused by the directory and learns nothing."""
+    from layer_cake.net._site_key import generate_site_key
+
+    key = generate_site_key(tmp_path / "site.key")
+    host = cake.host(
+        None, None, "--encrypted-directory=true", f"--site-key={key}", "--debug-level=WARNING"
+    )
+    pub = cake.run("publisher.py", "--name=svc:k", "--encrypted-process=true", f"--site-key={key}")
+    pub.expect("PUBLISHED")
+    outsider = cake.run("subscriber.py", "--search=svc:k", "--encrypted-process=true")
+    refusal = host.expect("does not hold this site key", anywhere=True)  # logged, WARNING
+    assert "Refusing link" in refusal
+    member = cake.run(
+        "subscriber.py", "--search=svc:k", "--encrypted-process=true", f"--site-key={key}"
+    )
+    member.expect("PRODUCT 6 svc:k")
+    outsider.drain_into_seen()
+    assert not any(line.startswith("AVAILABLE") for line in outsider.seen), outsider.seen
