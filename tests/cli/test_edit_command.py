@@ -17,6 +17,9 @@ from layer_cake.process._role import HeadLock, role_values
 
 FAULTY = 71
 
+# Each test runs the tool (and the roles' programs) a dozen times, on a shared machine.
+pytestmark = pytest.mark.timeout(400)
+
 OKROLE = """
 import layer_cake as lc
 

@@ -20,6 +20,9 @@ from layer_cake.process._role import HeadLock, make_role
 
 FAULTY = 71
 
+# Each test runs the tool (and the roles' programs) a dozen times, on a shared machine.
+pytestmark = pytest.mark.timeout(400)
+
 OKROLE = """
 import layer_cake as lc
 import api1
