@@ -344,3 +344,16 @@ def test_an_encrypted_cipher_without_a_site_key_cannot_be_made(monkeypatch, tmp_
     with pytest.raises(SiteKeyError, match="no site key"):
         LinkCipher(True)
     assert LinkCipher(False).ready  # a clear link needs none
+
+
+def test_a_responder_accepts_any_of_its_keys_and_an_initiator_opens_with_its_first() -> None:
+    """Key rollover: a side holding (new, old) accepts links opened with either, and opens its
+    own with the new one, so a side that holds only the old key refuses those."""
+    both = (OTHER_KEY, KEY)
+    for initiator_key in (KEY, OTHER_KEY):
+        a, b, first = started(initiator_key=initiator_key, responder_key=both)  # type: ignore[arg-type]
+        a.receive_key(b.receive_key(first))
+        assert b.open(a.seal(SECRET)) == SECRET and a.open(b.seal(SECRET)) == SECRET
+    _a, old_only, first = started(initiator_key=both, responder_key=KEY)  # type: ignore[arg-type]
+    with pytest.raises(AuthenticationFailed):
+        old_only.receive_key(first)

@@ -15,8 +15,10 @@ from layer_cake.net._site_key import (
     SiteKeyError,
     generate_site_key,
     read_site_key,
+    read_site_keys,
     site_key,
     site_key_path,
+    site_keys,
     use_site_key,
 )
 from layer_cake.process._command_line import CL
@@ -100,3 +102,22 @@ def test_the_order_is_code_then_argument_then_environment_then_home(clean, tmp_p
     use_site_key(keys["code"])
     assert site_key_path() == keys["code"]
     assert site_key() == read_site_key(keys["code"])
+
+
+def test_a_key_file_may_hold_several_keys_for_a_rollover(clean, tmp_path):
+    new, old = os.urandom(32), os.urandom(32)
+    path = tmp_path / "site.key"
+    path.write_text(f"{base64.b64encode(new).decode()}\n\n{base64.b64encode(old).decode()}\n")
+    os.chmod(path, 0o600)
+    assert read_site_keys(path) == (new, old)
+    assert read_site_key(path) == new  # the key that opens links
+    use_site_key(path)
+    assert site_keys() == (new, old) and site_key() == new
+
+
+def test_one_bad_line_makes_the_whole_file_unusable(tmp_path):
+    path = tmp_path / "site.key"
+    path.write_text(base64.b64encode(os.urandom(32)).decode() + "\nnot a key\n")
+    os.chmod(path, 0o600)
+    with pytest.raises(SiteKeyError, match="not one base64 line"):
+        read_site_keys(path)

@@ -49,7 +49,7 @@ from ..types._errors import CodecRuntimeError
 from ..types._wire import KIND_KEY_EXCHANGE, pack_control, unpack_payload
 from ._frame import FrameDecoder, PeerHello, RemoteFrameError
 from ._noise import MAX_NONCE, TAG_SIZE, HandshakeState, NoiseError
-from ._site_key import site_key
+from ._site_key import site_keys
 
 __all__ = [
     "PROLOGUE",
@@ -173,7 +173,8 @@ class LinkCipher:
     Args:
         encrypted: whether this side asks for an encrypted link (the ``enc`` of our hello).
         initiator: True on the connecting side (it sends the first handshake message).
-        psk: the 32-byte site key; by default this process's (``_site_key.site_key()``).
+        psk: the 32-byte site key, or several (the first opens links, any is accepted on a
+            link the peer opens); by default this process's (``_site_key.site_keys()``).
 
     Raises:
         SiteKeyError: encrypted, no ``psk`` given and no usable site key configured.
@@ -183,6 +184,7 @@ class LinkCipher:
         "_hello",
         "_hs",
         "_initiator",
+        "_keys",
         "_open_key",
         "_opened",
         "_our_hello",
@@ -192,13 +194,21 @@ class LinkCipher:
         "encrypted",
     )
 
-    def __init__(self, encrypted: bool, initiator: bool = False, psk: bytes | None = None) -> None:
+    def __init__(
+        self, encrypted: bool, initiator: bool = False, psk: bytes | tuple | None = None
+    ) -> None:
         self.encrypted = bool(encrypted)
         self._initiator = bool(initiator)
         self._state = _WAITING if self.encrypted else _CLEAR
         self._hs: HandshakeState | None = None
+        self._keys: tuple = ()
         if self.encrypted:
-            self._hs = HandshakeState(self._initiator, site_key() if psk is None else psk, PROLOGUE)
+            if psk is None:
+                self._keys = site_keys()
+            else:
+                self._keys = (bytes(psk),) if isinstance(psk, (bytes, bytearray)) else tuple(psk)
+            if self._initiator:  # the responder picks the key that opens the first message
+                self._hs = HandshakeState(True, self._keys[0], PROLOGUE)
         self._hello: PeerHello | None = None
         self._our_hello = b""
         self._seal_key = b""
@@ -254,8 +264,7 @@ class LinkCipher:
                 responder, is the refusal to send back).
             HandshakeRefused: the responder refused our first message.
         """
-        hs = self._hs
-        if self._state != _WAITING or hs is None:
+        if self._state != _WAITING or not self.encrypted:
             raise LocalCryptoError("no handshake expected on this link")
         if self._hello is None:
             raise LocalCryptoError("handshake before the peer's hello")
@@ -272,11 +281,17 @@ class LinkCipher:
         if not self._our_hello:
             raise LocalCryptoError("handshake before start()")
         side = "responder" if self._initiator else "initiator"
-        try:
-            told = hs.read_message(body)
-        except NoiseError:
+        if self._initiator:
+            hs = self._hs
+            try:
+                told = hs.read_message(body)  # type: ignore[union-attr]
+            except NoiseError:
+                told = None
+        else:
+            hs, told = self._read_first(body)
+        if hs is None or told is None:
             text = f"authentication failed: the {side} does not hold this site key"
-            raise (AuthenticationFailed(text) if self._initiator else _refused(text)) from None
+            raise AuthenticationFailed(text) if self._initiator else _refused(text)
         if _hello_of(told) != self._hello:
             text = "authentication failed: the hello was altered in transit"
             raise AuthenticationFailed(text) if self._initiator else _refused(text)
@@ -287,6 +302,18 @@ class LinkCipher:
         self._seal_key, self._open_key = send.k, receive.k  # type: ignore[assignment]
         self._state = _READY
         return answer
+
+    def _read_first(self, body: bytes) -> tuple[HandshakeState | None, bytes | None]:
+        """The responder's read of the first message under each key it accepts, in order."""
+        for key in self._keys:
+            hs = HandshakeState(False, key, PROLOGUE)
+            try:
+                told = hs.read_message(body)
+            except NoiseError:
+                continue
+            self._hs = hs
+            return hs, told
+        return None, None
 
     def seal(self, payload: bytes) -> bytes:
         """Return ``payload`` sealed for the peer (``payload`` itself when not encrypted).

@@ -4,6 +4,11 @@ A site key is 32 random bytes, kept in a file as one line of base64 (the form of
 pre-shared key). Every encrypted link mixes it into its Noise handshake (``_crypto``), so only
 processes of the same site can complete one.
 
+To replace a key without stopping the site, a file may hold more than one line: the first key
+opens links, every key is accepted on links opened by others (``site_keys``). Rollover: add the
+new key as a second line everywhere, then make it the first line everywhere, then remove the
+old one.
+
 Where a process finds it, first match wins:
 
 1. ``--site-key=<path>`` (``CL.site_key``), or ``use_site_key(path)`` in code;
@@ -31,7 +36,9 @@ __all__ = [
     "SiteKeyError",
     "generate_site_key",
     "read_site_key",
+    "read_site_keys",
     "site_key",
+    "site_keys",
     "site_key_path",
     "use_site_key",
 ]
@@ -50,7 +57,7 @@ class _Cache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.path: str | None = None  # set by use_site_key
-        self.loaded: tuple[str, bytes] | None = None  # (path, key) last read
+        self.loaded: tuple[str, tuple[bytes, ...]] | None = None  # (path, keys) last read
 
 
 _CACHE = _Cache()
@@ -74,17 +81,27 @@ def generate_site_key(path: str | os.PathLike) -> str:
 
 
 def read_site_key(path: str | os.PathLike) -> bytes:
-    """The 32-byte key in the file at ``path``.
+    """The 32-byte key in the file at ``path`` (its first line: the key that opens links).
 
     Raises:
-        SiteKeyError: the file cannot be read, is readable or writable by other users, or does
-            not hold one base64 line of exactly 32 bytes. The text never includes the key.
+        SiteKeyError: as ``read_site_keys``.
+    """
+    return read_site_keys(path)[0]
+
+
+def read_site_keys(path: str | os.PathLike) -> tuple[bytes, ...]:
+    """Every key in the file at ``path``, one base64 line each, the first one first.
+
+    Raises:
+        SiteKeyError: the file cannot be read, is readable or writable by other users, or a
+            line is not base64 of exactly 32 bytes (or there is none). The text never includes
+            a key.
     """
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
             mode = os.fstat(f.fileno()).st_mode
-            data = f.read(1024)
+            data = f.read(4096)
     except OSError as e:
         raise SiteKeyError(f'cannot read site key "{path}" ({e.strerror or e})') from None
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -92,13 +109,23 @@ def read_site_key(path: str | os.PathLike) -> bytes:
             f'site key "{path}" is accessible by other users (mode {stat.S_IMODE(mode):o});'
             " make it readable by its owner only (chmod 600)"
         )
-    try:
-        key = base64.b64decode(data.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != SITE_KEY_SIZE:
-        raise SiteKeyError(f'site key "{path}" is not one base64 line of {SITE_KEY_SIZE} bytes')
-    return key
+    keys = []
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            key = base64.b64decode(line.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != SITE_KEY_SIZE:
+            keys = []
+            break
+        keys.append(key)
+    if not keys:
+        raise SiteKeyError(
+            f'site key "{path}" is not one base64 line of {SITE_KEY_SIZE} bytes (per key)'
+        )
+    return tuple(keys)
 
 
 def use_site_key(path: str | os.PathLike | None) -> None:
@@ -126,10 +153,19 @@ def site_key_path() -> str | None:
 
 
 def site_key() -> bytes:
-    """This process's site key, read once per path.
+    """This process's site key (the one that opens links), read once per path.
 
     Raises:
-        SiteKeyError: none configured, or the file is not usable (``read_site_key``).
+        SiteKeyError: none configured, or the file is not usable (``read_site_keys``).
+    """
+    return site_keys()[0]
+
+
+def site_keys() -> tuple[bytes, ...]:
+    """Every key this process accepts on links opened by others, the one it opens with first.
+
+    Raises:
+        SiteKeyError: none configured, or the file is not usable (``read_site_keys``).
     """
     path = site_key_path()
     if path is None:
@@ -140,7 +176,7 @@ def site_key() -> bytes:
     loaded = _CACHE.loaded
     if loaded is not None and loaded[0] == path:
         return loaded[1]
-    key = read_site_key(path)
+    keys = read_site_keys(path)
     with _CACHE.lock:
-        _CACHE.loaded = (path, key)
-    return key
+        _CACHE.loaded = (path, keys)
+    return keys
