@@ -186,8 +186,9 @@ def test_a_request_being_answered_is_not_idle(ch: lc.Channel) -> None:
         wait_for(ch, Xy)
         proxy = ch.return_address
         serve_one(ch, port, 5)  # time passes, well over the idle limit in total
-        until(lambda: all(link.idle_since() is None for link in links() if link.proxy_address
-                          == proxy), what="the owed connection counts as busy")
+        until(lambda: all(link.idle_since(0.0) is None for link in links()
+                          if link.proxy_address == proxy),
+              what="the owed connection counts as busy")
         with raw(port) as other:  # and an idle one opened after it is closed first
             assert other.closed_by_peer()
         answer(ch, "late but delivered", proxy)

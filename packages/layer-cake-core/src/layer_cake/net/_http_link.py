@@ -94,8 +94,9 @@ class HttpListen:
     def _idlest(self) -> HttpServerLink | None:
         """The connection that has waited longest with nothing owed to it (None: all busy)."""
         best, since = None, 0.0
+        now = time.monotonic()
         for link in self.links:
-            waited = link.idle_since()
+            waited = link.idle_since(now)
             if waited is not None and (best is None or waited < since):
                 best, since = link, waited
         return best
@@ -135,7 +136,11 @@ class HttpServerLink(_Link):
             limits=shared.limits,
         )
         self.timer: asyncio.TimerHandle | None = None
-        self.last_active = 0.0  # last byte in or answer out (monotonic)
+        # Timestamps are taken by the listen's sweep, not per request: the hot path only counts.
+        self.activity = 0  # reads and writes so far
+        self.activity_seen = 0  # ``activity`` at the sweep that set ``last_active``
+        self.last_active = 0.0  # when activity was last seen (monotonic)
+        self.request_seen = 0  # ``conn.begun`` when ``request_began`` was set
         self.request_began: float | None = None  # a request began to arrive and is incomplete
         self.write_paused_at = 0.0
 
@@ -163,15 +168,11 @@ class HttpServerLink(_Link):
             self.close(EndOfTransport.ON_REQUEST, note=reason)
 
     def data_received(self, data: bytes) -> None:
-        self.last_active = now = time.monotonic()
+        self.activity += 1
         conn = self.conn
         self.handle(conn.receive_data(data))
-        if conn.receiving:
-            if self.request_began is None:
-                self.request_began = now
-        else:
-            self.request_began = None
-        self._flow()
+        if self.paused or not conn.wants_input:
+            self._flow()
 
     def eof_received(self) -> bool:
         """The client shut its write side: answers still owed go out, then the connection
@@ -207,7 +208,7 @@ class HttpServerLink(_Link):
             return
         if data:
             self.transport.write(data)
-            self.last_active = time.monotonic()
+            self.activity += 1
         if close:
             self.close(EndOfTransport.ON_REQUEST)
 
@@ -233,7 +234,8 @@ class HttpServerLink(_Link):
         self.write(data, close)
         if not close:
             self.handle(conn.next_events())
-            self._flow()
+            if self.reading_paused or conn.has_unread:
+                self._flow()
 
     # Flow control ------------------------------------------------------------------------------
 
@@ -273,9 +275,9 @@ class HttpServerLink(_Link):
 
     # Timeouts and shedding (the listen's sweep) ------------------------------------------------
 
-    def idle_since(self) -> float | None:
+    def idle_since(self, now: float) -> float | None:
         """Since when this connection has waited on its client with nothing owed (None: an
-        answer is owed, so it is busy)."""
+        answer is owed, so it is busy); ``now`` if it was active since the last sweep."""
         if self.closing is not None or self.ended:
             return None
         conn = self.conn
@@ -283,8 +285,10 @@ class HttpServerLink(_Link):
             return None
         if self.paused:
             return self.write_paused_at
-        if conn.receiving and self.request_began is not None:
+        if conn.receiving and self.request_began is not None and self.request_seen == conn.begun:
             return self.request_began
+        if self.activity != self.activity_seen:
+            return now
         return self.last_active
 
     def check(self, now: float, limits: HttpLimits) -> None:
@@ -294,11 +298,15 @@ class HttpServerLink(_Link):
         conn = self.conn
         if conn.closed:
             return
+        if self.activity != self.activity_seen:
+            self.activity_seen = self.activity
+            self.last_active = now
         if conn.has_unread:
             self.request_began = None  # the wait is ours (the queue is full), not the client's
         elif conn.receiving:
-            if self.request_began is None:
-                self.request_began = now  # began inside input that had waited unread
+            if self.request_began is None or self.request_seen != conn.begun:
+                self.request_seen = conn.begun  # first seen now: timed from this sweep
+                self.request_began = now
             elif now - self.request_began >= limits.header_timeout:
                 self.handle(conn.expire_request(limits.header_timeout))
                 if not self.conn.closed:

@@ -505,6 +505,7 @@ class HttpServerConnection:
         self._uri_length = 0
         self._head_bytes = 0
         self._begun = False  # a message began during the current feed
+        self.begun = 0  # requests begun on this connection (the transport's header timeout)
 
         self._queue: deque[_Parsed] = deque()
         self._in_flight: _Parsed | None = None
@@ -1005,6 +1006,7 @@ class HttpServerConnection:
         self._uri_length = 0
         self._head_bytes = 0
         self._begun = True
+        self.begun += 1
         self._phase = _HEAD
 
     def on_url(self, fragment: bytes) -> None:
