@@ -21,8 +21,8 @@ that runs its own exchange with each side, is refused by the first handshake mes
 within one round trip. A responder refusing msg1 answers ``pack_control(3, 0)`` (in clear, with
 no detail) so the initiator can name the reason; the answer proves nothing and only ends a link
 that was not yet up. During a key rollover a side holds several keys: it opens links with the
-first, and as responder tries each on msg1 (a keyless msg1 costs no Diffie-Hellman: it fails
-its tag before the ``ee`` token).
+first, and as responder tries each on msg1 (cheap: msg1 needs no Diffie-Hellman to check, so a
+keyless one fails its tag before the responder makes a key pair or computes ``ee``).
 
 A sealed payload is the IETF ChaCha20-Poly1305 ciphertext with its 16-byte tag; the nonce is the
 Noise counter, implicit, so a replayed, dropped or reordered frame fails to open. The peer's
