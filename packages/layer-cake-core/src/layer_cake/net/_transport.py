@@ -388,6 +388,8 @@ class WireLink(_Link):
         key = self.cipher.start(hello)  # the initiator's handshake, right after the hello
         transport.write(hello if key is None else hello + self.encoder.frame(key))  # type: ignore[attr-defined]
         self.hello_timer = LOOP.loop.call_later(LIMITS.hello_timeout, self._hello_late)  # type: ignore[union-attr]
+        if LOOP.stopped:  # opened while the process ends: not kept
+            self.close(EndOfTransport.ON_REQUEST, note="process end")
 
     def _hello_late(self) -> None:
         """No hello (or no key exchange) in time: a half-open or foreign peer (loop thread)."""
@@ -913,6 +915,9 @@ def stop_listening(self: Agent, lid: uuid.UUID) -> None:
 def _start_listen(
     controller: tuple, request: ListenForStream, probes: tuple | None = None
 ) -> None:
+    if LOOP.stopped:  # process end: nothing new (a retry must not hold the exit up)
+        send_from(None, NotListening(request, 0, "process end"), controller, controller)
+        return
     LOOP.loop.create_task(_listen(controller, request, probes))  # type: ignore[union-attr]
 
 
@@ -983,6 +988,9 @@ def _stop_listen(controller: tuple, lid: uuid.UUID) -> None:
 
 
 def _start_connect(controller: tuple, request: ConnectStream) -> None:
+    if LOOP.stopped:  # process end: nothing new (a retry must not hold the exit up)
+        send_from(None, NotConnected(request, 0, "process end"), controller, controller)
+        return
     LOOP.loop.create_task(_connect(controller, request))  # type: ignore[union-attr]
 
 
