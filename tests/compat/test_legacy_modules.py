@@ -116,7 +116,6 @@ NOT_PROVIDED_YET: set[str] = {
     "ClearSubscribed",
     "ConnectTo",
     "DIRECTORY_AT_LAN",
-    "ObjectDirectory",
     "PD",
     "PublishAs",
     "SubscribeTo",

@@ -1,4 +1,4 @@
-"""compat §3.0 and §3.12: INTERNAL (R) names of layer-cake 0.1 are importable stubs. A stub
+"""compat §3.0, §3.8 and §3.12: INTERNAL (R) names of layer-cake 0.1 are importable stubs. A stub
 class can be imported, subclassed and used in ``isinstance``; instantiating it raises
 ``NotImplementedError('"<name>" is an internal of layer-cake 0.1.1 and is not provided; see
 compat.md')``."""
@@ -11,7 +11,7 @@ import layer_cake as lc
 
 TEXT = '"{}" is an internal of layer-cake 0.1.1 and is not provided; see compat.md'
 
-CLASSES = ["ApiClientSession", "ApiClientStream", "ApiServerStream"]
+CLASSES = ["ApiClientSession", "ApiClientStream", "ApiServerStream", "ObjectDirectory"]
 
 
 @pytest.mark.parametrize("name", CLASSES)
@@ -45,3 +45,9 @@ def test_http_internals_in_their_old_module():
 
     assert old.ApiClientSession is lc.ApiClientSession
     assert old.ApiServerStream is lc.ApiServerStream
+
+
+def test_object_directory_in_its_old_module():
+    import layer_cake.object_directory as old
+
+    assert old.ObjectDirectory is lc.ObjectDirectory

@@ -479,7 +479,6 @@ NOT_BUILT_YET: set[str] = {
     "ClearSubscribed",
     "ConnectTo",
     "DIRECTORY_AT_LAN",
-    "ObjectDirectory",
     "PD",
     "PublishAs",
     "SubscribeTo",
