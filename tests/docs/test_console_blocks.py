@@ -9,8 +9,9 @@ the background, in its own process group, killed at the end of the page; ``curl`
 while the server is still starting (or answering 503).
 
 Both sides are normalised before comparing: times, process ids, addresses and floats become
-placeholders, and an expected line ``...`` matches any number of lines. So the text a reader
-sees is real output, and a change of behaviour fails here.
+placeholders, the scratch folder reads as ``~`` (paths show as ``~/examples/tutorial/...``),
+and an expected line ``...`` matches any number of lines. So the text a reader sees is real
+output, and a change of behaviour fails here.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def test_console_block_output_is_what_the_page_shows(page: str, tmp_path: Path) 
                     text=True,
                     timeout=COMMAND_SECONDS,
                 )
-                actual = normalise(done.stdout).splitlines()
+                # The scratch folder reads as the reader's home: ~/examples/tutorial/...
+                actual = normalise(done.stdout.replace(str(tmp_path), "~")).splitlines()
                 wanted = normalise("\n".join(expected)).splitlines()
                 assert matches(wanted, actual), (
                     f"{page}: $ {command}\n--- shown ---\n"
