@@ -112,6 +112,8 @@ MAX_HEADER_SECTION = 64 * 1024
 # inside a buffer, so the rest waits unparsed in ``_unread``.
 _SLICE = 4096
 _END_OF_HEAD = b"\r\n\r\n"
+# What httptools raises when it stops (an upgrade is not one of its parser errors).
+_PARSER_STOPPED = (httptools.HttpParserError, httptools.HttpParserUpgrade)
 # Server-made answers (404s, 400s) released by one call before it returns, so a flood of
 # refusals reaches the transport in pieces and its write buffer can push back.
 _REPLY_BUDGET = 64 * 1024
@@ -594,10 +596,18 @@ class HttpServerConnection:
             self._phase == _IDLE
             and len(data) <= _SLICE
             and data.find(_END_OF_HEAD) == len(data) - 4
-            and self._has_room()
+            and len(self._queue) + (self._in_flight is not None) < self._max_pipelined
+            and self._queued_bytes < self._max_queued_bytes
         ):
-            self._feed(data)  # the common case: one request without a body in one read
-            return self._released(self.next_events())
+            # The common case: one request without a body in one read (``_feed`` inlined:
+            # the head is complete, it ends the read).
+            self._begun = False
+            try:
+                self._parser.feed_data(data)
+            except _PARSER_STOPPED as e:
+                self._failed(e)
+            events = self.next_events()
+            return self._released(events) if self._phase == _BODY else events
         else:
             self._unread = bytes(data)
             self._unread_at = 0
@@ -685,22 +695,8 @@ class HttpServerConnection:
         self._begun = False
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserCallbackError as e:
-            cause = e.__context__
-            if isinstance(cause, RemoteHttpError):
-                self._reject(cause)
-            elif isinstance(cause, _StopReading):
-                pass
-            else:
-                raise  # a bug of ours, not the client's
-        except httptools.HttpParserUpgrade:
-            # The request before the upgrade is complete and queued; what follows is not
-            # HTTP/1.1: answer that request, then close.
-            if self._queue:
-                self._queue[-1].keep_alive = False
-            self._reading = False
-        except httptools.HttpParserError as e:
-            self._reject(MalformedRequest(f"malformed request line or header ({e})"))
+        except _PARSER_STOPPED as e:
+            self._failed(e)
         else:
             if self._phase == _HEAD and not self._begun:
                 # The whole read belonged to a head still incomplete.
@@ -712,6 +708,25 @@ class HttpServerConnection:
                             self._uri_text(),
                         )
                     )
+
+    def _failed(self, e: Exception) -> None:
+        """httptools stopped: a refusal of ours, a violation, or an upgrade."""
+        if isinstance(e, httptools.HttpParserCallbackError):
+            cause = e.__context__
+            if isinstance(cause, RemoteHttpError):
+                self._reject(cause)
+            elif isinstance(cause, _StopReading):
+                pass
+            else:
+                raise e  # a bug of ours, not the client's
+        elif isinstance(e, httptools.HttpParserUpgrade):
+            # The request before the upgrade is complete and queued; what follows is not
+            # HTTP/1.1: answer that request, then close.
+            if self._queue:
+                self._queue[-1].keep_alive = False
+            self._reading = False
+        else:
+            self._reject(MalformedRequest(f"malformed request line or header ({e})"))
 
     def next_events(self) -> list[Deliver | Reply | Close]:
         """Events released now: the next request to deliver, server-made answers, a close."""
