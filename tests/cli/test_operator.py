@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -52,6 +53,30 @@ lc.bind(xyrole)
 
 if __name__ == "__main__":
     lc.create(xyrole)
+"""
+
+# A server that listens at ``port`` for HTTP requests of its own type (a fault of its listen
+# then names a type only it knows).
+LISTENER = """
+import layer_cake as lc
+from api1 import Xy
+
+
+def listener(self, port: int = 0):
+    lc.listen(self, lc.HostPort("127.0.0.1", port), http_server=[Xy])
+    m = self.input()
+    if not isinstance(m, lc.Listening):
+        return m
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(listener)
+
+if __name__ == "__main__":
+    lc.create(listener)
 """
 
 NOT_LAYER_CAKE = """
@@ -117,6 +142,27 @@ def test_run_reports_a_role_that_faults_as_it_ends_and_exits_non_zero(tmp_path) 
     assert fault_of(done) == 'layer-cake: cannot run (roles "bad" ended with a fault)'
     table = json.loads(done.stdout)
     assert ["good", ["integer8", 2, []]] in table
+
+
+def test_a_server_whose_port_is_taken_is_reported_by_run_start_and_status(tmp_path, jobs) -> None:
+    home = jobs.watch(make_home(tmp_path))
+    (tmp_path / "api1.py").write_text(textwrap.dedent(API))
+    (tmp_path / "listener.py").write_text(textwrap.dedent(LISTENER))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli(tmp_path, "add", "listener.py", "server", f"--port={port}").returncode == 0
+        why = f'cannot listen at "127.0.0.1:{port}" ([Errno 98] Address already in use)'
+        ran = cli(tmp_path, "run")
+        assert f"server ended: {why}" in ran.stderr.splitlines(), ran.stderr
+        assert fault_of(ran) == 'layer-cake: cannot run (roles "server" ended with a fault)'
+        started = cli(tmp_path, "start")
+        assert fault_of(started) == f'layer-cake: cannot start (role "server" ended: {why})'
+        wait_until(lambda: home_pids(home) == {}, "the group ended")
+        row = cli(tmp_path, "status").stdout.splitlines()[2]
+        assert row.split()[:2] == ["server", "faulted"]
+        assert row.endswith(why)
 
 
 def test_start_fails_when_a_role_faults_during_start_up(tmp_path, jobs) -> None:
@@ -428,7 +474,6 @@ def test_network_without_a_directory_says_so_quickly(tmp_path) -> None:
     )
     pinged = cli(tmp_path, "ping", "abc", f"--connect-to-directory=127.0.0.1:{port}")
     assert "(no directory listening there; is host-cake running?)" in fault_of(pinged)
-
 
 
 def test_network_as_json_and_watched(cake) -> None:

@@ -76,7 +76,7 @@ from ._home import (
     select_roles,
 )
 from ._progress import waiting
-from ._records import RecordsUnreadable, Run, read_runs
+from ._records import RecordsUnreadable, Run, fault_shaped, read_runs
 
 __all__ = [
     "run",
@@ -212,7 +212,9 @@ def _faulted_entries(carried: list) -> list[str]:
         try:
             value = decode_data({"value": entry[1]})
         except lc.CodecRuntimeError:
-            continue  # a type unknown here: not a fault of this runtime
+            if fault_shaped(entry[1]) is not None:  # a fault holding a type unknown here
+                faulted.append(entry[0])
+            continue
         if isinstance(value, lc.Faulted):
             faulted.append(entry[0])
     return faulted
@@ -366,7 +368,7 @@ def _faulted_since(home: str, roles: list[str], launched: datetime) -> list[tupl
     for role in roles:
         for run in _runs(home, role):
             if run.start is not None and run.start >= launched and run.faulted:
-                ended.append((role, str(run.value)))
+                ended.append((role, str(run.fault_text)))
                 break
     return ended
 
@@ -505,7 +507,7 @@ def role_status(home: str, role: str, now: datetime, supervision: Any) -> dict[s
     if last.stop is None:
         row["state"] = "killed"
         row["last"] = "ended without a record"
-    elif last.faulted and str(getattr(last.value, "condition", "")).startswith("killed"):
+    elif last.faulted and str(last.fault_text).startswith("killed by signal"):
         row["state"] = "killed"
     elif isinstance(last.value, lc.Aborted):
         row["state"] = "stopped"
@@ -519,10 +521,10 @@ def role_status(home: str, role: str, now: datetime, supervision: Any) -> dict[s
 def _result_text(run: Run) -> str:
     if run.carried is None:
         return "None"
+    if run.faulted:
+        return str(run.fault_text)
     if not run.known:
         return str(run.signature)
-    if isinstance(run.value, lc.Faulted):
-        return str(run.value)
     if isinstance(run.value, tuple) and len(run.value) == 2:
         text = json.dumps(run.carried[1])
         return text if len(text) <= 40 else text[:37] + "..."

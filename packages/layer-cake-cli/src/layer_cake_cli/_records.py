@@ -17,7 +17,14 @@ from datetime import datetime, timezone
 import layer_cake as lc
 from layer_cake.daemon import decode_data, role_path
 
-__all__ = ["Run", "RecordsUnreadable", "read_runs", "value_label", "KILLED_LABEL"]
+__all__ = [
+    "Run",
+    "RecordsUnreadable",
+    "read_runs",
+    "value_label",
+    "fault_shaped",
+    "KILLED_LABEL",
+]
 
 #: The label of a run whose process ended by a signal, or never recorded its end.
 KILLED_LABEL = "killed"
@@ -40,11 +47,35 @@ class Run:
 
     @property
     def faulted(self) -> bool:
-        return self.known and isinstance(self.value, lc.Faulted)
+        """A fault, or a value of a fault type that holds a type unknown here (a
+        ``NotListening`` whose request names the role's own message types)."""
+        if self.known:
+            return isinstance(self.value, lc.Faulted)
+        return fault_shaped(self.carried) is not None
+
+    @property
+    def fault_text(self) -> str | None:
+        """The text of the fault (``cannot listen at "..." (...)``), or None."""
+        if self.known:
+            return str(self.value) if isinstance(self.value, lc.Faulted) else None
+        return fault_shaped(self.carried)
 
     @property
     def signature(self) -> str | None:
         return self.carried[0] if self.carried else None
+
+
+def fault_shaped(carried: list | None) -> str | None:
+    """The text of a value carried as ``[sig, data, pointers]`` whose data has the fields of
+    a ``Faulted`` (``condition``, ``explanation``): ``condition (explanation)``; else None."""
+    if not carried or not isinstance(carried[1], dict):
+        return None
+    data = carried[1]
+    condition = data.get("condition")
+    if not isinstance(condition, str) or "explanation" not in data:
+        return None
+    explanation = data.get("explanation")
+    return f"{condition} ({explanation})" if explanation else condition
 
 
 def _moment(text: object) -> datetime | None:

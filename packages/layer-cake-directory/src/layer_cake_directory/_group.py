@@ -22,6 +22,7 @@ matched at the start of role names; none selects every role but ``group`` and su
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -57,6 +58,7 @@ GROUP_ROLE = "group"
 DAEMON_PROGRAMS = ("host-cake", "lan-cake")
 
 _EXIT_CODE = re.compile(r"non-standard process exit - code=(-\d+)")
+_FAULTY_OUTPUT = re.compile(r"non-standard process exit - code=71\b")
 
 _SEARCH: list[str] = []  # the command line's words, taken before lc.create parses the rest
 _table_type = lc.def_type(dict[str, lc.Any])
@@ -225,6 +227,8 @@ def _ended(self, home: str, role: str, value: object) -> object:
     if number is not None:
         value = lc.Faulted(f"killed by signal {_signal_name(number)}")
         _record_killed(home, role, value)
+    elif _FAULTY_OUTPUT.match(str(getattr(value, "condition", ""))):
+        value = _recorded_fault(home, role) or value
     if isinstance(value, lc.Faulted) and not isinstance(value, lc.Aborted):
         self.warning(f'Role "{role}" ended: {value}')
         sys.stderr.write(f"{role} ended: {value}\n")
@@ -234,6 +238,23 @@ def _ended(self, home: str, role: str, value: object) -> object:
     else:
         self.console(f'Role "{role}" ended')
     return value
+
+
+def _recorded_fault(home: str, role: str) -> lc.Faulted | None:
+    """The fault a role recorded as its last value, read as plain JSON: a fault of the
+    role's own making may hold types only the role knows (``NotListening`` of a listen with
+    its HTTP message types), which the group cannot decode from the role's output."""
+    try:
+        with open(os.path.join(home, "role", role, "start_stop.json"), encoding="utf-8") as f:
+            records = json.load(f)["value"]
+        carried = records[-1]["returned"]
+        data = carried[1]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("condition"), str):
+        return None
+    explanation = data.get("explanation")
+    return lc.Faulted(data["condition"], explanation if isinstance(explanation, str) else None)
 
 
 def _record_killed(home: str, role: str, fault: lc.Faulted) -> None:
