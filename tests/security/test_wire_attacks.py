@@ -264,7 +264,8 @@ def test_an_address_forged_inside_a_message_is_refused(srv, cli, victim):
 
 def test_addresses_in_an_informational_message_grant_nothing(srv, victim, monkeypatch):
     port = listening(srv)
-    monkeypatch.setattr(_transport, "INFORMATIONAL", {lc.Listening})
+    monkeypatch.setattr(_transport, "INFORMATIONAL", {})
+    _transport.informational(lc.Listening)
     before = counters()
     with attacker(port) as peer:
         proxy = accepted_attacker(srv, peer)
@@ -543,3 +544,94 @@ def test_reading_pauses_while_writing_is_paused(srv):
         return seen
 
     assert on_loop(steps) == [False, False, True]
+
+
+# The attack of the issue: a publication port, GetDirectory, then Stop to what it showed ------
+
+PUBLISHER = """
+    import layer_cake as lc
+
+    def publisher(self):
+        lc.publish(self, "wire-attack-target", scope=lc.ScopeOfDirectory.HOST)
+        m = self.input()
+        print(f"published {type(m).__name__} {m.listening_ipp.port}", flush=True)
+        while True:
+            m = self.input()
+            if isinstance(m, lc.Stop):  # from a peer, the address has the proxy in front
+                where = 'a peer' if len(self.return_address) > 1 else 'here'
+                print(f"stopped from {where}", flush=True)
+                return lc.Aborted()
+
+    lc.bind(publisher)
+
+    if __name__ == "__main__":
+        lc.create(publisher)
+"""
+
+
+def test_a_publication_port_shows_its_listing_but_grants_no_stop(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    from layer_cake.pubsub._inspect import DirectoryListing, GetDirectory
+
+    src = str(Path(lc.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        directory = json.dumps({"host": LOOPBACK, "port": s.getsockname()[1]})
+    (tmp_path / "publisher.py").write_text(textwrap.dedent(PUBLISHER))
+
+    def start(*argv: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, *argv], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+
+    def line(p: subprocess.Popen, prefix: str) -> str:
+        assert p.stdout is not None
+        for text in p.stdout:
+            if prefix in text:
+                return text[text.index(prefix) :].strip()
+        raise AssertionError(f"no {prefix!r} (status {p.poll()})")
+
+    daemon = start("-m", "layer_cake_directory.host_cake", f"--directory-at-host={directory}")
+    publisher = None
+    try:
+        line(daemon, "host-cake: listening")
+        publisher = start("publisher.py", f"--connect-to-directory={directory}")
+        words = line(publisher, "published ").split()
+        assert words[1] == "Published", words
+        with attacker(int(words[2])) as peer:
+            peer.handshake()
+            peer.send((), GetDirectory())  # the node's own entry point: answered
+            while True:
+                _to, _back, _kind, listing = peer.frame()
+                if isinstance(listing, DirectoryListing):
+                    break
+            shown = [tuple(p.home_address) for p in listing.published]
+            assert shown, listing.published  # the publisher's address is shown...
+            peer.send((), lc.Ping())  # the node itself still answers
+            while not isinstance(peer.frame()[3], lc.Ping):
+                pass
+            for address in shown * 3:  # ...but a Stop to it is refused, and the link closed
+                with contextlib.suppress(OSError):
+                    peer.send(address, lc.Stop())
+            assert peer.closed_by_server()
+        assert publisher.poll() is None  # still running
+        publisher.send_signal(2)  # SIGINT, by PID: this test started it
+        assert line(publisher, "stopped") == "stopped from here"  # the signal's, not the peer's
+        assert publisher.wait(PATIENCE) >= 0
+    finally:
+        for p in (publisher, daemon):
+            if p is not None and p.poll() is None:
+                p.kill()
+            if p is not None:
+                p.wait(PATIENCE)
+                if p.stdout is not None:
+                    p.stdout.close()

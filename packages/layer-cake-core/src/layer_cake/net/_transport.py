@@ -502,9 +502,13 @@ class WireLink(_Link):
             _counters.count("undeliverable")
             return
         try:
-            if type(message) in INFORMATIONAL:
+            grants = INFORMATIONAL.get(type(message)) if INFORMATIONAL else None
+            if grants is not None:
                 if back:
-                    self.address_out(back)  # the sender may be answered, the contents not used
+                    self.address_out(back)  # the sender may be answered
+                for a in grants(message):  # and these; other addresses inside are only shown
+                    if a:
+                        self.address_out(tuple(a))
                 payload = pack_payload(to[1:], back, message, self.address_told)
             else:
                 payload = pack_payload(to[1:], back, message, self.address_out)
@@ -766,17 +770,24 @@ class WireLink(_Link):
 
 _STALLED = 1
 _WRITE_PAUSED = 2
-#: Message classes whose addresses inform rather than grant (``informational``).
-INFORMATIONAL: set = set()
+#: Message class -> ``grants(message)``: its addresses inform rather than grant, but for
+#: those ``grants`` returns (``informational``).
+INFORMATIONAL: dict = {}
 
 
-def informational(*classes: type) -> None:
-    """Addresses inside these messages are sent without being exported over the link.
+def _no_grants(message: object) -> tuple:
+    return ()
+
+
+def informational(cls: type, grants: object = None) -> None:
+    """Addresses inside ``cls`` messages are sent without being exported over the link.
 
     For listings that show addresses (the directory's inspection answers): a peer that reads
-    them learns the numbers but cannot send to them. The return address is still exported.
+    them learns the numbers but cannot send to them. The return address is still exported,
+    and so is every address ``grants(message)`` returns (for a listing: the directory nodes a
+    walk may ask next, but not the published objects).
     """
-    INFORMATIONAL.update(classes)
+    INFORMATIONAL[cls] = grants if grants is not None else _no_grants
 
 
 def export_address(proxy_address: tuple, address: tuple) -> bool:

@@ -18,6 +18,7 @@ import sys
 import uuid
 
 from ..net._hostport import HostPort
+from ..net._transport import informational
 from ..runtime._messages import ScopeOfDirectory
 from ..types._portable import Address
 from ..types._registry import bind_library_message
@@ -212,3 +213,11 @@ for _cls, _fields in (
     ),
 ):
     bind_library_message(_cls, _PREFIX + _cls.__name__, **_fields)
+
+
+def _walk_grants(listing: DirectoryListing) -> list:
+    """A listing grants the nodes a walk asks next, never the published objects it shows."""
+    return [listing.directory_address, *listing.sub_directory.values()]
+
+
+informational(DirectoryListing, _walk_grants)  # issue 10: GetDirectory gives no capability
