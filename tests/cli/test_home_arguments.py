@@ -217,3 +217,29 @@ def test_debug_level_is_offered_only_where_processes_log() -> None:
     for command in ("create", "add", "update", "run", "start"):
         assert "--debug-level" in invoke(command, "--help").output, command
     assert invoke("list", "--debug-level=DEBUG", "--home-path=/nonexistent").exit_code == 71
+
+
+def test_progress_shows_only_at_a_terminal_and_is_cleared(monkeypatch, capsys) -> None:
+    import threading
+
+    from layer_cake_cli import _progress
+
+    with _progress.waiting("starting 2 role(s)"):
+        pass
+    assert capsys.readouterr().err == ""  # not a terminal: nothing
+    monkeypatch.setattr(_progress, "_at_terminal", lambda: True)
+    monkeypatch.setattr(_progress, "SHOW_AFTER", 0.0)
+    shown = threading.Event()
+    real_write = _progress.sys.stderr.write
+
+    def write(text: str) -> int:
+        if "starting" in text:
+            shown.set()
+        return real_write(text)
+
+    monkeypatch.setattr(_progress.sys.stderr, "write", write)
+    with _progress.waiting("starting 2 role(s)"):
+        assert shown.wait(30)
+    err = capsys.readouterr().err
+    assert "\r| starting 2 role(s)" in err
+    assert err.endswith("\r" + " " * len("| starting 2 role(s)") + "\r")

@@ -179,6 +179,23 @@ def test_start_fails_when_a_role_faults_during_start_up(tmp_path, jobs) -> None:
     assert cli(tmp_path, "stop", "--wait").returncode == 0
 
 
+def test_status_shows_a_role_due_to_restart(tmp_path, jobs) -> None:
+    home = jobs.watch(make_home(tmp_path, ("role.py", "bad", "--fail"), ("role.py", "ok")))
+    retry = cli(tmp_path, "update", "group", '--retry={"regular_steps": 600.0}')
+    assert retry.returncode == 0, retry.stderr
+    assert fault_of(cli(tmp_path, "start")).startswith('layer-cake: cannot start (role "bad"')
+
+    def bad_row():
+        rows = cli(tmp_path, "status").stdout.splitlines()[2:]
+        row = next(line for line in rows if line.startswith("bad "))
+        return "restarting in" in row and row
+
+    row = wait_until(bad_row, "bad due to restart")
+    assert re.match(r"bad +restarting in \d+s +- +- +0 +cannot do the work", row), row
+    assert cli(tmp_path, "stop", "--wait").returncode == 0
+    assert home_pids(home) == {}
+
+
 def test_a_killed_role_is_reported_by_run_and_shows_killed_in_history(tmp_path, jobs) -> None:
     home = make_home(tmp_path, ("role.py", "victim"), ("role.py", "bystander"))
     job = jobs(tmp_path, "run", "--debug-level=WARNING")
