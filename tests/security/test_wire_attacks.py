@@ -635,3 +635,22 @@ def test_a_publication_port_shows_its_listing_but_grants_no_stop(tmp_path):
                 p.wait(PATIENCE)
                 if p.stdout is not None:
                     p.stdout.close()
+
+
+def test_the_exported_set_forgets_ended_objects_and_keeps_live_ones(srv, victim):
+    """A long-lived link that has carried many short-lived addresses holds only live ones."""
+    fake = FakeTransport()
+    link = _transport.WireLink(srv.object_address, 1024, lambda link: lc.Ping())
+
+    def steps() -> tuple:
+        link.connection_made(fake)
+        link.address_out(victim.object_address)  # alive: must stay
+        for n in range(5000):  # ids of objects that do not exist (any more)
+            link.address_out((10**12 + n,))
+        sizes = len(link.exported), victim.object_address in link.exported
+        link.connection_lost(None)
+        return sizes
+
+    size, kept = on_loop(steps)
+    assert kept
+    assert size <= 1025
