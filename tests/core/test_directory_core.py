@@ -431,6 +431,23 @@ def test_a_name_held_here_is_refused_to_another_child(clock):
     assert refused.note == "already published at HOST by another process"
 
 
+def test_a_child_that_relists_over_a_new_link_before_the_old_one_closed_is_not_refused(clock):
+    """Re-registration: a child whose link went stale reconnects and pushes its listings again
+    while this node still holds them on the old link: the same listing moves, it is no rival."""
+    d = host_node(clock)
+    for link in ((70,), (71,), (72,)):
+        d.accepted("accept", link, HostPort("127.0.0.1", 9))
+    d.list_search(ListSearch("svc:a", HOST, uuid.uuid4()), (72, 1))
+    listing = ListPublication("svc:a", HOST, uuid.uuid4(), HostPort("0.0.0.0", 7000), (70, 2))
+    d.list_publication(listing, (70, 1))
+    actions = d.list_publication(listing, (71, 1))  # the same child, reconnected
+    assert not told(actions, PublicationRefused)
+    lost = d.closed((70,))  # the old link's Closed comes late: the listing stays
+    assert not told(lost, RouteLost)
+    gone = d.closed((71,))
+    assert told(gone, RouteLost)
+
+
 # Issue 12: no message circulates ------------------------------------------------------------------
 
 

@@ -305,7 +305,7 @@ class Directory:
             listener = self.listeners[key] = Listener()
         if not listener.listening:
             listener.listening = True
-            ipp = HostPort("0.0.0.0" if lan else _LOOPBACK, 0)
+            ipp = HostPort("0.0.0.0" if lan and self._lan_reachable() else _LOOPBACK, 0)
             self.out.append(
                 Listen(key, ipp, encrypted, lan, LIMITS.probe_period, LIMITS.probe_limit)
             )
@@ -603,6 +603,12 @@ class Directory:
             return self._flush()
         peer = self.child_ipps.get(link)  # LAN rewrite: the address seen for that host
         host = peer.host if self.scope == _LAN and peer is not None else _LOOPBACK
+        holder = self.listings.publication(m.name)
+        if isinstance(holder, ChildPublication) and holder.published_id == m.published_id:
+            # The same listing over a new link (the child reconnected before this node saw
+            # its old link close): it moves, it is not another process's name.
+            self._move_child_publication(holder, m, link, node, host)
+            return self._flush()
         record = ChildPublication(m, link, node, host)
         try:
             matches = self.listings.add_name(record.name, record)
@@ -617,6 +623,19 @@ class Directory:
         if self._upward(record.scope):  # wider than this node: relayed, in the child's name
             self._to_parent(m, node)
         return self._flush()
+
+    def _move_child_publication(
+        self, record: ChildPublication, m: ListPublication, link: tuple, node: tuple, host: str
+    ) -> None:
+        old = record.link
+        self.child_published.pop((old, record.published_id), None)
+        records = self.children.get(old)
+        if records is not None and record in records:
+            records.remove(record)
+        record.link, record.node, record.message = link, node, m
+        record.listening_ipp = HostPort(host, m.listening_ipp.port)
+        self.child_published[(link, record.published_id)] = record
+        self.children.setdefault(link, []).append(record)
 
     def list_search(self, m: ListSearch, node: tuple) -> list:
         link = node[:1]
@@ -833,6 +852,15 @@ class Directory:
     def _parent_key(self) -> tuple | None:
         ipp = self.parent_ipp
         return None if ipp is None else (ipp.host, ipp.port)
+
+    def _lan_reachable(self) -> bool:
+        """Issue 10: a LAN session listener leaves loopback only where a LAN directory is
+        configured (a parent beyond this host) or derivable (the standard LAN address)."""
+        parent = self.parent_ipp_decided()
+        host = parent.host if parent is not None else ""
+        if host and host not in ("localhost", "::1") and not host.startswith("127."):
+            return True
+        return self.settings.lan_parent() is not None
 
     def parent_ipp_decided(self) -> HostPort | None:
         """Where this node's parent listens, or None (the root, or no parent: all stays here).
