@@ -484,6 +484,7 @@ class FakeTransport:
         self.reading = True
         self.written: list = []
         self.closing = False
+        self.size = 0  # bytes "waiting to be written"
 
     def get_extra_info(self, name: str) -> object:
         return ("127.0.0.1", 1) if name == "peername" else None
@@ -507,7 +508,7 @@ class FakeTransport:
         self.closing = True
 
     def get_write_buffer_size(self) -> int:
-        return 0
+        return self.size
 
 
 def on_loop(function: Callable[[], object]) -> object:
@@ -654,3 +655,60 @@ def test_the_exported_set_forgets_ended_objects_and_keeps_live_ones(srv, victim)
     size, kept = on_loop(steps)
     assert kept
     assert size <= 1025
+
+
+def test_a_write_stall_without_progress_reads_again_so_two_busy_peers_never_deadlock(srv):
+    """Each side paused reading because the other does not read: the one rule that would
+    otherwise hold both forever. Without progress of our writes, reading resumes."""
+    fake = FakeTransport()
+    link = _transport.WireLink(srv.object_address, 1024, lambda link: lc.Ping())
+
+    def steps() -> list:
+        seen = []
+        link.connection_made(fake)
+        fake.size = 100_000
+        link.pause_writing()
+        seen.append(fake.reading)  # paused with writing
+        link.check_stall()  # a stall period later, nothing was drained
+        seen.append(fake.reading)  # reading again: the peer may be waiting for us
+        fake.size = 40_000
+        link.check_stall()  # the peer drains now
+        seen.append(fake.reading)  # held again while it does
+        link.resume_writing()
+        seen.append(fake.reading)
+        link.connection_lost(None)
+        return seen
+
+    assert on_loop(steps) == [False, True, False, True]
+
+
+def test_two_peers_streaming_at_each_other_both_get_everything(srv, cli):
+    """Both write buffers full, both paused: still no deadlock (the write-stall rule)."""
+    import threading
+
+    port = listening(srv)
+    client_proxy, server_proxy = legit_round_trip(cli, srv, port)
+    count, size = 24, 1024 * 1024  # well beyond the socket buffers, each way
+    blob = lc.cast_to(bytearray(size), lc.bytearray_type)
+    got: dict = {}
+
+    def pump(ch: lc.Channel, proxy: tuple, name: str) -> None:
+        for _ in range(count):  # send everything before reading anything
+            ch.send(blob, proxy)
+        n = 0
+        while n < count:
+            _m, i = ch.select(lc.bytearray_type, seconds=PATIENCE)
+            if i != 0:
+                break
+            n += 1
+        got[name] = n
+
+    threads = [
+        threading.Thread(target=pump, args=(cli, client_proxy, "client")),
+        threading.Thread(target=pump, args=(srv, server_proxy, "server")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(PATIENCE * 3)
+    assert got == {"client": count, "server": count}

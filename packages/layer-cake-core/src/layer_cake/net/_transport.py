@@ -117,6 +117,9 @@ class WireLimits:
         self.violations = 3
         #: Keep-alive answers per link: at most one per this many seconds.
         self.probe_answer_interval = 0.1
+        #: While writing is paused, reading is too; every this many seconds without progress
+        #: of our writes, reading resumes (the peer may be waiting for us: no deadlock).
+        self.write_stall = 0.5
 
 
 LIMITS = WireLimits()
@@ -380,6 +383,8 @@ class WireLink(_Link):
         self.violations = 0
         self.last_answer = -_INFINITY  # when a keep-alive probe was last answered
         self.write_size = 0  # write buffer size at the last probe while writing was paused
+        self.stall_size = 0  # write buffer size at the last write-stall check
+        self.stall_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(transport)
@@ -427,8 +432,8 @@ class WireLink(_Link):
             return
         period, limit = self.keep_alive  # type: ignore[misc]
         now = time.monotonic()
-        if self.read_holds & _WRITE_PAUSED:
-            # Not reading while the peer drains our writes: its progress is its sign of life.
+        if self.paused:
+            # Maybe not reading while the peer drains our writes: its progress is a sign of life.
             size = self.transport.get_write_buffer_size()
             if size < self.write_size:
                 self.last_in = now
@@ -453,7 +458,7 @@ class WireLink(_Link):
     def _answer_probe(self) -> None:
         """Answer a probe, at most one per ``probe_answer_interval`` and never into a full
         write buffer: a flood of probes costs us no memory and no time of other links."""
-        if self.read_holds & _WRITE_PAUSED:
+        if self.paused:
             return
         now = time.monotonic()
         if now - self.last_answer < LIMITS.probe_answer_interval:
@@ -685,10 +690,10 @@ class WireLink(_Link):
             self._write(payload, message, back)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for timer in (self.probe_timer, self.hello_timer):
+        for timer in (self.probe_timer, self.hello_timer, self.stall_timer):
             if timer is not None:
                 timer.cancel()
-        self.probe_timer = self.hello_timer = None
+        self.probe_timer = self.hello_timer = self.stall_timer = None
         if self.buffered:
             self._set_buffered(0)
         if self.announced or self.ended:
@@ -722,12 +727,33 @@ class WireLink(_Link):
     def pause_writing(self) -> None:
         self.paused = True
         self._hold_reading(_WRITE_PAUSED)
+        if self.transport is not None:
+            self.stall_size = self.transport.get_write_buffer_size()
+        if self.stall_timer is None and LOOP.loop is not None:
+            self.stall_timer = LOOP.loop.call_later(LIMITS.write_stall, self.check_stall)
 
     def resume_writing(self) -> None:
         self.paused = False
+        if self.stall_timer is not None:
+            self.stall_timer.cancel()
+            self.stall_timer = None
         self._release_reading(_WRITE_PAUSED)
         if self.proxy is not None:
             self.proxy.resume()
+
+    def check_stall(self) -> None:
+        """Writing still paused: hold reading while the peer drains our writes, read again
+        when it does not (two peers each waiting for the other to read would never move)."""
+        self.stall_timer = None
+        if not self.paused or self.ended or self.transport is None:
+            return
+        size = self.transport.get_write_buffer_size()
+        if size < self.stall_size:
+            self._hold_reading(_WRITE_PAUSED)
+        else:
+            self._release_reading(_WRITE_PAUSED)
+        self.stall_size = size
+        self.stall_timer = LOOP.loop.call_later(LIMITS.write_stall, self.check_stall)  # type: ignore[union-attr]
 
     def _hold_reading(self, why: int) -> None:
         if not self.read_holds and self.transport is not None and not self.transport.is_closing():
