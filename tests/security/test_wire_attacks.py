@@ -507,6 +507,9 @@ class FakeTransport:
     def close(self) -> None:
         self.closing = True
 
+    def abort(self) -> None:
+        self.closing = True
+
     def get_write_buffer_size(self) -> int:
         return self.size
 
@@ -712,3 +715,21 @@ def test_two_peers_streaming_at_each_other_both_get_everything(srv, cli):
     for t in threads:
         t.join(PATIENCE * 3)
     assert got == {"client": count, "server": count}
+
+
+def test_a_peer_that_never_reads_is_closed_and_holds_nobody(srv, cli, monkeypatch):
+    monkeypatch.setattr(_transport.LIMITS, "write_stall", 0.2)
+    monkeypatch.setattr(_transport.LIMITS, "not_reading", 1.0)
+    port = listening(srv)
+    legit_proxy, _ = legit_round_trip(cli, srv, port)
+    before = counters()
+    with attacker(port) as peer:
+        proxy = accepted_attacker(srv, peer)
+        blob = lc.cast_to(bytearray(1024 * 1024), lc.bytearray_type)
+        for _ in range(32):  # far more than the socket buffers hold; it reads none of it
+            srv.send(blob, proxy)
+        m, _ = wait_for(srv, lc.Closed)
+        assert (m.reason, m.note) == (lc.EndOfTransport.WENT_STALE, "not reading")
+        assert srv.return_address == proxy
+    assert delta(before).get("links_shed") == 1
+    again(cli, srv, legit_proxy, 13)

@@ -120,6 +120,9 @@ class WireLimits:
         #: While writing is paused, reading is too; every this many seconds without progress
         #: of our writes, reading resumes (the peer may be waiting for us: no deadlock).
         self.write_stall = 0.5
+        #: A peer that drains none of our writes for this long is closed (``WENT_STALE``,
+        #: note ``not reading``): it would hold our senders waiting on its proxy forever.
+        self.not_reading = 60.0
 
 
 LIMITS = WireLimits()
@@ -384,6 +387,7 @@ class WireLink(_Link):
         self.last_answer = -_INFINITY  # when a keep-alive probe was last answered
         self.write_size = 0  # write buffer size at the last probe while writing was paused
         self.stall_size = 0  # write buffer size at the last write-stall check
+        self.stalled_since = 0.0  # when our writes last made progress (while paused)
         self.stall_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -729,6 +733,7 @@ class WireLink(_Link):
         self._hold_reading(_WRITE_PAUSED)
         if self.transport is not None:
             self.stall_size = self.transport.get_write_buffer_size()
+        self.stalled_since = time.monotonic()
         if self.stall_timer is None and LOOP.loop is not None:
             self.stall_timer = LOOP.loop.call_later(LIMITS.write_stall, self.check_stall)
 
@@ -748,8 +753,18 @@ class WireLink(_Link):
         if not self.paused or self.ended or self.transport is None:
             return
         size = self.transport.get_write_buffer_size()
+        now = time.monotonic()
         if size < self.stall_size:
+            self.stalled_since = now
             self._hold_reading(_WRITE_PAUSED)
+        elif now - self.stalled_since > LIMITS.not_reading:
+            _counters.count("links_shed")
+            note = "not reading"
+            _warn_once("stale", self.opened_ipp.host, self.proxy_address,
+                       f'Closing connection to "{self.opened_ipp}" ({note})')
+            self.close(EndOfTransport.WENT_STALE, note=note)
+            self.transport.abort()  # what it did not read is dropped, and counted below
+            return
         else:
             self._release_reading(_WRITE_PAUSED)
         self.stall_size = size
