@@ -353,12 +353,24 @@ def test_an_idle_connection_closes_after_the_idle_delay_unless_reused(clock):
 def test_an_explicit_parent_is_joined_at_start_and_rejoined_with_back_off(clock):
     d = node(clock, parent=HOST_CAKE)
     (connect,) = only(d.start(), Connect)
-    assert connect.ipp == HOST_CAKE and connect.keep_alive
+    assert connect.ipp == HOST_CAKE and not connect.keep_alive  # loopback: the kernel tells
     actions = d.not_connected(HOST_CAKE)
     (arm,) = only(actions, ArmTimer)
     assert arm.timer == PARENT_TIMER and arm.at - clock.now <= LIMITS.first_retry
     assert only(d.parent_timer(), Connect)
     assert not only(d.parent_timer(), Connect)  # a late timer while connecting: ignored
+
+
+def test_directory_links_off_loopback_probe_their_peer(clock):
+    lan = HostPort("10.0.0.195", 54195)
+    (connect,) = only(node(clock, scope=HOST, parent=lan).start(), Connect)
+    assert connect.keep_alive and connect.limit == LIMITS.probe_limit
+    d = node(clock, scope=LAN)
+    (listen,) = only(d.accept_directories(HostPort("0.0.0.0", 54195), (1, 5)), Listen)
+    assert listen.keep_alive
+    d = node(clock, scope=HOST)
+    (listen,) = only(d.accept_directories(HostPort("127.0.0.1", 54195), (1, 5)), Listen)
+    assert not listen.keep_alive
 
 
 def test_re_registration_pushes_every_wide_listing_on_each_new_parent_link(clock):

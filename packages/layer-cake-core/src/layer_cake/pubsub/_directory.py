@@ -142,8 +142,6 @@ class _Limits:
         #: silence, stale after ``probe_limit`` s of inbound silence (§9: noticed within 3 s).
         self.probe_period = 0.5
         self.probe_limit = 2.0
-        self.local_probe_period = 1.0  # the same on loopback links (a busy peer, not a lost one)
-        self.local_probe_limit = 3.0
         self.session_open = 3.0  # s for a session request to be answered (§6), first attempt
         self.most_session_open = 24.0  # the limit doubles per failed attempt up to this
         self.first_session_retry = 0.5  # s before a failed route is tried again
@@ -265,10 +263,13 @@ class Directory:
         """Wider than this node: held by nodes above it (lower value = wider reach)."""
         return scope < self.scope
 
-    def _keep_alive(self, ipp: HostPort) -> tuple[float, float]:
-        if _loopback(ipp):
-            return LIMITS.local_probe_period, LIMITS.local_probe_limit
-        return LIMITS.probe_period, LIMITS.probe_limit
+    def _probes(self, ipp: HostPort) -> bool:
+        """Whether a directory link probes its peer (§7: non-loopback links use keep-alive).
+
+        On loopback the kernel closes the socket of a process that ends, so silence there is a
+        busy peer, never a lost one: probing it only turned a stalled loop into a dropped link
+        and a resynchronisation burst (issue 16)."""
+        return not _loopback(ipp)
 
     # The API ----------------------------------------------------------------------------------
 
@@ -397,9 +398,9 @@ class Directory:
         self.accept_requesters.append(requester)
         if not self.accept_asked:
             self.accept_asked = True
-            period, limit = self._keep_alive(ipp)
-            # Keep-alive: a child that vanishes silently is noticed here too.
-            self.out.append(Listen(ACCEPT, ipp, self.settings.encrypted, True, period, limit))
+            # Keep-alive off loopback: a child host that vanishes silently is noticed here too.
+            probes, period, limit = self._probes(ipp), LIMITS.probe_period, LIMITS.probe_limit
+            self.out.append(Listen(ACCEPT, ipp, self.settings.encrypted, probes, period, limit))
         return self._flush()
 
     # Transports -------------------------------------------------------------------------------
@@ -899,9 +900,9 @@ class Directory:
         if state is ParentState.CONNECTING:
             ipp = self.parent_ipp
             assert ipp is not None
-            period, limit = self._keep_alive(ipp)
             encrypted = self.settings.encrypted or self.settings.encrypted_process
-            self.out.append(Connect(ipp, encrypted, True, period, limit))
+            probes, period, limit = self._probes(ipp), LIMITS.probe_period, LIMITS.probe_limit
+            self.out.append(Connect(ipp, encrypted, probes, period, limit))
         elif state is ParentState.WAITING:  # retry forever: 0.25 s doubling to 1 s, jittered
             delay = self.retry * self.rng.uniform(0.9, 1.0)
             self.retry = min(self.retry * 2.0, LIMITS.most_retry)
