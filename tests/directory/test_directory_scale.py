@@ -49,7 +49,9 @@ COUNTING_SUBSCRIBER = """
 import layer_cake as lc
 
 
-def counting_subscriber(self, search: str = "bulk:.*", count: int = 10, scope: str = "HOST"):
+def counting_subscriber(
+    self, search: str = "bulk:.*", count: int = 10, scope: str = "HOST", more: int = 0
+):
     lc.subscribe(self, search, scope=lc.ScopeOfDirectory[scope])
     names = set()
     while True:
@@ -57,8 +59,10 @@ def counting_subscriber(self, search: str = "bulk:.*", count: int = 10, scope: s
         if isinstance(m, lc.Subscribed):
             print("SUBSCRIBED", flush=True)
         elif isinstance(m, lc.Available):
+            if m.name in names:
+                print("AVAILABLE AGAIN", m.name, flush=True)  # a session opened twice
             names.add(m.name)
-            if len(names) == count:
+            if len(names) in (count, count + more):
                 print("AVAILABLE ALL", len(names), flush=True)
         elif isinstance(m, lc.Dropped):
             print("DROPPED", m.name, flush=True)
@@ -121,3 +125,27 @@ def test_a_session_open_past_its_limit_is_retried_and_ends_available(bulk) -> No
         os.kill(pub.popen.pid, signal.SIGCONT)
     assert sub.expect("AVAILABLE ALL") == "AVAILABLE ALL 1"
     assert pub.expect("DELIVERED ALL") == "DELIVERED ALL 1"
+
+
+@pytest.mark.timeout(600)
+def test_a_host_cake_restart_under_load_drops_no_open_session(bulk) -> None:
+    """Issue 16 / pubsub §9: with thousands of sessions open, host-cake killed and started
+    again: no session is dropped or opened twice, and the listings made meanwhile meet."""
+    names = 5_000
+    host = bulk.host()
+    search = "--search=(bulk|late):.*"
+    sub = bulk.run("counting_subscriber.py", search, f"--count={names}", "--more=10")
+    sub.expect("SUBSCRIBED")
+    pub = bulk.run("bulk_publisher.py", f"--count={names}")
+    deadline = 300.0  # generous: a loaded 2-core machine, the pure-Python build
+    assert sub.expect("AVAILABLE ALL", deadline) == f"AVAILABLE ALL {names}"
+    host.kill(signal.SIGKILL)
+    later = bulk.run("bulk_publisher.py", "--count=10", "--prefix=late")  # while it is down
+    assert later.expect("PUBLISHED ALL", deadline) == "PUBLISHED ALL 10"
+    bulk.host()  # same port: every child reconnects and pushes its listings again
+    assert sub.expect("AVAILABLE ALL", deadline) == f"AVAILABLE ALL {names + 10}"
+    assert later.expect("DELIVERED ALL", deadline) == "DELIVERED ALL 10"
+    sub.drain()
+    pub.drain()
+    assert not [line for line in sub.seen if line.startswith(("DROPPED", "AVAILABLE AGAIN"))]
+    assert not [line for line in pub.seen if line.startswith("NOTPUBLISHED")]
