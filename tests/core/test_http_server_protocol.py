@@ -869,6 +869,10 @@ def test_limits_come_from_the_environment():
         HttpLimits.from_environment({"LC_HTTP_IDLE_CLOSE": "soon"})
     with pytest.raises(TypeError, match="unknown HTTP limit 'speed'"):
         HttpLimits().replace(speed=1)
+    with pytest.raises(ValueError, match="idle_close must be a positive number of seconds"):
+        HttpLimits(idle_close=0)
+    with pytest.raises(ValueError, match="header_timeout must be a positive number of seconds"):
+        HttpLimits.from_environment({"LC_HTTP_HEADER_TIMEOUT": "nan"})
 
 
 def test_the_default_connection_cap_is_half_the_open_file_limit():

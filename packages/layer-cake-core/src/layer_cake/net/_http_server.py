@@ -137,6 +137,9 @@ class HttpLimits:
 
     Each default can be set for a process by an environment variable named after it in upper
     case with ``LC_HTTP_`` in front (``LC_HTTP_IDLE_CLOSE=30``).
+
+    Raises:
+        ValueError: a timeout that is not a positive number of seconds.
     """
 
     __slots__ = (
@@ -161,6 +164,9 @@ class HttpLimits:
         self.max_queued_bytes = max(1, int(max_queued_bytes))
         self.header_timeout = float(header_timeout)
         self.idle_close = float(idle_close)
+        for name in ("header_timeout", "idle_close"):
+            if not getattr(self, name) > 0:  # NaN included
+                raise ValueError(f"{name} must be a positive number of seconds")
         self.max_connections = None if max_connections is None else max(1, int(max_connections))
         self.max_response = None if max_response is None else max(0, int(max_response))
 
