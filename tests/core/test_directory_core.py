@@ -123,7 +123,7 @@ def deadline(actions: list) -> float:
 def next_request(d: Directory, clock: Clock, link: tuple) -> OpenSession:
     """Let time run to each deadline until the core asks for a session again."""
     for _ in range(100):
-        clock.now = max(clock.now, d.deadlines[0][0])
+        clock.now = max(clock.now, d.book.deadlines[0][0])
         actions = d.tick()
         for connect in only(actions, Connect):  # the idle connection closed meanwhile
             actions = d.connected(connect.ipp, link, HostPort())
@@ -329,7 +329,7 @@ def test_twenty_thousand_names_matched_by_one_search_all_become_available(clock)
             told(d.session_opened(SessionOpened(request.route_id, (60, i)), (60,)), Available)
         )
     assert opened == 20_000
-    assert len(d.deadlines) <= 20_001  # one entry per request, no sweep
+    assert len(d.book.deadlines) <= 20_001  # one entry per request, no sweep
 
 
 def test_an_idle_connection_closes_after_the_idle_delay_unless_reused(clock):

@@ -1,9 +1,10 @@
 """The directory's state and rules without I/O (pubsub §4-§11): one method per input, each
 returning the actions (``_records``) the node machine carries out.
 
-Over 600 lines for a reason: it is one state (the listings, the sessions and the links that
-carry them) whose rules cross-reference each other; split by role, every half would reach
-into the other's dicts, which is the coupling this module removed from the node.
+Over 600 lines for a reason: the listings, the parent link, the parent role and the
+publisher side are one state whose rules cross-reference each other (a listing goes into the
+engine, upward and to the subscribers it matches in one step); the subscriber side, which
+stands apart, is ``_sessions.SessionBook``.
 
 How it works. Local requests (publish, subscribe, clear, owner ended) feed names and searches
 to the sans-I/O ``Listings`` engine; each match it reports becomes a session: ``Available`` to
@@ -13,35 +14,25 @@ to a request always goes out before the session messages it causes.
 Parent link. Off until a parent is configured (``configure_node``); at the first listing wider
 than this node (or at start, for a parent given explicitly) it connects and pushes every wide
 listing; on loss it retries forever (0.25 s doubling to 1 s) and pushes them all again. Its
-states are ``PARENT_TRANSITIONS``.
+states are ``PARENT_TRANSITIONS``. Each link's role (``LinkRole``) is recorded when it opens,
+so ``closed`` dispatches on it.
 
 Sessions across processes. A parent matches and sends the subscriber's node ``RouteFound``;
-the node keeps every route per (subscription, name) and opens one session on the nearest
-usable one (a match inside this process always wins: upgrade and fallback as in §6). It keeps
-one connection per publisher ``host:port``, sends ``OpenSession`` and, on ``SessionOpened``,
-tells the subscriber ``Available``. A session states are ``SESSION_TRANSITIONS``.
-
-No name is given up while its route is listed (issue 16). An attempt that fails (no answer
-within the open limit, refused, connection failed or lost) puts its route in back-off
-(0.5 s doubling to 8 s, the open limit doubling to 24 s with it) and the nearest other usable
-route is tried at once (fallback); when none is usable a retry is due when the first back-off
-ends. Only ``RouteLost`` (or the subscription's end) forgets a route; a new ``RouteFound``
-clears its back-off.
-
-Deadlines (open limits, idle connections, retries) sit in one heap: O(log n) per event, the
-node's one deadline timer armed for the heap's head. Stale entries are skipped when popped.
+the session book keeps every route and opens one session on the nearest usable one (a match
+inside this process always wins: upgrade and fallback as in §6), retrying failed routes with
+back-off while they are listed (issue 16). The publisher's side (``open_session``) answers
+``SessionOpened`` and tells the publisher ``Delivered``.
 
 Parent role. Child nodes' listings (not narrower than this node) go into the same engine,
 tagged with the child link; each match becomes ``RouteFound`` to the subscriber's node
 (``RouteLost`` when it ends). A name held here refuses the same name from elsewhere with
-``PublicationRefused``. A listing that comes back to the node that made it (a loop in the
-tree) is refused with a warning, and ``ListDirectory`` carries the nodes it passed, so no
-message circulates (issue 12).
+``PublicationRefused``, unless it is the same listing relisted over a new link. A listing that
+comes back to the node that made it (a loop in the tree) is refused with a warning, and
+``ListDirectory`` carries the nodes it passed, so no message circulates (issue 12).
 """
 
 from __future__ import annotations
 
-import heapq
 import random
 import time
 import uuid
@@ -51,9 +42,6 @@ from ..net._hostport import HostPort
 from ..runtime._messages import ScopeOfDirectory
 from ..types._text import world_now
 from ._inspect import (
-    CONNECTED,
-    NO_ACTIVE_ROUTE,
-    TO_BE_CONFIRMED,
     DirectoryListing,
     DirectoryOpened,
     DirectoryPeer,
@@ -61,7 +49,6 @@ from ._inspect import (
     ListDirectory,
     NodeJoined,
     OpenDirectory,
-    PeerSession,
 )
 from ._matching import AlreadyPublished, BadSearch, Listings, Match
 from ._messages import (
@@ -92,32 +79,28 @@ from ._protocol import (
     UnlistSearch,
 )
 from ._records import (
-    DEADLINE_TIMER,
+    LIMITS,
     PARENT_TIMER,
     PARENT_TRANSITIONS,
-    SESSION_TRANSITIONS,
     ArmTimer,
     ChildPublication,
     ChildSubscription,
-    CloseLink,
     Connect,
-    Connection,
     LinkRole,
     Listen,
     Listener,
     ParentEvent,
     ParentState,
     Publication,
-    Route,
     Served,
     Session,
-    SessionEvent,
-    SessionState,
     Subscription,
     Tell,
     Warn,
+    loopback,
     step,
 )
+from ._sessions import SessionBook
 
 __all__ = ["Directory", "Settings", "ACCEPT", "LIMITS"]
 
@@ -130,26 +113,6 @@ _LOOPBACK = "127.0.0.1"
 ACCEPT = "accept"
 #: Most nodes a ``ListDirectory`` may pass (the tree has at most LAN/HOST/GROUP/PROCESS/LIBRARY).
 _MOST_HOPS = 8
-
-
-class _Limits:
-    """The protocol's figures in one place (tests may lower them)."""
-
-    def __init__(self) -> None:
-        self.first_retry = 0.25  # s before the first reconnect to a lost or absent parent
-        self.most_retry = 1.0  # cap of that back-off (NEW, §7: rejoined within ~1 s locally)
-        #: Keep-alive of links that may cross hosts: a probe after ``probe_period`` s of outbound
-        #: silence, stale after ``probe_limit`` s of inbound silence (§9: noticed within 3 s).
-        self.probe_period = 0.5
-        self.probe_limit = 2.0
-        self.session_open = 3.0  # s for a session request to be answered (§6), first attempt
-        self.most_session_open = 24.0  # the limit doubles per failed attempt up to this
-        self.first_session_retry = 0.5  # s before a failed route is tried again
-        self.most_session_retry = 8.0  # cap of that back-off
-        self.idle_close = 8.0  # s a connection with no sessions stays open (§6)
-
-
-LIMITS = _Limits()
 
 
 class Settings:
@@ -174,11 +137,6 @@ class Settings:
         self.executable = executable
         self.lan_parent = lan_parent  # HOST: the standard LAN directory, derived when needed
         self.host_parent = host_parent  # GROUP: host-cake's standard address
-
-
-def _loopback(ipp: HostPort) -> bool:
-    """A link to this host: loopback keep-alive figures, or none for sessions (§6)."""
-    return ipp.host.startswith("127.") or ipp.host in ("localhost", "::1")
 
 
 class Directory:
@@ -224,15 +182,10 @@ class Directory:
         self.served: dict[uuid.UUID, Served] = {}  # route id -> session
         self.served_of: dict[Publication, set] = {}  # publication -> route ids
         self.in_links: dict[tuple, set] = {}  # accepted session link -> route ids
-        # Subscriber side.
-        self.routes: dict[tuple, dict[tuple, Route]] = {}  # (sub, name) -> {(pid, scope): route}
-        self.by_route: dict[uuid.UUID, Session] = {}  # remote sessions
-        self.connections: dict[tuple, Connection] = {}  # (host, port) -> connection
-        self.out_links: dict[tuple, Connection] = {}  # proxy -> connection
-        self.retry_due: dict[tuple, float] = {}  # (sub, name) -> when to look for a route again
-        self.deadlines: list[tuple] = []  # heap of (at, seq, kind, ref)
-        self.seq = 0
-        self.armed: float | None = None
+        # Subscriber side: routes, remote sessions, their connections and deadlines.
+        self.book = SessionBook(
+            self.scope, self.out, self.sessions, self.names, self.links, clock, self.rng
+        )
         # Parent role.
         self.accept_asked = False
         self.accept_requesters: list[tuple] = []
@@ -246,18 +199,12 @@ class Directory:
     # Plumbing ---------------------------------------------------------------------------------
 
     def _flush(self) -> list:
-        out, self.out = self.out, []
+        out = self.out[:]  # the list itself is shared with the session book
+        self.out.clear()
         return out
 
     def _tell(self, message: object, to: tuple, back: tuple | None = None) -> None:
         self.out.append(Tell(message, to, back))
-
-    def _due(self, at: float, kind: str, ref: object) -> None:
-        self.seq += 1
-        heapq.heappush(self.deadlines, (at, self.seq, kind, ref))
-        if self.armed is None or at < self.armed:
-            self.armed = at
-            self.out.append(ArmTimer(DEADLINE_TIMER, at))
 
     def _wide(self, scope: ScopeOfDirectory) -> bool:
         """Wider than this node: held by nodes above it (lower value = wider reach)."""
@@ -269,7 +216,7 @@ class Directory:
         On loopback the kernel closes the socket of a process that ends, so silence there is a
         busy peer, never a lost one: probing it only turned a stalled loop into a dropped link
         and a resynchronisation burst (issue 16)."""
-        return not _loopback(ipp)
+        return not loopback(ipp)
 
     # The API ----------------------------------------------------------------------------------
 
@@ -456,18 +403,7 @@ class Directory:
             self._tell(NodeJoined(self.unique_id, self.scope), link)
             self._push_all()
             return self._flush()
-        connection = self.connections.get(key)
-        if connection is None or connection.proxy is not None:
-            self.out.append(CloseLink(link))  # not wanted (any more)
-            return self._flush()
-        connection.proxy = link
-        connection.local_ipp = local
-        self.links[link] = LinkRole.SESSIONS_OUT
-        self.out_links[link] = connection
-        for session in list(connection.sessions.values()):
-            self._request_session(session)
-        if not connection.sessions:  # left with none while connecting: the idle delay runs
-            self._idle(connection)
+        self.book.connected(key, link, local)
         return self._flush()
 
     def not_connected(self, ipp: HostPort) -> list:
@@ -475,12 +411,7 @@ class Directory:
         if self.parent_state is ParentState.CONNECTING and key == self._parent_key():
             self._parent_event(ParentEvent.FAILED)
             return self._flush()
-        connection = self.connections.get(key)
-        if connection is None or connection.proxy is not None:
-            return self._flush()
-        del self.connections[key]
-        for session in list(connection.sessions.values()):
-            self._attempt_failed(session, False)  # never opened: the subscriber heard nothing
+        self.book.not_connected(key)
         return self._flush()
 
     def closed(self, link: tuple) -> list:
@@ -488,16 +419,10 @@ class Directory:
         if role is LinkRole.PARENT:
             if link == self.parent:
                 self.parent = None
-                self._forget_parent_routes()  # the parent sends them again; sessions stay
+                self.book.forget_wider()  # the parent sends them again; sessions stay
                 self._parent_event(ParentEvent.CLOSED)
         elif role is LinkRole.SESSIONS_OUT:
-            connection = self.out_links.pop(link, None)
-            if connection is not None:
-                if self.connections.get(connection.key) is connection:
-                    del self.connections[connection.key]
-                connection.proxy = None
-                for session in list(connection.sessions.values()):
-                    self._attempt_failed(session, True)
+            self.book.closed(link)
         elif role is LinkRole.SESSIONS_IN:
             for route_id in self.in_links.pop(link, ()):
                 served = self.served.pop(route_id, None)
@@ -516,37 +441,8 @@ class Directory:
         return self._flush()
 
     def tick(self) -> list:
-        """The deadline timer fired: give up unanswered opens, close idle connections, retry."""
-        now = self.clock()
-        self.armed = None
-        heap = self.deadlines
-        while heap and heap[0][0] <= now:
-            at, _, kind, ref = heapq.heappop(heap)
-            if kind == "open":
-                session = ref
-                if (
-                    session.state is not SessionState.OPEN
-                    and session.deadline == at
-                    and self.by_route.get(session.route_id) is session
-                ):
-                    self._give_up(session)
-            elif kind == "idle":
-                connection = ref
-                idle = connection.idle_since
-                if (
-                    idle is not None
-                    and idle + LIMITS.idle_close <= now
-                    and connection.proxy is not None
-                    and self.out_links.get(connection.proxy) is connection
-                ):
-                    self._close_link(connection.proxy)
-            elif self.retry_due.get(ref) == at:
-                del self.retry_due[ref]
-                subscription, name = ref
-                self._consider(subscription, name)
-        if heap and (self.armed is None or heap[0][0] < self.armed):
-            self.armed = heap[0][0]
-            self.out.append(ArmTimer(DEADLINE_TIMER, self.armed))
+        """The deadline timer fired (``SessionBook.tick``)."""
+        self.book.tick()
         return self._flush()
 
     # Parent → child ---------------------------------------------------------------------------
@@ -559,13 +455,13 @@ class Directory:
             self.out.append(Warn(f'Plaintext route to "{m.name}" refused: encryption required'))
             return self._flush()
         if subscription is not None and m.published_id not in self.published:
-            self._add_route(subscription, m)  # not a publication of this process (nearer)
+            self.book.add_route(subscription, m)  # not a publication of this process (nearer)
         return self._flush()
 
     def route_lost(self, m: RouteLost) -> list:
         subscription = self.subscribed.get(m.subscribed_id)
         if subscription is not None:
-            self._forget_route(subscription, m.name, m.published_id, m.scope)
+            self.book.forget_route(subscription, m.name, m.published_id, m.scope)
         return self._flush()
 
     def publication_refused(self, m: PublicationRefused) -> list:
@@ -742,7 +638,7 @@ class Directory:
         peer = {}
         for record in self.subscribed.values():
             names = sorted(self.names.get(record, ()))
-            sessions = [self._peer_session(record, name) for name in names]
+            sessions = [self.book.peer_session(record, name) for name in names]
             peer[record.subscribed_id] = DirectoryPeer(
                 record.subscribed_id, record.search, sessions
             )
@@ -763,24 +659,6 @@ class Directory:
             routed,
             peer,
             sub_directory,
-        )
-
-    def _peer_session(self, record: Subscription, name: str) -> PeerSession:
-        session = self.sessions.get((record, name))
-        if session is not None and not session.remote:
-            return PeerSession(name, self.scope, CONNECTED)
-        if session is not None:
-            connection = session.connection
-            local = connection.local_ipp if connection is not None else None
-            remote = HostPort(*connection.key) if connection is not None else None
-            status = CONNECTED if session.state is SessionState.OPEN else TO_BE_CONFIRMED
-            return PeerSession(name, session.scope, status, local, remote, session.published_id)
-        routes = self.routes.get((record, name)) or {}
-        if not routes:
-            return PeerSession(name, self.scope, NO_ACTIVE_ROUTE)
-        route = max(routes.values(), key=lambda r: r.message.scope).message
-        return PeerSession(
-            name, route.scope, NO_ACTIVE_ROUTE, None, route.listening_ipp, route.published_id
         )
 
     # Node ↔ node sessions ---------------------------------------------------------------------
@@ -806,41 +684,15 @@ class Directory:
         return self._flush()
 
     def session_opened(self, m: SessionOpened, sender: tuple) -> list:
-        session = self.by_route.get(m.route_id)
-        state = None
-        if session is not None:
-            state = step(SESSION_TRANSITIONS, session.state, SessionEvent.OPENED)
-        if session is None or state is None:
-            self._tell(EndSession(m.route_id), sender)  # given up meanwhile
-            return self._flush()
-        session.state = state  # type: ignore[union-attr]
-        session.publisher = p = m.publisher_address  # type: ignore[union-attr]
-        subscription = session.subscription  # type: ignore[union-attr]
-        route = self._route_of(session)  # type: ignore[arg-type]
-        if route is not None:
-            route.failures, route.retry_at = 0, 0.0
-        available = Available(
-            session.name,  # type: ignore[union-attr]
-            session.scope,  # type: ignore[union-attr]
-            session.route_id,  # type: ignore[union-attr]
-            subscription.subscribed_id,
-            session.published_id,  # type: ignore[union-attr]
-            p,
-            session.opened_at,  # type: ignore[union-attr]
-        )
-        self._tell(available, subscription.address, p)
+        self.book.session_opened(m, sender)
         return self._flush()
 
     def session_refused(self, m: SessionRefused) -> list:
-        session = self.by_route.get(m.route_id)
-        if session is not None and session.state is not SessionState.OPEN:
-            self._attempt_failed(session, False)
+        self.book.session_refused(m)
         return self._flush()
 
     def end_session(self, m: EndSession) -> list:
-        session = self.by_route.get(m.route_id)
-        if session is not None:  # subscriber side: the publisher went
-            self._attempt_failed(session, True)
+        if self.book.end_session(m):  # subscriber side: the publisher went
             return self._flush()
         served = self.served.pop(m.route_id, None)
         if served is not None:  # publisher side: the subscriber went
@@ -978,12 +830,7 @@ class Directory:
             ended = self.listings.remove_search(record)
             if self._wide(record.scope):
                 self._to_parent(UnlistSearch(record.subscribed_id))
-            for name in self.names.pop(record, ()):
-                self.routes.pop((record, name), None)
-                self.retry_due.pop((record, name), None)
-                session = self.sessions.get((record, name))
-                if session is not None and session.remote:
-                    self._end_remote(session, gone is None)
+            self.book.forget_subscription(record, gone is None)
         if gone is None:
             records = self.owned.get(record.address)  # type: ignore[attr-defined]
             if records is not None:
@@ -1012,7 +859,7 @@ class Directory:
                 else:
                     # A library child's publication meeting a search of this process (api-core
                     # §10.6): a route like one from a parent, to the child's session listener.
-                    self._add_route(subscription, route)
+                    self.book.add_route(subscription, route)
             # This process's publication meeting a child's search: not served (no listener
             # for PROCESS names; daemons list nothing).
 
@@ -1028,7 +875,7 @@ class Directory:
         key = (subscription, match.name)
         previous = self.sessions.get(key)
         if previous is not None and previous.remote:  # upgrade: the nearer one wins
-            self._end_remote(previous, True)
+            self.book.end(previous, True)
         session = self.sessions[key] = Session(world_now(), _PROCESS)
         self.names[subscription].add(match.name)
         p, s = publication.address, subscription.address
@@ -1050,14 +897,14 @@ class Directory:
                 self._tell(lost, subscription.node)
             return
         if isinstance(publication, ChildPublication):  # a library child's route: spent
-            self._forget_route(subscription, match.name, publication.published_id)
+            self.book.forget_route(subscription, match.name, publication.published_id)
             return
         key = (subscription, match.name)
         session = self.sessions.get(key)
         if session is None or session.remote:
             return  # never opened (an owner was found gone first)
         del self.sessions[key]
-        self._name_done(subscription, match.name)
+        self.book.name_done(subscription, match.name)
         p, s = publication.address, subscription.address
         ids = (session.route_id, subscription.subscribed_id, publication.published_id)
         for to, remote in ((s, p), (p, s)):
@@ -1065,7 +912,7 @@ class Directory:
                 dropped = Dropped(match.name, self.scope, *ids, remote, session.opened_at)
                 self._tell(dropped, to, remote)
         if subscription.listed:
-            self._consider(subscription, match.name)  # fallback to a wider route
+            self.book.consider(subscription, match.name)  # fallback to a wider route
 
     def _unlist_child(self, record: object, closed: tuple | None) -> None:
         """Parent role: a child's listing is gone; subscribers elsewhere get ``RouteLost``."""
@@ -1088,205 +935,6 @@ class Directory:
             subscription = match.subscription
             if isinstance(subscription, Subscription) or subscription.link != closed:
                 self._close(match, None)
-
-    # Remote sessions, subscriber side ---------------------------------------------------------
-
-    def _add_route(self, subscription: Subscription, m: RouteFound) -> None:
-        """A route for a local subscription; a session opens on the nearest."""
-        key = (subscription, m.name)
-        routes = self.routes.setdefault(key, {})
-        routes[(m.published_id, m.scope)] = Route(m)  # new or announced again: no back-off
-        self.names[subscription].add(m.name)
-        session = self.sessions.get(key)
-        if (
-            session is not None
-            and session.remote
-            and m.scope > session.scope
-            and m.published_id != session.published_id  # the same publisher: keep it
-        ):
-            # Upgrade (§6): a nearer instance ends the wider session (``Dropped`` to both
-            # ends), and the nearest opens below.
-            self._end_remote(session, True)
-        self._consider(subscription, m.name)
-
-    def _consider(self, subscription: Subscription, name: str) -> None:
-        """No session for (subscription, name): open one on the nearest usable route; when
-        every route is in back-off, look again when the first one ends."""
-        key = (subscription, name)
-        if key in self.sessions or not subscription.listed:
-            return
-        routes = self.routes.get(key)
-        if not routes:
-            return
-        now = self.clock()
-        usable = [r for r in routes.values() if r.retry_at <= now]
-        if not usable:
-            at = min(r.retry_at for r in routes.values())
-            if self.retry_due.get(key, at + 1.0) > at:
-                self.retry_due[key] = at
-                self._due(at, "retry", key)
-            return
-        route = max(usable, key=lambda r: r.message.scope)  # nearest: highest scope value
-        m = route.message
-        session = Session(world_now(), m.scope)
-        session.remote = True
-        session.state = SessionState.CONNECTING
-        session.name = name
-        session.published_id = m.published_id
-        session.route_key = (m.published_id, m.scope)
-        session.subscription = subscription
-        limit = min(LIMITS.session_open * 2.0**route.failures, LIMITS.most_session_open)
-        session.deadline = now + limit  # the open limit runs from the request (connecting too)
-        self.sessions[key] = session
-        self.by_route[session.route_id] = session
-        self._due(session.deadline, "open", session)
-        ipp = m.listening_ipp
-        ckey = (ipp.host, ipp.port)
-        connection = self.connections.get(ckey)
-        if connection is None:
-            connection = self.connections[ckey] = Connection(ckey)
-            off_host = not _loopback(ipp)  # §6: keep-alive unless loopback
-            self.out.append(
-                Connect(ipp, m.encrypted, off_host, LIMITS.probe_period, LIMITS.probe_limit)
-            )
-        session.connection = connection
-        connection.sessions[session.route_id] = session
-        connection.idle_since = None  # taken again within the idle delay: reused
-        if connection.proxy is not None:
-            self._request_session(session)
-
-    def _request_session(self, session: Session) -> None:
-        state = step(SESSION_TRANSITIONS, session.state, SessionEvent.CONNECTED)
-        if state is None:
-            return
-        session.state = state  # type: ignore[assignment]
-        subscription = session.subscription
-        assert subscription is not None and session.connection is not None
-        request = OpenSession(
-            session.route_id,
-            session.name,
-            session.scope,
-            subscription.subscribed_id,
-            session.published_id,
-            subscription.address,
-            session.opened_at,
-        )
-        self._tell(request, session.connection.proxy)  # type: ignore[arg-type]
-
-    def _route_of(self, session: Session) -> Route | None:
-        routes = self.routes.get((session.subscription, session.name))
-        return None if routes is None else routes.get(session.route_key)  # type: ignore[arg-type]
-
-    def _idle(self, connection: Connection) -> None:
-        connection.idle_since = now = self.clock()
-        self._due(now + LIMITS.idle_close, "idle", connection)
-
-    def _detach(self, session: Session) -> None:
-        """Forget a remote session's bookkeeping; the connection closes when it has none left."""
-        self.by_route.pop(session.route_id, None)
-        key = (session.subscription, session.name)
-        if self.sessions.get(key) is session:
-            del self.sessions[key]
-        connection = session.connection
-        if connection is not None:
-            connection.sessions.pop(session.route_id, None)
-            if not connection.sessions and connection.idle_since is None:
-                self._idle(connection)  # closes after the idle delay
-
-    def _close_link(self, link: tuple) -> None:
-        connection = self.out_links.pop(link, None)
-        if connection is not None and self.connections.get(connection.key) is connection:
-            del self.connections[connection.key]
-        self.links.pop(link, None)
-        self.out.append(CloseLink(link))
-
-    def _end_remote(self, session: Session, tell: bool) -> None:
-        """This side ends a remote session: the publisher's node hears, the subscriber maybe."""
-        connection = session.connection
-        if connection is not None and connection.proxy is not None:
-            self._tell(EndSession(session.route_id), connection.proxy)
-        self._detach(session)
-        self._name_done(session.subscription, session.name)  # type: ignore[arg-type]
-        if tell and session.state is SessionState.OPEN:
-            self._drop_remote(session)
-
-    def _give_up(self, session: Session) -> None:
-        """An open unanswered within its limit: end it there, and retry after a back-off."""
-        self.out.append(Warn(f'Session to "{session.name}" unanswered in time: asked again later'))
-        connection = session.connection
-        if connection is not None and connection.proxy is not None:
-            self._tell(EndSession(session.route_id), connection.proxy)
-        self._attempt_failed(session, False)
-
-    def _attempt_failed(self, session: Session, tell: bool) -> None:
-        """A session ended from the other side or failed: its route waits out a back-off
-        (it stays known until ``RouteLost``) and the nearest other usable route is tried."""
-        self._detach(session)
-        if tell and session.state is SessionState.OPEN:
-            self._drop_remote(session)
-        route = self._route_of(session)
-        if route is not None:
-            backoff = min(
-                LIMITS.first_session_retry * 2.0**route.failures, LIMITS.most_session_retry
-            )
-            route.failures += 1
-            route.retry_at = self.clock() + backoff * self.rng.uniform(0.9, 1.0)
-        subscription = session.subscription
-        assert subscription is not None
-        self._consider(subscription, session.name)
-        self._name_done(subscription, session.name)
-
-    def _forget_route(
-        self,
-        subscription: Subscription,
-        name: str,
-        pid: object,
-        scope: ScopeOfDirectory | None = None,
-    ) -> None:
-        """Forget the route to publication ``pid`` made at ``scope`` (None: made anywhere)."""
-        key = (subscription, name)
-        routes = self.routes.get(key)
-        if routes is None:
-            return
-        for rkey in [k for k in routes if k[0] == pid and (scope is None or k[1] == scope)]:
-            del routes[rkey]
-        if not routes:
-            del self.routes[key]
-            self.retry_due.pop(key, None)
-            self._name_done(subscription, name)
-
-    def _name_done(self, subscription: Subscription, name: str) -> None:
-        """Drop ``name`` from a subscription's names once it has neither route nor session."""
-        key = (subscription, name)
-        if key not in self.routes and key not in self.sessions:
-            names = self.names.get(subscription)
-            if names is not None:
-                names.discard(name)
-
-    def _forget_parent_routes(self) -> None:
-        """The parent link is gone: forget the routes made above this node (not a library
-        child's, made here)."""
-        for key, routes in list(self.routes.items()):
-            for rkey in [k for k in routes if k[1] < self.scope]:
-                del routes[rkey]
-            if not routes:
-                del self.routes[key]
-                self.retry_due.pop(key, None)
-                self._name_done(*key)
-
-    def _drop_remote(self, session: Session) -> None:
-        subscription = session.subscription
-        assert subscription is not None
-        dropped = Dropped(
-            session.name,
-            session.scope,
-            session.route_id,
-            subscription.subscribed_id,
-            session.published_id,
-            session.publisher,
-            session.opened_at,
-        )
-        self._tell(dropped, subscription.address, session.publisher)
 
     def _forget_served(self, served: Served) -> None:
         route_id = served.message.route_id

@@ -43,7 +43,37 @@ __all__ = [
     "Connection",
     "Served",
     "Listener",
+    "LIMITS",
+    "loopback",
 ]
+
+# Figures ------------------------------------------------------------------------------------------
+
+
+class _Limits:
+    """The protocol's figures in one place (tests may lower them)."""
+
+    def __init__(self) -> None:
+        self.first_retry = 0.25  # s before the first reconnect to a lost or absent parent
+        self.most_retry = 1.0  # cap of that back-off (NEW, §7: rejoined within ~1 s locally)
+        #: Keep-alive of links that may cross hosts: a probe after ``probe_period`` s of outbound
+        #: silence, stale after ``probe_limit`` s of inbound silence (§9: noticed within 3 s).
+        self.probe_period = 0.5
+        self.probe_limit = 2.0
+        self.session_open = 3.0  # s for a session request to be answered (§6), first attempt
+        self.most_session_open = 24.0  # the limit doubles per failed attempt up to this
+        self.first_session_retry = 0.5  # s before a failed route is tried again
+        self.most_session_retry = 8.0  # cap of that back-off
+        self.idle_close = 8.0  # s a connection with no sessions stays open (§6)
+
+
+LIMITS = _Limits()
+
+
+def loopback(ipp: HostPort) -> bool:
+    """A link to this host: no keep-alive, the kernel reports a peer's end (§6, §7)."""
+    return ipp.host.startswith("127.") or ipp.host in ("localhost", "::1")
+
 
 # Actions ------------------------------------------------------------------------------------------
 
