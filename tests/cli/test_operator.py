@@ -392,6 +392,20 @@ def test_options_before_the_sub_command(tmp_path) -> None:
     assert fault_of(cli(other, "--bogus")).startswith("layer-cake: cannot execute (")
 
 
+def test_start_debug_level_is_the_level_of_the_rolling_logs(tmp_path, jobs) -> None:
+    home = jobs.watch(make_home(tmp_path, ("role.py", "r")))
+    assert cli(tmp_path, "start", "-dl=WARNING").returncode == 0
+    assert cli(tmp_path, "stop", "--wait").returncode == 0
+    for role in ("group", "r"):
+        lines = cli(tmp_path, "log", role, "--tail=1000").stdout.splitlines()
+        assert not [line for line in lines if " - Received " in line], (role, lines)
+    assert cli(tmp_path, "start").returncode == 0  # no level: every entry (DEBUG)
+    assert cli(tmp_path, "stop", "--wait").returncode == 0
+    lines = cli(tmp_path, "log", "r", "--start=-1").stdout.splitlines()
+    assert [line for line in lines if " - Received " in line], lines
+    assert home_pids(home) == {}
+
+
 def test_the_daemons_answer_help_and_version() -> None:
     for program in ("group-cake", "host-cake", "lan-cake"):
         script = os.path.join(os.path.dirname(sys.executable), program)
@@ -411,6 +425,7 @@ def test_log_follow_prints_lines_as_they_are_written(tmp_path, jobs) -> None:
     home = jobs.watch(make_home(tmp_path, ("role.py", "r")))
     assert cli(tmp_path, "start").returncode == 0
     follower = jobs(tmp_path, "log", "r", "--follow", "--tail=1")
+    wait_until(lambda: follower.stdout, "the tail printed")  # following from here on
     assert cli(tmp_path, "stop", "--wait").returncode == 0
     # the role logs its end after the follow began: the follower prints it
     wait_until(lambda: any("Destroyed" in line for line in follower.stdout), "the end followed")
@@ -483,7 +498,7 @@ def test_a_role_folder_missing_a_file_is_named_and_destroy_still_works(tmp_path)
 
 
 def test_network_without_a_directory_says_so_quickly(tmp_path) -> None:
-    port = free_port()  # no one listens there
+    port = 1  # tcpmux, a privileged port no one listens on (a free port may be taken meanwhile)
     done = cli(tmp_path, "network", f"--connect-to-directory=127.0.0.1:{port}")
     assert fault_of(done) == (
         f"layer-cake: cannot connect to the directory at 127.0.0.1:{port} "

@@ -267,9 +267,9 @@ def test_a_killed_role_gets_its_end_recorded_by_the_group(cake: Cake, tmp_path) 
     group = home.run()
     group.expect("group-cake: listening")
     end = time.monotonic() + DEADLINE
-    while role_locked_out(home.path, "victim") is None or not role_running(home.path, "victim"):
+    while not (role_running(home.path, "victim") and role_start_stop(home.path, "victim")):
         assert time.monotonic() < end, "victim not running"
-        time.sleep(0.05)  # polling for an event (the role's lock), not a fixed wait
+        time.sleep(0.05)  # polling for an event (the role's lock and record), not a fixed wait
     pid = role_locked_out(home.path, "victim").pid  # type: ignore[union-attr]
     os.kill(pid, signal.SIGKILL)
     assert group.expect("victim ended: ") == "victim ended: killed by signal SIGKILL"

@@ -342,10 +342,11 @@ def log(
     else:
         assert begin is not None
         lines = read_lines(folder, stamp_of(begin), None if end is None else stamp_of(end))
+    start_of_follow = _follow_start(folder) if follow else (None, 0)
     try:
         _print(lines, count, clock, tags, sample)
         if follow:
-            _print(_followed(folder), None, clock, tags, sample)
+            _print(_followed(folder, start_of_follow), None, clock, tags, sample)
     except KeyboardInterrupt:
         if follow:
             sys.exit(0)  # the one way to end a follow
@@ -354,11 +355,17 @@ def log(
         _quiet_exit()
 
 
-def _followed(folder: str) -> Iterator[tuple[str, str]]:
-    """``(stamp, line)`` of the lines written from now on, as they come (forever)."""
+def _follow_start(folder: str) -> tuple[str | None, int]:
+    """Where a follow begins: the newest file and its size now (taken before the first lines
+    print, so a line written meanwhile is printed, perhaps twice, never lost)."""
     names = log_files(folder)
     current = names[-1] if names else None
-    offset = _size(os.path.join(folder, current)) if current else 0
+    return current, _size(os.path.join(folder, current)) if current else 0
+
+
+def _followed(folder: str, start: tuple[str | None, int]) -> Iterator[tuple[str, str]]:
+    """``(stamp, line)`` of the lines written after ``start``, as they come (forever)."""
+    current, offset = start
     stamp = ""
     partial = b""
     while True:

@@ -42,6 +42,7 @@ from layer_cake.daemon import (
     record_stop,
     role_executable,
     role_locked_out,
+    role_running,
     role_start_stop,
 )
 
@@ -58,6 +59,9 @@ GROUP_ROLE = "group"
 DAEMON_PROGRAMS = ("host-cake", "lan-cake")
 
 _EXIT_CODE = re.compile(r"non-standard process exit - code=(-\d+)")
+# How often a stop looks for role processes still loading, and for how long.
+_SWEEP_SECONDS = 0.05
+_LOADING_GRACE = 10.0
 _FAULTY_OUTPUT = re.compile(r"non-standard process exit - code=71\b")
 
 _SEARCH: list[str] = []  # the command line's words, taken before lc.create parses the rest
@@ -296,6 +300,8 @@ def _start_role(self, book: _Roles, home: str, role: str, at: lc.HostPort, encry
             "connect_to_directory": at,
             "encrypted_process": encrypted,
         }
+    if origin is not None and CL.debug_level is not None:
+        directory["debug_level"] = CL.debug_level  # `start -dl`: the level of the rolling logs
     a = self.create(
         lc.ProcessObject,
         executable,
@@ -318,16 +324,36 @@ def _arm(self, book: _Roles) -> None:
 def _stop_all(self, book: _Roles) -> None:
     """Stop every running role and wait for each to return.
 
-    A role process still loading (no head lock yet) gets SIGTERM first: its interpreter
-    would meet the SIGINT of a ``Stop`` as a ``KeyboardInterrupt`` and print a traceback,
-    while SIGTERM ends it quietly (and a role already in ``lc.create`` stops on either)."""
+    A role process still loading its modules would meet the SIGINT of a ``Stop`` as a
+    ``KeyboardInterrupt`` and print a traceback. So the stop sweeps every ``_SWEEP_SECONDS``:
+    a role whose process holds its head lock (it is in ``lc.create``) gets ``Stop``; any other
+    child process of the group (still loading) gets SIGTERM, which ends it quietly. After
+    ``_LOADING_GRACE`` every role left gets ``Stop`` whatever its state."""
     book.stopping = True
-    _terminate_loading(CL.home_path, list(book.running.values()))
-    for a in book.running:
-        self.send(lc.Stop(), a)
+    home = CL.home_path
+    stopped: set = set()
+    deadline = time.monotonic() + _LOADING_GRACE
+
+    def sweep() -> None:
+        holders = _lock_holders(home, list(book.running.values()))
+        for pid in _children():
+            if pid not in holders:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGTERM)
+        late = time.monotonic() >= deadline
+        for a, role in book.running.items():
+            if a not in stopped and (late or role in holders.values()):
+                self.send(lc.Stop(), a)
+                stopped.add(a)
+
+    sweep()
+    self.start(lc.T2, _SWEEP_SECONDS)
     while book.running:
         m = self.input()
-        if isinstance(m, lc.Returned):
+        if isinstance(m, lc.T2):
+            sweep()
+            self.start(lc.T2, _SWEEP_SECONDS)
+        elif isinstance(m, lc.Returned):
             role = book.running.pop(self.return_address, None)
             if role is not None:
                 value = m.message
@@ -339,6 +365,7 @@ def _stop_all(self, book: _Roles) -> None:
                 state = book.note(role)
                 state.faulted = isinstance(value, lc.Faulted)
                 state.last = _result_text(value)
+    self.cancel(lc.T2)
 
 
 def _children() -> list[int]:
@@ -359,18 +386,17 @@ def _children() -> list[int]:
     return found
 
 
-def _terminate_loading(home: str, roles: list[str]) -> None:
-    """SIGTERM to each child process that is none of ``roles``' lock holders."""
-    holders = set()
+def _lock_holders(home: str, roles: list[str]) -> dict[int, str]:
+    """``pid -> role`` of the roles whose process holds its head lock."""
+    holders = {}
     for role in roles:
         with contextlib.suppress(OSError, lc.CodecRuntimeError):
+            if not role_running(home, role):
+                continue
             locked = role_locked_out(home, role)
             if locked is not None:
-                holders.add(locked.pid)
-    for pid in _children():
-        if pid not in holders:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGTERM)
+                holders[locked.pid] = role
+    return holders
 
 
 def _wait_for_stop(self) -> object:
