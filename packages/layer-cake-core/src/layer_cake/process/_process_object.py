@@ -644,8 +644,6 @@ def _find_program(name: str, home_path: str | None) -> tuple[list[str], str] | N
     program = shutil.which(name)
     if program is None and os.path.isabs(name):  # recorded elsewhere: by name (compat §4.7)
         program = shutil.which(os.path.basename(name))
-    if program is None and os.path.isabs(name):  # recorded elsewhere: by name (compat §4.7)
-        program = shutil.which(os.path.basename(name))
     if program is None:
         return None
     return [program], base
