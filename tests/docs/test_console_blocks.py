@@ -8,10 +8,11 @@ are its expected output (stdout and stderr as they interleave). ``python3`` and
 the background, in its own process group, killed at the end of the page; ``curl`` retries
 while the server is still starting (or answering 503).
 
-Both sides are normalised before comparing: times, process ids, addresses and floats become
-placeholders, the scratch folder reads as ``~`` (paths show as ``~/examples/tutorial/...``),
-and an expected line ``...`` matches any number of lines. So the text a reader sees is real
-output, and a change of behaviour fails here.
+Both sides are normalised before comparing: times, process ids, addresses, node ids, floats
+and numbers of three digits or more become placeholders, table columns are compared by their
+order rather than their width, the scratch folder reads as ``~`` (paths show as
+``~/examples/tutorial/...``), and an expected line ``...`` matches any number of lines. So
+the text a reader sees is real output, and a change of behaviour fails here.
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ NORMALISE = [
     (re.compile(r"<[0-9a-f]{8}>"), "<address>"),
     (re.compile(r"\b(pid|PID) \d+"), r"\1 <n>"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"\([0-9a-f]{8}\)"), "(<id>)"),
     (re.compile(r"-?\d+\.\d+(e-?\d+)?"), "<float>"),
+    (re.compile(r"\b\d{3,}\b"), "<n>"),  # process ids in tables, sizes
     (re.compile(r"[ \t]+$", re.MULTILINE), ""),
+    (re.compile(r"(?<=\S)[ \t]{2,}"), " "),  # table columns, whose widths follow the values
 ]
 
 
