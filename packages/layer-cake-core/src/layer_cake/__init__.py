@@ -202,7 +202,8 @@ from .net._hostport import LOCAL_HOST, ScopeOfHost, equal_ipp, local_private_oth
 from .net._http_internals import ApiClientSession, ApiClientStream, ApiServerStream  # noqa: E402
 from .process import _flags as _flags_module  # noqa: E402
 from .process._flags import *  # noqa: E402, F403
-from .pubsub._object_directory import ObjectDirectory  # noqa: E402
+from .pubsub import _object_directory as _object_directory_module  # noqa: E402
+from .pubsub._object_directory import *  # noqa: E402, F403
 from .types import _codec as _codec_module  # noqa: E402
 from .types import _defaults as _defaults_module  # noqa: E402
 from .types import _introspect as _introspect_module  # noqa: E402
@@ -422,5 +423,5 @@ __all__ += [  # noqa: PLE0604 - layer-cake 0.1 names (compat §3)
     "ApiClientSession",
     "ApiClientStream",
     "ApiServerStream",
-    "ObjectDirectory",
+    *_object_directory_module.__all__,
 ]

@@ -98,8 +98,8 @@ def clear_published(self: object, published: Published, note: str | None = None)
 
 
 def clear_subscribed(self: object, subscribed: Subscribed, note: str | None = None) -> None:
-    """Withdraw a subscription; its sessions get ``Dropped``, then ``self``
-    ``SubscribedCleared``."""
+    """Withdraw a subscription; ``self`` gets ``SubscribedCleared`` (no ``Dropped`` for the
+    sessions it ends: compat §2.10), each publisher ``Dropped``."""
     _request(
         self, ClearSubscription(subscribed.search, subscribed.scope, subscribed.subscribed_id, note)
     )

@@ -85,6 +85,7 @@ from ._records import (
     ArmTimer,
     ChildPublication,
     ChildSubscription,
+    CloseLink,
     Connect,
     LinkRole,
     Listen,
@@ -436,6 +437,20 @@ class Directory:
                 self._unlist_child(record, link)
         return self._flush()
 
+    def connect_to(self, ipp: HostPort) -> list:
+        """``ConnectTo`` (compat §3.8): ``ipp`` becomes the parent (empty: none). A link to
+        another parent closes (its ``closed`` reconnects to the new one); the wide listings
+        then go to the new parent."""
+        previous = self.parent_ipp_decided()
+        self.settings.parent = ipp if ipp is not None and ipp.host else None
+        self.parent_decided = False
+        current = self.parent_ipp_decided()
+        if self.parent is not None and current != previous:
+            self.out.append(CloseLink(self.parent))
+        elif current is not None:
+            self._parent_event(ParentEvent.NEEDED)
+        return self._flush()
+
     def parent_timer(self) -> list:
         self._parent_event(ParentEvent.TIMER)
         return self._flush()
@@ -751,7 +766,9 @@ class Directory:
         self.parent_state = state  # type: ignore[assignment]
         if state is ParentState.CONNECTING:
             ipp = self.parent_ipp
-            assert ipp is not None
+            if ipp is None:  # the parent was removed (``connect_to``) while waiting
+                self.parent_state = ParentState.IDLE
+                return
             encrypted = self.settings.encrypted or self.settings.encrypted_process
             probes, period, limit = self._probes(ipp), LIMITS.probe_period, LIMITS.probe_limit
             self.out.append(Connect(ipp, encrypted, probes, period, limit))
@@ -803,7 +820,8 @@ class Directory:
             self._unlist(record, owner)
 
     def _unlist(self, record: object, gone: tuple | None) -> None:
-        """Remove one listing and drop its sessions (not telling ``gone``, the ended owner)."""
+        """Remove one listing and drop its sessions (not telling ``gone``, the ended owner, nor
+        a subscriber: it ended them itself)."""
         if not record.listed:  # type: ignore[attr-defined]
             return
         record.listed = False  # type: ignore[attr-defined]
@@ -830,15 +848,17 @@ class Directory:
             ended = self.listings.remove_search(record)
             if self._wide(record.scope):
                 self._to_parent(UnlistSearch(record.subscribed_id))
-            self.book.forget_subscription(record, gone is None)
+            # Compat §2.10: the subscriber that ends its sessions hears only SubscribedCleared.
+            self.book.forget_subscription(record, False)
         if gone is None:
             records = self.owned.get(record.address)  # type: ignore[attr-defined]
             if records is not None:
                 records.remove(record)
                 if not records:
                     del self.owned[record.address]  # type: ignore[attr-defined]
+        silent = record.address if isinstance(record, Subscription) else gone
         for match in ended:
-            self._close(match, gone)
+            self._close(match, silent)
 
     def _open_all(self, matches: list[Match]) -> None:
         for match in matches:

@@ -30,6 +30,12 @@ __all__ = [
     "ClearPublication",
     "ClearSubscription",
     "ListingOwnerEnded",
+    "PublishAs",
+    "SubscribeTo",
+    "ClearPublished",
+    "ClearSubscribed",
+    "ConnectTo",
+    "AcceptAt",
     "ALREADY_PUBLISHED",
     "ALREADY_SUBSCRIBED",
     "BAD_SEARCH",
@@ -269,6 +275,63 @@ class ClearSubscription:
         self.note = note
 
 
+# The same requests as layer-cake 0.1 named them (compat §3.8), for code that sends them to
+# ``PD.directory`` itself: the return address is the requester, and ``publisher_address`` /
+# ``subscriber_address`` name the object listed (default: the requester).
+
+
+class PublishAs:
+    """What ``lc.publish`` does, as a message."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        scope: ScopeOfDirectory | None = None,
+        publisher_address: tuple | None = None,
+        encrypted: bool | None = None,
+    ) -> None:
+        self.name = name
+        self.scope = scope
+        self.publisher_address = publisher_address
+        self.encrypted = encrypted
+
+
+class SubscribeTo:
+    """What ``lc.subscribe`` does, as a message."""
+
+    def __init__(
+        self,
+        search: str | None = None,
+        scope: ScopeOfDirectory | None = None,
+        subscriber_address: tuple | None = None,
+    ) -> None:
+        self.search = search
+        self.scope = scope
+        self.subscriber_address = subscriber_address
+
+
+class ClearPublished(ClearPublication):
+    """What ``lc.clear_published`` does, as a message."""
+
+
+class ClearSubscribed(ClearSubscription):
+    """What ``lc.clear_subscribed`` does, as a message."""
+
+
+class ConnectTo:
+    """Make ``ipp`` the node's parent (an empty ``HostPort()``: none)."""
+
+    def __init__(self, ipp: HostPort | None = None) -> None:
+        self.ipp = ipp if ipp is not None else HostPort()
+
+
+class AcceptAt:
+    """Listen for child nodes at ``ipp`` (as a daemon does); answered like ``listen``."""
+
+    def __init__(self, ipp: HostPort | None = None) -> None:
+        self.ipp = ipp if ipp is not None else HostPort()
+
+
 class ListingOwnerEnded:
     """From ``Agent.end`` (via ``object_ended``): an object that had listings is gone."""
 
@@ -291,5 +354,11 @@ for _cls, _fields in (
     (ClearPublication, {}),
     (ClearSubscription, {}),
     (ListingOwnerEnded, {"address": Address()}),
+    (PublishAs, {"publisher_address": Address()}),
+    (SubscribeTo, {"subscriber_address": Address()}),
+    (ClearPublished, {}),
+    (ClearSubscribed, {}),
+    (ConnectTo, {}),
+    (AcceptAt, {}),
 ):
     bind_library_message(_cls, _PREFIX + _cls.__name__, **_fields)

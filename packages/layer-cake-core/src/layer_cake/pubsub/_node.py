@@ -40,7 +40,7 @@ from ..runtime._bind import bind_stateless
 from ..runtime._dispatch import TABLE, send_from
 from ..runtime._machine import Point, Stateless
 from ..runtime._messages import T1, T2, T3, Ping, ScopeOfDirectory, Start
-from ..runtime._object import QueueFull, add_end_hook, create_object, hex_of
+from ..runtime._object import QueueFull, add_end_hook, create_object, hex_of, report_end
 from ..types._registry import bind_library_message
 from ._addresses import DIRECTORY_AT_HOST, detect_primary_ip, directory_at_lan
 from ._descriptors import descriptor_limit_text, raise_descriptor_limit
@@ -53,10 +53,18 @@ from ._inspect import (
     executable_name,
 )
 from ._messages import (
+    AcceptAt,
     ClearPublication,
+    ClearPublished,
+    ClearSubscribed,
     ClearSubscription,
+    ConnectTo,
     ListingOwnerEnded,
+    NotPublished,
+    NotSubscribed,
+    PublishAs,
     PublishAsName,
+    SubscribeTo,
     SubscribeToName,
 )
 from ._protocol import (
@@ -263,6 +271,55 @@ def DirectoryNode_ClearSubscription(self: DirectoryNode, m: ClearSubscription) -
     self.carry_out(self.core.clear_subscription(m, self.return_address))
 
 
+# The requests under their layer-cake 0.1 names (compat §3.8): the same operations as the API.
+
+
+def DirectoryNode_PublishAs(self: DirectoryNode, m: PublishAs) -> None:
+    r = self.return_address
+    scope = ScopeOfDirectory.HOST if m.scope is None else m.scope
+    if not isinstance(m.name, str) or not isinstance(scope, ScopeOfDirectory):
+        self._tell(NotPublished(m.name, scope, "name must be a str, scope a ScopeOfDirectory"), r)
+        return
+    owner = m.publisher_address or r
+    _reports_end(owner)
+    self.carry_out(self.core.publish(m.name, scope, bool(m.encrypted), owner, r))
+
+
+def DirectoryNode_SubscribeTo(self: DirectoryNode, m: SubscribeTo) -> None:
+    r = self.return_address
+    scope = ScopeOfDirectory.HOST if m.scope is None else m.scope
+    if not isinstance(m.search, str) or not isinstance(scope, ScopeOfDirectory):
+        note = "search must be a str, scope a ScopeOfDirectory"
+        self._tell(NotSubscribed(m.search, scope, note), r)
+        return
+    owner = m.subscriber_address or r
+    _reports_end(owner)
+    self.carry_out(self.core.subscribe(m.search, scope, owner))
+
+
+def DirectoryNode_ClearPublished(self: DirectoryNode, m: ClearPublished) -> None:
+    self.carry_out(self.core.clear_publication(m, self.return_address))
+
+
+def DirectoryNode_ClearSubscribed(self: DirectoryNode, m: ClearSubscribed) -> None:
+    self.carry_out(self.core.clear_subscription(m, self.return_address))
+
+
+def DirectoryNode_ConnectTo(self: DirectoryNode, m: ConnectTo) -> None:
+    self.carry_out(self.core.connect_to(m.ipp))
+
+
+def DirectoryNode_AcceptAt(self: DirectoryNode, m: AcceptAt) -> None:
+    self.carry_out(self.core.accept_directories(m.ipp, self.return_address))
+
+
+def _reports_end(address: tuple) -> None:
+    """A local object listed by message (not through the API): its end must reach the node."""
+    agent = TABLE.get(address)
+    if agent is not None:
+        report_end(agent)
+
+
 def DirectoryNode_ListingOwnerEnded(self: DirectoryNode, m: ListingOwnerEnded) -> None:
     self.carry_out(self.core.owner_ended(m.address))
 
@@ -390,6 +447,12 @@ bind_stateless(
         ClearPublication,
         ClearSubscription,
         ListingOwnerEnded,
+        PublishAs,
+        SubscribeTo,
+        ClearPublished,
+        ClearSubscribed,
+        ConnectTo,
+        AcceptAt,
         AcceptDirectories,
         Listening,
         NotListening,
