@@ -151,6 +151,24 @@ def await_lines(proc: Proc, text: str, count: int) -> None:
     wait_until(lambda: count_lines(proc, text) >= count, f"{count} x {text!r}", DEADLINE)
 
 
+def descendants(pid: int) -> set[int]:
+    """The living processes below ``pid`` (children, their children, ...), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    below: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - below
+        below |= frontier
+    return {p for p in below if alive(p)}
+
+
 # 1. Workers ---------------------------------------------------------------------------------------
 
 
@@ -269,9 +287,11 @@ def test_a_killed_group_cake_leaves_no_orphan_role_and_start_serves_again(
     serving(port)
     load = Load(port)
     load.await_answers(0, 20)
+    roles = {pid for role, pid in pids.items() if role != "group"}
+    below = descendants(pids["group"])
+    assert roles <= below, (roles, below)
     os.kill(pids["group"], signal.SIGKILL)  # by pid: the group of this test's home
-    roles = [pid for role, pid in pids.items() if role != "group"]
-    wait_until(lambda: not any(alive(pid) for pid in roles), "every role gone")  # no orphan
+    wait_until(lambda: not any(alive(pid) for pid in below), "every role gone")  # no orphan
     answers = load.stop()
     assert answers.count("hung") == 0, load.summary()
     # The server dies with its group: a request in flight is cut, later ones are refused.
