@@ -195,6 +195,29 @@ def test_killed_workers_leave_the_pool_and_no_request_hangs(cake: Cake) -> None:
     assert all(w.popen.poll() is None for w in workers[2:])
 
 
+def test_with_every_worker_killed_requests_get_503_until_a_new_worker_joins(cake: Cake) -> None:
+    cake.host()
+    server, port = start_server(cake)
+    workers = [example(cake, "test_worker_10.py") for _ in range(2)]
+    await_lines(server, AVAILABLE, 2)
+    serving(port)
+    load = Load(port)
+    load.await_answers(0, 20)
+    for worker in workers:
+        worker.kill()  # SIGKILL, by pid
+    await_lines(server, DROPPED, 2)
+    load.await_answers(load.mark(), 10, status=503)  # an empty pool answers at once
+    answers = load.stop()
+    assert answers.count("hung") == 0, load.summary()
+    assert set(answers) == {200, 503}, load.summary()
+    assert answers[-1] == 503
+    example(cake, "test_worker_10.py")
+    await_lines(server, AVAILABLE, 3)
+    load = Load(port)
+    load.await_answers(0, 10, status=200)
+    assert set(load.stop()) == {200}, load.summary()
+
+
 # 2. host-cake -------------------------------------------------------------------------------------
 
 
