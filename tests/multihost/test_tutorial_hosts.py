@@ -102,6 +102,13 @@ def test_tree_order_ignores_sibling_order_but_not_parentage() -> None:
     assert tree_order(shown) != tree_order(moved)
 
 
+def test_a_hosts_block_splits_into_host_command_output_and_starts_with_a_command() -> None:
+    block = "lan$ lan-cake &\na$ curl -s x\n{\n}\n"
+    assert host_commands(block) == [("lan", "lan-cake &", []), ("a", "curl -s x", ["{", "}"])]
+    with pytest.raises(AssertionError, match="must start with a <host>\\$ command"):
+        host_commands("{\na$ curl -s x\n")
+
+
 def test_the_page_has_a_hosts_walkthrough_on_three_hosts() -> None:
     steps = [step for block in BLOCK.findall(PAGE.read_text()) for step in host_commands(block)]
     assert {host for host, _, _ in steps} == {"lan", "a", "b"}
