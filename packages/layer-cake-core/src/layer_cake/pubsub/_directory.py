@@ -87,6 +87,7 @@ from ._records import (
     ChildSubscription,
     CloseLink,
     Connect,
+    Fault,
     LinkRole,
     Listen,
     Listener,
@@ -178,6 +179,7 @@ class Directory:
         self.parent_state = ParentState.IDLE
         self.retry = LIMITS.first_retry
         self.open_waiting: list[tuple] = []  # (OpenDirectory, requester) until joined
+        self.mismatched: set[tuple] = set()  # (host, port) of peers faulted for their protocol
         # Publisher side.
         self.listeners: dict[tuple, Listener] = {}  # (lan, encrypted) -> listener
         self.served: dict[uuid.UUID, Served] = {}  # route id -> session
@@ -396,6 +398,7 @@ class Directory:
 
     def connected(self, ipp: HostPort, link: tuple, local: HostPort) -> list:
         key = (ipp.host, ipp.port)
+        self.mismatched.discard(key)  # a later mismatch there is news again
         if self.parent_state is ParentState.CONNECTING and key == self._parent_key():
             self.parent = link
             self.links[link] = LinkRole.PARENT
@@ -407,10 +410,19 @@ class Directory:
         self.book.connected(key, link, local)
         return self._flush()
 
-    def not_connected(self, ipp: HostPort) -> list:
+    def not_connected(self, ipp: HostPort, mismatch: str | None = None) -> list:
+        """A connect failed; ``mismatch``: why the peer is not a layer-cake peer (compat
+        §2.15), faulted once per address while the link keeps retrying with its back-off."""
         key = (ipp.host, ipp.port)
+        if mismatch is not None and key not in self.mismatched:
+            self.mismatched.add(key)
+            self.out.append(Fault(f'Cannot connect to "{ipp}": {mismatch}'))
         if self.parent_state is ParentState.CONNECTING and key == self._parent_key():
             self._parent_event(ParentEvent.FAILED)
+            if mismatch is not None:  # an inspecting tool ends with the fault
+                waiting, self.open_waiting = self.open_waiting, []
+                for request, requester in waiting:
+                    self._tell(DirectoryOpened(request.scope, ipp, False, mismatch), requester)
             return self._flush()
         self.book.not_connected(key)
         return self._flush()

@@ -34,6 +34,7 @@ from ..net._messages import (
     Listening,
     NotConnected,
     NotListening,
+    ProtocolMismatch,
 )
 from ..net._transport import connect, listen
 from ..runtime._bind import bind_stateless
@@ -85,6 +86,7 @@ from ._records import (
     ArmTimer,
     CloseLink,
     Connect,
+    Fault,
     Listen,
     Tell,
     Warn,
@@ -189,6 +191,8 @@ class DirectoryNode(Point, Stateless):
                 self.start(timer, max(action.at - time.monotonic(), 0.0))
             elif kind is Warn:
                 self.warning(action.text)
+            elif kind is Fault:
+                self.fault(action.text)
 
     def _tell(self, message: object, to: tuple, back: tuple | None = None) -> None:
         """Send, or hold behind earlier messages while the queue that takes it is full (the
@@ -354,7 +358,12 @@ def DirectoryNode_NotConnected(self: DirectoryNode, m: NotConnected) -> None:
     limit = descriptor_limit_text(m.error_text)
     if limit is not None:
         self.warning(f"Cannot connect to {m.request.requested_ipp}: {limit}")
-    self.carry_out(self.core.not_connected(m.request.requested_ipp))
+    mismatch = m.explanation if isinstance(m, ProtocolMismatch) else None
+    self.carry_out(self.core.not_connected(m.request.requested_ipp, mismatch))
+
+
+def DirectoryNode_ProtocolMismatch(self: DirectoryNode, m: ProtocolMismatch) -> None:
+    DirectoryNode_NotConnected(self, m)
 
 
 def DirectoryNode_Closed(self: DirectoryNode, m: Closed) -> None:
@@ -459,6 +468,7 @@ bind_stateless(
         Accepted,
         Connected,
         NotConnected,
+        ProtocolMismatch,
         Closed,
         T1,
         T2,

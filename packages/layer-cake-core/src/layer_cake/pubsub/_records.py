@@ -24,6 +24,7 @@ __all__ = [
     "CloseLink",
     "ArmTimer",
     "Warn",
+    "Fault",
     "PARENT_TIMER",
     "DEADLINE_TIMER",
     "LinkRole",
@@ -156,6 +157,15 @@ class ArmTimer:
 
 class Warn:
     """Log ``text`` at WARNING."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class Fault:
+    """Log ``text`` at FAULT."""
 
     __slots__ = ("text",)
 
