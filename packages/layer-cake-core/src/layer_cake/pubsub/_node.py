@@ -3,7 +3,8 @@
 
 The rules live in the core; this machine only moves messages: each handler passes its input
 to one method of the core and performs the returned ``Tell``/``Connect``/``Listen``/
-``CloseLink``/``ArmTimer``/``Warn`` actions. Listen ids are mapped to the core's tokens here.
+``CloseLink``/``ArmTimer``/``Warn``/``Fault`` actions. Listen ids are mapped to the core's
+tokens here.
 
 Nothing is dropped silently (issue 16): a ``Tell`` refused with ``QueueFull`` (a link's
 proxy or a listing owner whose queue is full) is held, in order, in a backlog per target and
