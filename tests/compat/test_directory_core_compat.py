@@ -1,13 +1,16 @@
-"""The sans-I/O directory core's part of compat §2.15 (a non-LCW1 peer on a directory link is
-faulted once per address and retried) and §3.8 (``ConnectTo`` sets the parent)."""
+"""The sans-I/O directory core's part of compat §2.15 (a non-LCW1 peer on a directory link,
+the parent's or a session's, is faulted once per address and retried) and §3.8
+(``ConnectTo`` sets the parent)."""
 
 from __future__ import annotations
 
 import random
+import uuid
 
 from layer_cake.net._hostport import HostPort
 from layer_cake.pubsub._directory import Directory, Settings
 from layer_cake.pubsub._inspect import DirectoryOpened, OpenDirectory
+from layer_cake.pubsub._protocol import RouteFound
 from layer_cake.pubsub._records import ArmTimer, CloseLink, Connect, Fault, ParentState, Tell
 from layer_cake.runtime._messages import ScopeOfDirectory
 
@@ -104,3 +107,27 @@ def test_connect_to_links_a_node_that_had_no_parent():
     assert of(d.start(), Connect) == []
     (connect,) = of(d.connect_to(NEW), Connect)
     assert connect.ipp == NEW
+
+
+def test_a_mismatched_session_peer_is_faulted_once_and_retried():
+    d = node(parent=None)
+    d.start()
+    sub = (1, 2)
+    (subscribed,) = [
+        a.message for a in d.subscribe("svc", ScopeOfDirectory.HOST, sub) if isinstance(a, Tell)
+    ]
+    peer = HostPort("127.0.0.1", 7000)
+    found = RouteFound(subscribed.subscribed_id, "svc", ScopeOfDirectory.HOST, peer, uuid.uuid4())
+    (connect,) = of(d.route_found(found), Connect)
+    assert connect.ipp == peer
+    (fault,) = of(d.not_connected(peer, MISMATCH), Fault)
+    assert fault.text == f'Cannot connect to "127.0.0.1:7000": {MISMATCH}'
+    for _ in range(2):  # retried after each back-off, faulted no more
+        connects = []
+        for _ in range(100):
+            d.clock.now = max(d.clock.now, d.book.deadlines[0][0])
+            connects = of(d.tick(), Connect)
+            if connects:
+                break
+        assert [c.ipp for c in connects] == [peer]
+        assert of(d.not_connected(peer, MISMATCH), Fault) == []
