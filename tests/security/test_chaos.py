@@ -6,6 +6,10 @@ tests/conftest.py). The load is a few hundred ``GET /Xy`` at most, one at a time
 its own timeout: an answer is 200 or 503, a request that times out is hung. The tests assert
 counts (hung, lost sessions, answers after a kill), never times; they wait for events (log
 lines, answers, processes gone) with generous deadlines.
+
+Scenarios: workers killed (some, then all); host-cake killed and restarted on its port, with
+standalone processes and with a home's group beneath it; lan-cake killed and restarted under
+two host-cakes; a home's group-cake killed, then ``layer-cake start`` again.
 """
 
 from __future__ import annotations
@@ -169,6 +173,19 @@ def descendants(pid: int) -> set[int]:
     return {p for p in below if alive(p)}
 
 
+def make_demo_home(tmp_path: Path, cake: Cake) -> Path:
+    """A home holding the example scripts, its group's parent the test's own host-cake
+    (started here)."""
+    home_dir = tmp_path / "home"
+    home_dir.mkdir()
+    for name in ("test_api.py", "test_server_10.py", "test_worker_10.py"):
+        shutil.copy(EXAMPLES / name, home_dir)
+    cake.host()
+    created = cli(home_dir, "create", f"--directory-at-host={hostport(cake.port)}")
+    assert created.returncode == 0, created.stderr
+    return home_dir
+
+
 # 1. Workers ---------------------------------------------------------------------------------------
 
 
@@ -250,6 +267,36 @@ def test_a_killed_host_cake_leaves_open_sessions_alone_and_restarts_on_its_port(
     assert late.popen.poll() is None
 
 
+def test_a_group_reconnects_to_a_restarted_host_cake_and_loses_no_session(
+    tmp_path: Path, cake: Cake, jobs: Jobs
+) -> None:
+    home_dir = make_demo_home(tmp_path, cake)
+    port = free_port()
+    address = f"--server-address={hostport(port)}"
+    added = cli(home_dir, "add", "test_server_10.py", "server", address)
+    assert added.returncode == 0, added.stderr
+    added = cli(home_dir, "add", "test_worker_10.py", "worker", "--role-count=2")
+    assert added.returncode == 0, added.stderr
+    job = jobs(home_dir, "run", "--debug-level=CONSOLE")
+    job.expect(AVAILABLE, count=2)
+    serving(port)
+    host = cake.started[0]
+    load = Load(port)
+    load.await_answers(0, 20)
+    host.kill()  # SIGKILL: the group loses its parent
+    load.await_answers(load.mark(), 30, status=200)
+    outside = example(cake, "test_worker_10.py")  # beside the group, started while it is down
+    cake.host()  # the same port
+    job.expect(AVAILABLE, count=3)  # the group is back under host-cake: the outside one joins
+    answers = load.stop()
+    assert answers.count("hung") == 0, load.summary()
+    assert set(answers) == {200}, load.summary()
+    assert not [line for line in job.stderr if DROPPED in line]  # zero sessions lost
+    names = [line.rpartition("name=")[2] for line in job.stderr if AVAILABLE in line]
+    assert len(set(names)) == len(names) == 3, names  # the outside one, once
+    assert outside.popen.poll() is None
+
+
 # 3. lan-cake --------------------------------------------------------------------------------------
 
 
@@ -290,15 +337,9 @@ def test_a_killed_lan_cake_loses_no_session_across_hosts_and_listings_meet_after
 def test_a_killed_group_cake_leaves_no_orphan_role_and_start_serves_again(
     tmp_path: Path, cake: Cake, jobs: Jobs
 ) -> None:
-    home_dir = tmp_path / "home"
-    home_dir.mkdir()
-    for name in ("test_api.py", "test_server_10.py", "test_worker_10.py"):
-        shutil.copy(EXAMPLES / name, home_dir)
-    cake.host()
+    home_dir = make_demo_home(tmp_path, cake)
     port = free_port()
     home = jobs.watch(home_dir / ".layer-cake")
-    created = cli(home_dir, "create", f"--directory-at-host={hostport(cake.port)}")
-    assert created.returncode == 0, created.stderr
     address = f"--server-address={hostport(port)}"
     added = cli(home_dir, "add", "test_server_10.py", "server", address)
     assert added.returncode == 0, added.stderr
