@@ -171,10 +171,12 @@ def figure(bench: dict[str, Any] | None, metric: str) -> float | None:
         return None
     extra = bench.get("extra_info", {})
     median = bench.get("stats", {}).get("median")
+    if median is not None:  # a round may hold many operations: report one
+        median /= float(extra.get("ops_per_round") or extra.get("requests_per_round") or 1)
     if metric in extra:
         return float(extra[metric])
     if metric == "rate" and median:
-        return float(extra.get("ops_per_round", 1)) / median
+        return 1.0 / median
     if metric == "median_ms" and median is not None:
         return median * 1e3
     if metric == "median_us" and median is not None:

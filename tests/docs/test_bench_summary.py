@@ -49,7 +49,16 @@ def test_row_shows_value_baseline_ratio_and_whether_the_goal_is_met(summary) -> 
 
 
 def test_time_rows_are_read_from_the_median_and_missing_rows_say_not_run(summary) -> None:
-    lines = summary.table(REPORT)
+    report = dict(
+        REPORT,
+        benchmarks=[
+            *REPORT["benchmarks"],
+            bench("test_parse_request_and_build_2x2_response", 0.0015, requests_per_round=100),
+        ],
+    )
+    lines = summary.table(report)
+    (parse,) = [line for line in lines if line.startswith("| parse GET /Xy")]
+    assert "| 15 µs |" in parse  # the median of a round of 100 requests, per request
     (spawn,) = [line for line in lines if line.startswith("| ProcessObject spawn")]
     assert "| 184 ms |" in spawn
     (fan_out,) = [line for line in lines if line.startswith("| direct fan-out")]
