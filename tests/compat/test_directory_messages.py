@@ -53,8 +53,8 @@ def test_pd_directory_is_this_processs_directory_node():
 
 
 def test_directory_at_lan_is_the_old_constant():
-    # lan-doc: the constant's value only; nothing ever connects to it
-    assert (lc.DIRECTORY_AT_LAN.host, lc.DIRECTORY_AT_LAN.port) == ("192.168.0.195", 54195)
+    expected = ("192.168.0.195", 54195)  # lan-doc: a value only, never connected to
+    assert (lc.DIRECTORY_AT_LAN.host, lc.DIRECTORY_AT_LAN.port) == expected
 
 
 def test_publish_as_to_pd_directory_lists_the_sender():

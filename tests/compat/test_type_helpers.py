@@ -334,8 +334,8 @@ def test_scope_of_host_members():
         ("127.9.9.9", "LOCAL"),
         ("10.1.2.3", "PRIVATE"),  # lan-doc: text classified, no traffic
         ("192.168.0.195", "PRIVATE"),  # lan-doc: text classified, no traffic
-        ("172.16.0.1", "PRIVATE"),
-        ("172.31.255.1", "PRIVATE"),
+        ("172.16.0.1", "PRIVATE"),  # lan-doc: text classified, no traffic
+        ("172.31.255.1", "PRIVATE"),  # lan-doc: text classified, no traffic
         ("172.32.0.1", "OTHER"),
         ("172.15.0.1", "OTHER"),
         ("8.8.8.8", "OTHER"),
