@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from http_wire import Response, get, raw
 from runtime_support import PATIENCE, Counters, wait_for, wait_returned
 
 import layer_cake as lc
@@ -154,22 +155,6 @@ def server_1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 # Requests ----------------------------------------------------------------------------------------
 
 
-class Response:
-    def __init__(self, status: int, reason: str, header: dict[str, str], body: bytes) -> None:
-        self.status = status
-        self.reason = reason
-        self.header = header  # names in lower case
-        self.body = body
-
-    def text(self) -> str:
-        return self.body.decode()
-
-    def value(self) -> list:
-        """``[signature, data, pointers]`` of a JSON body."""
-        assert self.header["content-type"] == "application/json", self.header
-        return json.loads(self.body)["value"]
-
-
 def request(port: int, method: str, uri: str, body: bytes | None = None,
             header: dict[str, str] | None = None) -> Response:
     """One request on a fresh connection (``http.client``)."""
@@ -181,69 +166,6 @@ def request(port: int, method: str, uri: str, body: bytes | None = None,
         return Response(r.status, r.reason, {k.lower(): v for k, v in r.getheaders()}, body)
     finally:
         c.close()
-
-
-class RawConnection:
-    """A client socket that reads responses one by one off a byte buffer."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection((LOOPBACK, port), timeout=PATIENCE)
-        self.buffer = b""
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def _more(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError(f"connection closed, {self.buffer!r} left")
-        self.buffer += chunk
-
-    def response(self) -> Response:
-        while b"\r\n\r\n" not in self.buffer:
-            self._more()
-        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-        first, *lines = head.decode("latin-1").split("\r\n")
-        _, status, reason = first.split(" ", 2)
-        header = {}
-        for line in lines:
-            name, _, value = line.partition(":")
-            header[name.strip().lower()] = value.strip()
-        length = int(header.get("content-length", "0"))
-        while len(self.buffer) < length:
-            self._more()
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return Response(int(status), reason, header, body)
-
-    def closed_by_peer(self) -> bool:
-        """True once the server has closed (end of input or a reset), within ``PATIENCE``."""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return True
-                self.buffer += chunk
-        except ConnectionResetError:
-            return True
-        except TimeoutError:
-            return False
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@contextmanager
-def raw(port: int) -> Iterator[RawConnection]:
-    c = RawConnection(port)
-    try:
-        yield c
-    finally:
-        c.close()
-
-
-def get(uri: str, *extra: str) -> bytes:
-    lines = [f"GET {uri} HTTP/1.1", f"Host: {LOOPBACK}", *extra, "", ""]
-    return "\r\n".join(lines).encode()
 
 
 def assert_table(response: Response, x: int, y: int) -> None:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from http_wire import RawConnection, Response, get, raw  # noqa: F401  (re-exported to the attack tests)
+
 import layer_cake as lc
 from layer_cake.net._http_server import HttpLimits, set_http_limits
 from layer_cake.runtime._loop import LOOP
@@ -81,80 +83,6 @@ def listening(ch: lc.Channel, **kw: object) -> Iterator[int]:
     finally:
         lc.stop_listening(ch, lid)
         wait_for(ch, lc.NotListening)
-
-
-class Response:
-    def __init__(self, status: int, reason: str, header: dict[str, str], body: bytes) -> None:
-        self.status = status
-        self.reason = reason
-        self.header = header  # names in lower case
-        self.body = body
-
-    def text(self) -> str:
-        return self.body.decode()
-
-
-class RawConnection:
-    """A client socket that reads responses one by one off a byte buffer."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection((LOOPBACK, port), timeout=PATIENCE)
-        self.buffer = b""
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def _more(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError(f"connection closed, {self.buffer!r} left")
-        self.buffer += chunk
-
-    def response(self) -> Response:
-        while b"\r\n\r\n" not in self.buffer:
-            self._more()
-        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-        first, *lines = head.decode("latin-1").split("\r\n")
-        _, status, reason = first.split(" ", 2)
-        header = {}
-        for line in lines:
-            name, _, value = line.partition(":")
-            header[name.strip().lower()] = value.strip()
-        length = int(header.get("content-length", "0"))
-        while len(self.buffer) < length:
-            self._more()
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return Response(int(status), reason, header, body)
-
-    def closed_by_peer(self) -> bool:
-        """True once the server has closed (end of input or a reset), within ``PATIENCE``."""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return True
-                self.buffer += chunk
-        except ConnectionResetError:
-            return True
-        except TimeoutError:
-            return False
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@contextmanager
-def raw(port: int) -> Iterator[RawConnection]:
-    c = RawConnection(port)
-    try:
-        yield c
-    finally:
-        c.close()
-
-
-def get(uri: str, *extra: str) -> bytes:
-    lines = [f"GET {uri} HTTP/1.1", f"Host: {LOOPBACK}", *extra, "", ""]
-    return "\r\n".join(lines).encode()
 
 
 class Flood:
