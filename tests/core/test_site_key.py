@@ -17,6 +17,7 @@ from layer_cake.net._site_key import (
     read_site_key,
     read_site_keys,
     site_key,
+    site_key_for_child,
     site_key_path,
     site_keys,
     use_site_key,
@@ -121,3 +122,29 @@ def test_one_bad_line_makes_the_whole_file_unusable(tmp_path):
     os.chmod(path, 0o600)
     with pytest.raises(SiteKeyError, match="not one base64 line"):
         read_site_keys(path)
+
+
+def test_a_child_is_told_the_key_it_would_not_find_by_itself(clean, tmp_path, monkeypatch):
+    """ProcessObject passes ``--site-key`` for a key from code or the command line, and for a
+    home key when the child runs in another home; the environment is inherited as it is."""
+    home, other = tmp_path / "home", tmp_path / "other"
+    home.mkdir()
+    other.mkdir()
+    assert site_key_for_child(None) is None  # no key here: the child looks for its own
+    monkeypatch.setattr(CL, "home_path", str(home))
+    assert site_key_for_child(str(other)) is None  # a home without a key file
+    home_key = generate_site_key(home / "site.key")
+    assert site_key_for_child(str(home)) is None  # the same home: found there
+    assert site_key_for_child(str(other)) == home_key
+    env_key = generate_site_key(tmp_path / "env.key")
+    monkeypatch.setenv(SITE_KEY_ENV, env_key)
+    assert site_key_for_child(str(other)) is None  # inherited with the environment
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(SITE_KEY_ENV, "env.key")  # relative: made absolute for the child
+    assert site_key_for_child(str(other)) == env_key
+    argument = generate_site_key(tmp_path / "argument.key")
+    monkeypatch.setattr(CL, "site_key", "argument.key")
+    assert site_key_for_child(str(home)) == argument
+    code = generate_site_key(tmp_path / "code.key")
+    use_site_key(code)
+    assert site_key_for_child(str(home)) == code

@@ -39,6 +39,7 @@ __all__ = [
     "read_site_keys",
     "site_key",
     "site_keys",
+    "site_key_for_child",
     "site_key_path",
     "use_site_key",
 ]
@@ -150,6 +151,33 @@ def site_key_path() -> str | None:
     if CL.home_path:
         return os.path.join(os.path.abspath(CL.home_path), SITE_KEY_FILE)
     return None
+
+
+def site_key_for_child(child_home: str | None) -> str | None:
+    """The ``--site-key`` path a child process must be given to hold this process's key.
+
+    None when the child finds the same file by itself: no key configured here, the
+    environment variable (children inherit it; an absolute path keeps a child in another
+    folder on the same file), or this process's home key when the child runs in the same home.
+    A key given by ``use_site_key`` or ``--site-key``, or a home key that exists while the
+    child gets another home, is passed on, so a composite process is one member of the site.
+    """
+    if _CACHE.path is not None:
+        return _CACHE.path
+    from ..process._command_line import CL
+
+    if getattr(CL, "site_key", None):
+        return os.path.abspath(CL.site_key)  # type: ignore[arg-type]
+    env = os.environ.get(SITE_KEY_ENV)
+    if env:
+        return None if os.path.isabs(env) else os.path.abspath(env)
+    if not CL.home_path:
+        return None
+    path = os.path.join(os.path.abspath(CL.home_path), SITE_KEY_FILE)
+    same_home = child_home is not None and os.path.abspath(child_home) == os.path.abspath(
+        CL.home_path
+    )
+    return None if same_home or not os.path.isfile(path) else path
 
 
 def site_key() -> bytes:

@@ -16,6 +16,10 @@ the whole process. A ProcessObject's
 child also gets its own process group (a new session), so the terminal's control-c reaches
 only the parent, which passes it on as ``Stop`` → SIGINT to the group.
 
+A ProcessObject's child holds the parent's site key (docs/security.md): it is given
+``--site-key=<path>`` when it would not find the same file by itself (``site_key_for_child``),
+so a composite process with a key works end to end (group-cake's roles included).
+
 Stop: SIGINT, then ``Aborted()`` once the child has exited; a child still running
 ``GRACE_SECONDS`` later is killed (SIGKILL to its group) with a WARNING. Live ProcessObjects
 are ordinary objects in the address table, so ``lc.create`` stops them at process end with
@@ -51,6 +55,7 @@ import sys
 
 from ..net._hostport import HostPort
 from ..net._messages import Listening, NotListening
+from ..net._site_key import site_key_for_child
 from ..pubsub._api import subscribe
 from ..pubsub._messages import Available, Dropped, NotSubscribed, Subscribed
 from ..pubsub._node import AcceptDirectories, node_address
@@ -559,6 +564,7 @@ def _process_command(self: ProcessObject) -> list[str] | Faulted:
         "role_name": role,
         "debug_level": None if starting else CL.debug_level,
         "keep_logs": True if CL.keep_logs else None,
+        "site_key": site_key_for_child(self.home_path or CL.home_path),  # the same site
     }
     for key in list(implied):  # settings naming a process argument override the implied one
         if key in settings:
