@@ -1,0 +1,330 @@
+"""The directory at LAN scale across network namespaces (issue 16): shared by the CI tests
+(``test_lan_scale.py``) and the benchmark (``benchmarks/test_bench_lan_scale.py``).
+
+One ``Lan``: host ``lan`` (10.0.0.195) runs lan-cake; hosts ``h1`` .. ``hN`` (10.0.0.1 ..)
+and ``sub`` (10.0.0.250) run a host-cake each with its defaults, which derives the standard
+LAN directory inside its namespace. Every publisher is a process of its own on an ``h`` host,
+publishing ``names`` names ``scale:<host>:<publisher>:<i>`` at LAN scope; one subscriber on
+``sub`` matches them all at LAN scope, so every session crosses the bridge.
+
+The scripts write one stamped line per event (``time.time()``: one kernel clock for every
+namespace), batched by a 0.1 s timer so that 40,000 names are not 40,000 writes, plus an
+``... ALL <n>`` line as soon as a count is complete. ``route_probe.py`` asks the root of the
+tree for its listing and reports how many routes it has made (run it on ``sub``; a line on
+its stdin starts a round of polls until the count is reached).
+
+Every process is started through ``Lan`` (its own process group, killed by PID on close) and
+every namespace is deleted by ``Lan.close``, also when a test fails.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from netns import Lan, deadline_after, env_for_children, transcript, wait_for_line
+
+__all__ = [
+    "LAN_IP",
+    "SUB_IP",
+    "ScaleLan",
+    "host_ips",
+    "proc_figures",
+]
+
+LAN_IP = "10.0.0.195"  # the standard LAN directory derived from any 10.x address
+SUB_IP = "10.0.0.250"
+#: Publisher hosts take 10.0.0.1 upward; 10.0.0.195 is lan-cake's.
+MAX_HOSTS = 194
+SEARCH = "scale:.*"
+
+PUBLISHER = """
+import sys
+import time
+import layer_cake as lc
+
+
+def scale_publisher(self, count: int = 1, prefix: str = "scale", scope: str = "LAN"):
+    for i in range(count):
+        lc.publish(self, f"{prefix}:{i}", scope=lc.ScopeOfDirectory[scope])
+    out = []
+    names = set()
+    delivered = set()
+    self.start(lc.T1, 0.1, repeating=True)
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Published):
+            out.append(f"P {m.name} {time.time()}\\n")
+            names.add(m.name)
+            if len(names) == count:
+                out.append(f"PUBLISHED ALL {count}\\n")
+        elif isinstance(m, lc.NotPublished):
+            out.append(f"NOTPUBLISHED {m.name} {m.note}\\n")
+        elif isinstance(m, lc.Delivered):
+            delivered.add(m.name)
+            if len(delivered) == count:
+                out.append(f"DELIVERED ALL {count}\\n")
+        elif isinstance(m, lc.Dropped):
+            out.append(f"DROPPED {m.name} {time.time()}\\n")
+        elif isinstance(m, lc.T1):
+            if out:
+                sys.stdout.write("".join(out))
+                sys.stdout.flush()
+                out.clear()
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(scale_publisher)
+
+if __name__ == "__main__":
+    lc.create(scale_publisher)
+"""
+
+SUBSCRIBER = """
+import sys
+import time
+import layer_cake as lc
+
+
+def scale_subscriber(self, search: str = "scale:.*", count: int = 1, scope: str = "LAN"):
+    lc.subscribe(self, search, scope=lc.ScopeOfDirectory[scope])
+    out = []
+    names = set()
+    self.start(lc.T1, 0.1, repeating=True)
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Subscribed):
+            out.append("SUBSCRIBED\\n")
+        elif isinstance(m, lc.Available):
+            if m.name in names:
+                out.append(f"AVAILABLE AGAIN {m.name}\\n")  # opened twice: a session lost
+            names.add(m.name)
+            out.append(f"A {m.name} {time.time()}\\n")
+            if len(names) == count:
+                out.append(f"AVAILABLE ALL {count}\\n")
+        elif isinstance(m, lc.Dropped):
+            names.discard(m.name)
+            out.append(f"DROPPED {m.name} {time.time()}\\n")
+        elif isinstance(m, lc.T1):
+            if out:
+                sys.stdout.write("".join(out))
+                sys.stdout.flush()
+                out.clear()
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(scale_subscriber)
+
+if __name__ == "__main__":
+    lc.create(scale_subscriber)
+"""
+
+ROUTE_PROBE = """
+import sys
+import time
+import layer_cake as lc
+from layer_cake.daemon import DirectoryListing, ListDirectory, node_address
+from layer_cake_cli._directory_walk import open_directory
+
+want = int(sys.argv[1])
+open_directory(lc.HostPort("127.0.0.1", 54195), lc.ScopeOfDirectory.HOST)
+print("PROBING", flush=True)
+for _ in sys.stdin:  # one round of polls per line
+    while True:
+        with lc.channel() as channel:
+            channel.send(ListDirectory(), node_address())
+            root, _ = channel.select(DirectoryListing, seconds=10.0)
+        if isinstance(root, DirectoryListing):
+            routes = len(root.routed)
+            print("ROUTES", root.executable, routes, time.time(), flush=True)
+            if root.executable == "lan-cake" and routes >= want:
+                print("BACK", routes, time.time(), flush=True)
+                break
+        time.sleep(0.2)  # between polls: each listing costs the root a walk of its routes
+"""
+
+SCRIPTS = {
+    "scale_publisher.py": PUBLISHER,
+    "scale_subscriber.py": SUBSCRIBER,
+    "route_probe.py": ROUTE_PROBE,
+}
+
+
+def host_ips(hosts: int) -> dict[str, str]:
+    """``h1``.. ``h<hosts>`` -> 10.0.0.1.., plus ``sub`` and ``lan``."""
+    if not 1 <= hosts <= MAX_HOSTS:
+        raise ValueError(f"hosts: 1 to {MAX_HOSTS}, not {hosts}")
+    ips = {f"h{i}": f"10.0.0.{i}" for i in range(1, hosts + 1)}
+    ips["sub"] = SUB_IP
+    ips["lan"] = LAN_IP
+    return ips
+
+
+def proc_figures(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) and peak RSS in MB of a live process, from /proc."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    peak = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) / 1024
+    return {"cpu_s": round(cpu, 3), "peak_rss_mb": round(peak, 1)}
+
+
+def _stamps(lines: Iterable[str], tag: str) -> dict[str, float]:
+    found = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == tag:
+            found.setdefault(parts[1], float(parts[2]))  # the first: a later one is a repeat
+    return found
+
+
+class ScaleLan:
+    """The daemons, publishers and subscriber of one scale run on a ``Lan``.
+
+    Args:
+        lan: a Lan made with ``host_ips(hosts)``.
+        folder: where the scripts are written (the processes' working folder).
+        deadline: seconds any single wait may take (generous: a loaded 2-core machine).
+    """
+
+    def __init__(self, lan: Lan, folder: Path, deadline: float) -> None:
+        self.lan = lan
+        self.folder = folder
+        self.deadline = deadline
+        for name, text in SCRIPTS.items():
+            (folder / name).write_text(textwrap.dedent(text))
+        env = env_for_children()
+        env.pop("LC_PRIMARY_IP", None)  # derived inside each namespace, as on a real host
+        self.env = env
+        self.hosts = [name for name in lan.names if name.startswith("h")]
+        self.lan_cake: subprocess.Popen | None = None
+        self.host_cakes: dict[str, subprocess.Popen] = {}
+        self.publishers: list[subprocess.Popen] = []
+        self.subscriber: subprocess.Popen | None = None
+        self.probe: subprocess.Popen | None = None
+        self.started_at = 0.0
+
+    # -- processes ----------------------------------------------------------------------------
+
+    def _python(self, host: str, *argv: str, **kwargs: object) -> subprocess.Popen:
+        return self.lan.host(host).popen(
+            [sys.executable, *argv], env=self.env, cwd=self.folder, **kwargs
+        )
+
+    def _daemon(self, host: str, module: str) -> subprocess.Popen:
+        return self._python(host, "-m", f"layer_cake_directory.{module}")
+
+    def wait(self, proc: subprocess.Popen, pattern: str, seconds: float | None = None) -> str:
+        """The next line of ``proc`` matching ``pattern`` (re.search); earlier lines pass."""
+        end = deadline_after(self.deadline if seconds is None else seconds)
+        return wait_for_line(proc, pattern, end).string
+
+    def start_lan_cake(self) -> subprocess.Popen:
+        self.lan_cake = self._daemon("lan", "lan_cake")
+        self.wait(self.lan_cake, "lan-cake: listening")
+        return self.lan_cake
+
+    def start_host_cakes(self) -> None:
+        """A host-cake on every ``h`` host and on ``sub``, started together."""
+        for host in [*self.hosts, "sub"]:
+            self.host_cakes[host] = self._daemon(host, "host_cake")
+        for proc in self.host_cakes.values():
+            self.wait(proc, "host-cake: listening")
+
+    def start_subscriber(self, expected: int) -> subprocess.Popen:
+        self.subscriber = self._python(
+            "sub", "scale_subscriber.py", f"--search={SEARCH}", f"--count={expected}"
+        )
+        self.wait(self.subscriber, "^SUBSCRIBED$")
+        return self.subscriber
+
+    def start_publishers(self, per_host: int, names: int) -> None:
+        """``per_host`` publisher processes on every ``h`` host, all started in one go."""
+        self.started_at = time.time()
+        for p in range(per_host):
+            for host in self.hosts:
+                self.start_publisher(host, f"scale:{host}:{p}", names)
+
+    def start_publisher(self, host: str, prefix: str, names: int) -> subprocess.Popen:
+        proc = self._python(host, "scale_publisher.py", f"--count={names}", f"--prefix={prefix}")
+        self.publishers.append(proc)
+        return proc
+
+    def start_probe(self, routes: int) -> subprocess.Popen:
+        self.probe = self._python("sub", "route_probe.py", str(routes), stdin=subprocess.PIPE)
+        self.wait(self.probe, "^PROBING$")
+        return self.probe
+
+    def routes_back(self) -> float:
+        """One round of the probe: the stamp at which the root showed every route."""
+        assert self.probe is not None and self.probe.stdin is not None
+        self.probe.stdin.write("go\n")
+        self.probe.stdin.flush()
+        return float(self.wait(self.probe, "^BACK ").split()[2])
+
+    # -- events -------------------------------------------------------------------------------
+
+    def wait_all_available(self, expected: int, seconds: float) -> None:
+        assert self.subscriber is not None
+        self.wait(self.subscriber, f"^AVAILABLE ALL {expected}$", seconds)
+
+    def wait_publishers(self, what: str, seconds: float) -> None:
+        """Every publisher's ``<what> ALL`` line (PUBLISHED or DELIVERED)."""
+        end = deadline_after(seconds)
+        for proc in self.publishers:
+            wait_for_line(proc, f"^{what} ALL ", end)
+
+    def available(self) -> dict[str, float]:
+        """Name -> first ``Available`` stamp, from the subscriber's output read so far."""
+        assert self.subscriber is not None
+        return _stamps(transcript(self.subscriber), "A")
+
+    def published(self) -> dict[str, float]:
+        """Name -> ``Published`` stamp, from every publisher's output read so far."""
+        found: dict[str, float] = {}
+        for proc in self.publishers:
+            found.update(_stamps(transcript(proc), "P"))
+        return found
+
+    def lines_of(
+        self, procs: Iterable[subprocess.Popen], match: Callable[[str], bool]
+    ) -> list[str]:
+        return [line for proc in procs for line in transcript(proc) if match(line)]
+
+    def dropped(self) -> list[str]:
+        """Every ``DROPPED``/``AVAILABLE AGAIN``/``NOTPUBLISHED`` line read so far."""
+        assert self.subscriber is not None
+        procs = [self.subscriber, *self.publishers]
+        return self.lines_of(procs, lambda line: line.startswith(_LOST))
+
+    def restart_lan_cake(self) -> tuple[float, float]:
+        """SIGKILL lan-cake and start it again: (kill stamp, listening stamp)."""
+        assert self.lan_cake is not None
+        killed = time.time()
+        self.lan_cake.kill()
+        self.lan_cake.wait(self.deadline)
+        self.start_lan_cake()
+        return killed, time.time()
+
+    def network(self, *options: str) -> tuple[float, list[str]]:
+        """``layer-cake network`` on ``sub``: (seconds it took, its output lines)."""
+        argv = [sys.executable, "-m", "layer_cake_cli", "network", *options]
+        begun = time.monotonic()
+        done = self.lan.host("sub").run(argv, env=self.env, timeout=self.deadline * 4)
+        return time.monotonic() - begun, done.stdout.splitlines()
+
+
+_LOST = ("DROPPED", "AVAILABLE AGAIN", "NOTPUBLISHED")
+SESSION_LINE = re.compile(r'> "scale:[^"]+"\[LAN\] \(')
