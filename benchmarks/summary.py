@@ -30,7 +30,9 @@ END = "<!-- end of results -->"
 class Row:
     """One figure: ``test`` is the benchmark's name (with its parameter id), ``metric`` an
     ``extra_info`` key, or ``rate`` (ops per second from the median round), or ``median_ms``.
-    ``higher`` says whether more is better (rates) or less (times)."""
+    ``higher`` says whether more is better (rates) or less (times). ``limit`` is a goal in
+    the row's own unit (``≤ limit`` for times and counts, ``≥`` for rates), for figures that
+    have no baseline to be a ratio of (issue 16's LAN-scale goals)."""
 
     label: str
     test: str
@@ -41,6 +43,7 @@ class Row:
     baseline_metric: str | None = None
     goal: float | None = None
     older: str = ""
+    limit: float | None = None
 
 
 ROWS: tuple[Row, ...] = (
@@ -158,6 +161,97 @@ ROWS: tuple[Row, ...] = (
         higher=False,
     ),
     Row("SIGKILL → Dropped", "test_sigkill_to_dropped", "p50_ms", "ms", higher=False),
+    Row(
+        "LAN 20 hosts x 20 publishers at once → all Available",
+        "test_lan_scale_all_available[20x20x1]",
+        "all_available_s",
+        "s",
+        higher=False,
+        limit=10,
+    ),
+    Row(
+        "LAN 20 x 20 at once: names never Available",
+        "test_lan_scale_all_available[20x20x1]",
+        "missing",
+        "names",
+        higher=False,
+        limit=0,
+    ),
+    Row(
+        "LAN 20 x 20 publish → Available p99",
+        "test_lan_scale_all_available[20x20x1]",
+        "p99_ms",
+        "ms",
+        higher=False,
+    ),
+    Row(
+        "LAN 40,000 names (20 x 1 x 2,000) → all Available",
+        "test_lan_scale_all_available[20x1x2000]",
+        "all_available_s",
+        "s",
+        higher=False,
+        limit=30,
+    ),
+    Row(
+        "LAN 40,000 names: names never Available",
+        "test_lan_scale_all_available[20x1x2000]",
+        "missing",
+        "names",
+        higher=False,
+        limit=0,
+    ),
+    Row(
+        "LAN 40,000 names publish → Available p99",
+        "test_lan_scale_all_available[20x1x2000]",
+        "p99_ms",
+        "ms",
+        higher=False,
+    ),
+    Row(
+        "LAN 40,000 names: lan-cake CPU",
+        "test_lan_scale_all_available[20x1x2000]",
+        "lan_cake_cpu_s",
+        "s",
+        higher=False,
+    ),
+    Row(
+        "LAN 40,000 names: lan-cake peak RSS",
+        "test_lan_scale_all_available[20x1x2000]",
+        "lan_cake_peak_rss_mb",
+        "MB",
+        higher=False,
+    ),
+    Row(
+        "LAN 40,000 names: layer-cake network -lc",
+        "test_lan_scale_all_available[20x1x2000]",
+        "network_lc_s",
+        "s",
+        higher=False,
+        limit=3,
+    ),
+    Row(
+        "LAN 150 hosts x 2 publishers → all Available",
+        "test_lan_scale_all_available[150x2x1]",
+        "all_available_s",
+        "s",
+        higher=False,
+    ),
+    Row(
+        "LAN lan-cake restart at 40,000 names: sessions dropped",
+        "test_lan_cake_restart_at_scale",
+        "sessions_dropped",
+        "sessions",
+        higher=False,
+        limit=0,
+    ),
+    Row(
+        "LAN lan-cake restart at 40,000 names: routes back",
+        "test_lan_cake_restart_at_scale",
+        "routes_back_s",
+        "s",
+        higher=False,
+        limit=5,
+    ),
 )
 
 
@@ -211,6 +305,11 @@ def table(report: dict[str, Any]) -> list[str]:
         goal = f"≥ {row.goal:g}x" if row.goal is not None else ""
         if row.goal is not None and ratio:
             goal += " ✓" if float(ratio[:-1]) >= row.goal else " ✗"
+        if row.limit is not None:
+            goal = f"{'≥' if row.higher else '≤'} {row.limit:g} {row.unit}"
+            if value is not None:
+                met = value >= row.limit if row.higher else value <= row.limit
+                goal += " ✓" if met else " ✗"
         baseline = f"{number(base, row.unit)} ({row.baseline})" if row.baseline else ""
         lines.append(
             f"| {row.label} | {number(value, row.unit)} | {baseline} | {ratio} | {goal} "

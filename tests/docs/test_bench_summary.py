@@ -91,3 +91,22 @@ def test_readme_without_markers_is_refused(summary, tmp_path: Path) -> None:
     readme.write_text("# Benchmarks\n")
     with pytest.raises(SystemExit, match="markers"):
         summary.write_readme(REPORT, readme)
+
+
+def test_rows_with_a_limit_show_the_goal_in_their_unit_and_whether_it_is_met(summary) -> None:
+    report = dict(
+        REPORT,
+        benchmarks=[
+            bench("test_lan_scale_all_available[20x1x2000]", 40.0, all_available_s=42.5),
+            bench("test_lan_cake_restart_at_scale", 1.0, sessions_dropped=0, routes_back_s=1.5),
+        ],
+    )
+    lines = summary.table(report)
+    (names,) = [line for line in lines if line.startswith("| LAN 40,000 names (20 x 1")]
+    assert "| 42.5 s |" in names and "≤ 30 s ✗" in names
+    (dropped,) = [line for line in lines if "restart at 40,000 names: sessions dropped" in line]
+    assert "| 0 sessions |" in dropped and "≤ 0 sessions ✓" in dropped
+    (routes,) = [line for line in lines if "restart at 40,000 names: routes back" in line]
+    assert "| 1.5 s |" in routes and "≤ 5 s ✓" in routes
+    (wide,) = [line for line in lines if line.startswith("| LAN 20 hosts x 20 publishers")]
+    assert "not run" in wide and "≤ 10 s |" in wide  # the goal shown, not judged
