@@ -5,6 +5,7 @@ Additions to the spec, chosen here:
 
 - ``--connect-timeout=S`` (``-ct``): the connect limit, default the spec's 30 s.
 - ``--encrypted-process`` (``-ep``): join a directory run with ``--encrypted-directory``;
+  ``--site-key`` (``-sk``): the site key file for it (else ``LC_SITE_KEY_FILE``);
   ``--debug-level`` (``-dl``): the tool's own log on stderr.
 - ``--connect-to-directory`` also takes ``host:port`` besides the JSON ``HostPort``.
 - A child that does not answer its listing within 10 s (it ended between the listings)
@@ -38,6 +39,7 @@ from ._directory_walk import (
     ping_once,
 )
 from ._fault import fail
+from ._key_command import site_key_option
 from ._network import (
     ListingFlags,
     NetworkNode,
@@ -102,7 +104,7 @@ def directory_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     for option in reversed(options):
         command = option(command)
-    return command
+    return site_key_option(command)
 
 
 def _join_and_list(

@@ -18,6 +18,7 @@ from ._fault import FAULTY_EXIT, fail
 from ._group_commands import run, start, status, stop
 from ._home_commands import add, create, delete, destroy, list_, update
 from ._inspection import network, ping
+from ._key_command import key
 from ._log_command import log
 from ._run_records import history, returned
 from ._storage_commands import model, resource, script
@@ -102,5 +103,6 @@ for _command in (
     resource,
     model,
     script,
+    key,
 ):
     main.add_command(_command)
