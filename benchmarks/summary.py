@@ -104,6 +104,20 @@ ROWS: tuple[Row, ...] = (
         older="1.9 MB/s",
     ),
     Row(
+        "small round trips between processes, encrypted (site key)",
+        "test_small_round_trips_encrypted_process_to_process",
+        "per_second",
+        "/s",
+        baseline="test_small_round_trips_process_to_process",
+    ),
+    Row(
+        "64 KiB payloads between processes, encrypted (site key)",
+        "test_64k_payloads_each_way_encrypted_process_to_process",
+        "mb_per_second_each_way",
+        "MB/s",
+        baseline="test_64k_payloads_each_way_process_to_process",
+    ),
+    Row(
         "HTTP inline server (wrk)",
         "test_http_server_under_wrk_load[inline]",
         "requests_per_second",

@@ -11,6 +11,10 @@ Rows:
   the ``Ack`` of an echo server in another process; one message in flight.
 - 64 KiB each way: an async object here keeps ``WINDOW`` ``bytearray`` values of 64 KiB in
   flight to the same server, which sends each one back; MB/s is counted per direction.
+- encrypted (site key): the same two exchanges over a link opened with ``encrypted=True``
+  at both ends (Noise NNpsk0 handshake once, then every frame sealed with ChaCha20-Poly1305),
+  to a second echo server; the summary gives each as a ratio of its plaintext row, which is
+  what encryption costs.
 - raw uvloop: the same two exchanges between plain ``asyncio.Protocol`` objects on uvloop
   (4-byte big-endian length prefix, no codec, no runtime), server in another process too.
 
@@ -99,8 +103,15 @@ RAW_SERVER = """
 """
 
 
-def environment() -> dict:
-    env = dict(os.environ)
+#: The echo server listening encrypted: links to it need the site key (``site_key_file``).
+ENCRYPTED_ECHO_SERVER = ECHO_SERVER.replace(
+    'lc.HostPort("127.0.0.1", 0))', 'lc.HostPort("127.0.0.1", 0), encrypted=True)'
+)
+assert ENCRYPTED_ECHO_SERVER != ECHO_SERVER
+
+
+def environment(**extra: str) -> dict:
+    env = dict(os.environ, **extra)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
     return env
 
@@ -111,11 +122,11 @@ def ch() -> Iterator[lc.Channel]:
         yield c
 
 
-def serve(tmp_path: Path, name: str, text: str) -> tuple[subprocess.Popen, int]:
+def serve(tmp_path: Path, name: str, text: str, **env: str) -> tuple[subprocess.Popen, int]:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text))
     proc = subprocess.Popen(
-        [sys.executable, path.name], cwd=tmp_path, env=environment(),
+        [sys.executable, path.name], cwd=tmp_path, env=environment(**env),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     line = proc.stdout.readline()  # type: ignore[union-attr]
@@ -162,6 +173,38 @@ def proxy(ch, echo_port) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
     finally:
         ch.send(lc.Close(), m.proxy_address)
         ch.select(lc.Closed, seconds=PATIENCE)
+
+
+@pytest.fixture(scope="module")
+def site_key_file(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A site key of this module's own, used here and given to the encrypted echo server."""
+    from layer_cake.net._site_key import generate_site_key, use_site_key
+
+    path = generate_site_key(tmp_path_factory.mktemp("key") / "site.key")
+    use_site_key(path)
+    try:
+        yield path
+    finally:
+        use_site_key(None)
+
+
+@pytest.fixture(scope="module")
+def encrypted_proxy(ch, site_key_file, tmp_path_factory) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("lc_encrypted")
+    proc, port = serve(
+        folder, "echo_server.py", ENCRYPTED_ECHO_SERVER, LC_SITE_KEY_FILE=site_key_file
+    )
+    try:
+        lc.connect(ch, lc.HostPort("127.0.0.1", port), encrypted=True)
+        m, i = ch.select(lc.Connected, lc.NotConnected, seconds=PATIENCE)
+        assert i == 0, m
+        try:
+            yield m.proxy_address
+        finally:
+            ch.send(lc.Close(), m.proxy_address)
+            ch.select(lc.Closed, seconds=PATIENCE)
+    finally:
+        stop(proc)
 
 
 @pytest.fixture(autouse=True)
@@ -246,6 +289,16 @@ def test_small_round_trips_process_to_process(benchmark, ch, proxy):
 
 def test_64k_payloads_each_way_process_to_process(benchmark, ch, proxy):
     run_rounds(benchmark, ch, blob_pump, proxy, BLOBS, WINDOW)
+    record(benchmark, BLOBS, BLOBS * BLOB)
+
+
+def test_small_round_trips_encrypted_process_to_process(benchmark, ch, encrypted_proxy):
+    run_rounds(benchmark, ch, Pinger, encrypted_proxy, ROUND_TRIPS)
+    record(benchmark, ROUND_TRIPS)
+
+
+def test_64k_payloads_each_way_encrypted_process_to_process(benchmark, ch, encrypted_proxy):
+    run_rounds(benchmark, ch, blob_pump, encrypted_proxy, BLOBS, WINDOW)
     record(benchmark, BLOBS, BLOBS * BLOB)
 
 
