@@ -3,6 +3,11 @@
 ``import layer_cake as lc``; the public API is exactly ``__all__`` (pinned by a test against
 the spec's name list). ``lc.COMPILED`` tells whether the Cython build of the hot modules is
 loaded (``LC_PURE_PYTHON=1`` forces the pure-Python twins).
+
+Only what a process entry point needs is imported here (the runtime, the types, ``create``):
+the rest of the API (networking, HTTP, publish/subscribe, processes, persistence, the 0.1
+codecs...) is loaded on first attribute access (PEP 562), so a process pays in start-up time
+and memory only for what it uses. ``tests/core/test_import_set.py`` pins what stays unloaded.
 """
 
 from . import _build
@@ -18,39 +23,22 @@ from ._utilities import (  # noqa: E402
     smart_intervals,
     spread_out,
 )
-from .net import _http_messages as _http_messages_module  # noqa: E402
-from .net import _rest as _rest_module  # noqa: E402
-from .net import _transport as _transport_module  # noqa: E402
-from .net._hostport import HostPort, LocalPort  # noqa: E402
-from .net._http_messages import *  # noqa: E402, F403
-from .net._rest import *  # noqa: E402, F403
-from .net._transport import *  # noqa: E402, F403
+from .net._hostport import (  # noqa: E402
+    LOCAL_HOST,
+    HostPort,
+    LocalPort,
+    ScopeOfHost,
+    equal_ipp,
+    local_private_other,
+)
 from .process import _entry as _entry_module  # noqa: E402
-from .process import _home as _home_module  # noqa: E402
-from .process import _home_role as _home_role_module  # noqa: E402
-from .process import _lock as _lock_module  # noqa: E402
-from .process import _persistence as _persistence_module  # noqa: E402
-from .process import _process_object as _process_object_module  # noqa: E402
-from .process import _storage as _storage_module  # noqa: E402
-from .process import _transfer as _transfer_module  # noqa: E402
 from .process._command_line import (  # noqa: E402
     command_arguments,
     command_sub_arguments,
     command_variables,
 )
 from .process._entry import *  # noqa: E402, F403  (names listed in its __all__)
-from .process._home import *  # noqa: E402, F403
-from .process._home_role import *  # noqa: E402, F403
-from .process._lock import *  # noqa: E402, F403
-from .process._persistence import *  # noqa: E402, F403
-from .process._process_object import *  # noqa: E402, F403
-from .process._storage import *  # noqa: E402, F403
-from .process._transfer import *  # noqa: E402, F403
-from .pubsub import _api as _pubsub_module  # noqa: E402
-from .pubsub._api import *  # noqa: E402, F403
-from .runtime import _concurrency as _concurrency_module  # noqa: E402
 from .runtime import _embedding as _embedding_module  # noqa: E402
-from .runtime import _spool as _spool_module  # noqa: E402
 from .runtime._bind import (  # noqa: E402
     bind,
     bind_point,
@@ -58,7 +46,6 @@ from .runtime._bind import (  # noqa: E402
     bind_stateless,
     bind_statemachine,
 )
-from .runtime._concurrency import *  # noqa: E402, F403
 from .runtime._counters import runtime_counters  # noqa: E402
 from .runtime._embedding import *  # noqa: E402, F403  (compat §3.6, §3.7, §3.13)
 from .runtime._machine import Dispatching, Machine, Point, Stateless, StateMachine, Threaded  # noqa: E402
@@ -117,7 +104,6 @@ from .runtime._routine import (  # noqa: E402
     open_channel,
     select_list,
 )
-from .runtime._spool import *  # noqa: E402, F403
 from .types import (  # noqa: E402
     NO_SUCH_ADDRESS,
     UUID,
@@ -196,21 +182,9 @@ from .types._text import (  # noqa: E402
 #: True when every hot module is the compiled (Cython) build.
 COMPILED: bool = _compiled.compiled()
 
-# Names of layer-cake 0.1 (compat §3): codecs, conversion, type helpers, construction.
+# Names of layer-cake 0.1 (compat §3) that cost nothing more to import.
 from . import _legacy  # noqa: E402
-from .net._hostport import LOCAL_HOST, ScopeOfHost, equal_ipp, local_private_other  # noqa: E402
-from .net._http_internals import ApiClientSession, ApiClientStream, ApiServerStream  # noqa: E402
-from .process import _flags as _flags_module  # noqa: E402
-from .process._flags import *  # noqa: E402, F403
-from .pubsub import _object_directory as _object_directory_module  # noqa: E402
-from .pubsub._object_directory import *  # noqa: E402, F403
-from .types import _codec as _codec_module  # noqa: E402
-from .types import _defaults as _defaults_module  # noqa: E402
-from .types import _introspect as _introspect_module  # noqa: E402
-from .types import _time_parts as _time_parts_module  # noqa: E402
-from .types._codec import *  # noqa: E402, F403
-from .types._construct import equal_to, fake, make  # noqa: E402
-from .types._defaults import *  # noqa: E402, F403
+from .types import _portable as _types_portable  # noqa: E402
 from .types._errors import (  # noqa: E402
     CodecUsageError,
     ConversionDecodeError,
@@ -220,14 +194,126 @@ from .types._errors import (  # noqa: E402
     MessageError,
     TypeTrack,
 )
-from .types._introspect import *  # noqa: E402, F403
 from .types._portable import Container  # noqa: E402
-from .types._time_parts import *  # noqa: E402, F403
 
 #: The portable of ``ScopeOfDirectory`` (layer-cake 0.1's ``scope_type``).
 scope_type = def_type(ScopeOfDirectory)
 
 _legacy.install_finder()  # import layer_cake.<0.1 module> (compat Appendix A)
+
+# Loaded on first use ----------------------------------------------------------------------------
+
+#: Module (relative to this package) -> its ``__all__``, every name exported here. The lists are
+#: written out so that nothing is imported to know them; a test checks them against the modules.
+_LAZY_ALL: dict[str, str] = {
+    ".runtime._concurrency": "GetResponse Concurrently Sequentially CreateFrame Delay",
+    ".runtime._spool": "ObjectSpool",
+    ".net._http_messages": "HttpRequest HttpResponse FormRequest HttpMethod ReForm",
+    ".net._rest": (
+        "ResourceDispatch decode_resource decode_body cannot_be_dispatched cannot_be_converted"
+    ),
+    ".net._transport": (
+        "listen connect stop_listening ListenForStream ConnectStream Listening Accepted "
+        "Connected NotListening NotAccepted NotConnected ProtocolMismatch Close Closed "
+        "EndOfTransport"
+    ),
+    ".process._persistence": (
+        "File Folder read_from_file write_to_file remove_folder remove_contents"
+    ),
+    ".process._home": "resource_folder model_folder tmp_folder resource_path model_path tmp_path",
+    ".process._home_role": "HR HomeRole StartStop open_home open_role edit_role",
+    ".process._lock": "LockedOut LockUp head_lock lock_file unlock_file",
+    ".process._storage": (
+        "DELTA_FILE_ADD DELTA_FILE_UPDATE DELTA_FILE_UGM DELTA_FILE_REMOVE DELTA_FILE_CRUD "
+        "DELTA_FOLDER_ADD DELTA_FOLDER_UPDATE DELTA_FOLDER_UGM DELTA_FOLDER_REMOVE "
+        "DELTA_FOLDER_CRUD DELTA_CRUD StorageAttributes StorageManifest StorageListing "
+        "StorageTables storage_manifest storage_selection storage_walk show_listings "
+        "storage_delta AddFile AddFolder UpdateFile RemoveFile RemoveFolder ReplaceWithFile "
+        "ReplaceWithFolder UpdateUser UpdateGroup UpdateMode shape_of_folder"
+    ),
+    ".process._transfer": "FolderTransfer DeltaMachine",
+    ".process._process_object": "ProcessObject Utility",
+    ".pubsub._api": (
+        "publish subscribe clear_published clear_subscribed Published NotPublished Subscribed "
+        "NotSubscribed Available Delivered Dropped PublishedCleared SubscribedCleared "
+        "DIRECTORY_PORT DIRECTORY_AT_HOST directory_at_lan"
+    ),
+    ".types._codec": (
+        "Codec CodecJson CodecNoop word_to_json json_to_word word_to_noop noop_to_word "
+        "python_to_word word_to_python pass_thru p2w_span p2w_clock p2w_world p2w_delta p2w_uuid "
+        "p2w_block p2w_string p2w_type p2w_enumeration w2p_span w2p_clock w2p_world w2p_delta "
+        "w2p_uuid w2p_block w2p_string w2p_type w2p_enumeration p2w_any w2p_any p2w_portable "
+        "w2p_portable decode_argument encode_argument"
+    ),
+    ".types._defaults": (
+        "DEFAULT DEFAULT_CLOCK DEFAULT_SPAN DEFAULT_DELTA DEFAULT_STRING DEFAULT_UNICODE "
+        "DEFAULT_UUID DEFAULT_WORLD DEFAULT_ZONE default_byte default_character default_rune "
+        "default_block default_string default_unicode default_clock default_span default_world "
+        "default_delta default_uuid default_vector default_set default_map default_deque "
+        "default_none default_array"
+    ),
+    ".types._introspect": (
+        "TypeType NoneType deque Message VIRTUAL_MEMORY_LIST VIRTUAL_MEMORY_SET lookup_type "
+        "install_type lookup_signature lookup_hint lookup_portable install_hint install_portable "
+        "install_hints convert_hint convert_portable fix_expression compile_schema type_schema "
+        "un_cast from_any is_message is_message_class is_portable is_portable_class is_container "
+        "is_container_class is_structural is_address address_on_proxy correct_track type_to_text "
+        "text_to_type"
+    ),
+    ".types._time_parts": (
+        "clock_at clock_break clock_span span_break world_at world_break world_delta "
+        "uuid_to_text text_to_uuid"
+    ),
+    ".process._flags": (
+        "process_flags break_arguments extract_arguments apply_arguments kv_arguments "
+        "remaining_arguments"
+    ),
+    ".pubsub._object_directory": (
+        "ObjectDirectory PublishAs SubscribeTo ClearPublished ClearSubscribed ConnectTo AcceptAt "
+        "PD DIRECTORY_AT_LAN"
+    ),
+}
+#: Module -> the names exported from it (not its whole ``__all__``).
+_LAZY_SOME: dict[str, str] = {
+    ".types._construct": "make fake equal_to",
+    ".net._http_internals": "ApiClientSession ApiClientStream ApiServerStream",
+}
+#: Exported name -> the module that defines it.
+_LAZY: dict[str, str] = {
+    name: module
+    for table in (_LAZY_ALL, _LAZY_SOME)
+    for module, names in table.items()
+    for name in names.split()
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import the module of a name not loaded yet (PEP 562); later reads find it directly."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+def _load_everything() -> None:
+    """Import every module loaded on demand (each registers its message types): for
+    ``--dump-types`` and a peer's type name that is not known yet."""
+    import importlib
+
+    for module in (*_LAZY_ALL, *_LAZY_SOME):
+        importlib.import_module(module, __name__)
+
+
+_types_portable.add_loader(_load_everything)
+
 
 __version__ = "0.2.0.dev0"
 
@@ -383,30 +469,28 @@ __all__ = [
 ]
 __all__ += [  # noqa: PLE0604 - each module's __all__ holds str names
     *_entry_module.__all__,
-    *_concurrency_module.__all__,
-    *_spool_module.__all__,
-    *_http_messages_module.__all__,
-    *_rest_module.__all__,
-    *_transport_module.__all__,
-    *_persistence_module.__all__,
-    *_home_module.__all__,
-    *_home_role_module.__all__,
-    *_lock_module.__all__,
-    *_storage_module.__all__,
-    *_transfer_module.__all__,
-    *_process_object_module.__all__,
-    *_pubsub_module.__all__,
+    *_LAZY_ALL[".runtime._concurrency"].split(),
+    *_LAZY_ALL[".runtime._spool"].split(),
+    *_LAZY_ALL[".net._http_messages"].split(),
+    *_LAZY_ALL[".net._rest"].split(),
+    *_LAZY_ALL[".net._transport"].split(),
+    *_LAZY_ALL[".process._persistence"].split(),
+    *_LAZY_ALL[".process._home"].split(),
+    *_LAZY_ALL[".process._home_role"].split(),
+    *_LAZY_ALL[".process._lock"].split(),
+    *_LAZY_ALL[".process._storage"].split(),
+    *_LAZY_ALL[".process._transfer"].split(),
+    *_LAZY_ALL[".process._process_object"].split(),
+    *_LAZY_ALL[".pubsub._api"].split(),
     *_embedding_module.__all__,
 ]
 __all__ += [  # noqa: PLE0604 - layer-cake 0.1 names (compat §3)
-    *_codec_module.__all__,
-    *_defaults_module.__all__,
-    *_introspect_module.__all__,
-    *_time_parts_module.__all__,
-    *_flags_module.__all__,
-    "make",
-    "fake",
-    "equal_to",
+    *_LAZY_ALL[".types._codec"].split(),
+    *_LAZY_ALL[".types._defaults"].split(),
+    *_LAZY_ALL[".types._introspect"].split(),
+    *_LAZY_ALL[".types._time_parts"].split(),
+    *_LAZY_ALL[".process._flags"].split(),
+    *_LAZY_SOME[".types._construct"].split(),
     "CodecUsageError",
     "EnumerationRuntimeError",
     "ConversionError",
@@ -420,8 +504,6 @@ __all__ += [  # noqa: PLE0604 - layer-cake 0.1 names (compat §3)
     "ScopeOfHost",
     "equal_ipp",
     "local_private_other",
-    "ApiClientSession",
-    "ApiClientStream",
-    "ApiServerStream",
-    *_object_directory_module.__all__,
+    *_LAZY_SOME[".net._http_internals"].split(),
+    *_LAZY_ALL[".pubsub._object_directory"].split(),
 ]

@@ -43,10 +43,6 @@ from __future__ import annotations
 
 from struct import Struct
 
-from nacl.bindings import crypto_aead_chacha20poly1305_ietf_decrypt as _aead_decrypt
-from nacl.bindings import crypto_aead_chacha20poly1305_ietf_encrypt as _aead_encrypt
-from nacl.exceptions import CryptoError as _NaClError
-
 from ..types._errors import CodecRuntimeError
 from ..types._wire import KIND_KEY_EXCHANGE, pack_control, unpack_payload
 from ._frame import FrameDecoder, PeerHello, RemoteFrameError
@@ -78,38 +74,63 @@ _REFUSED = 0  # the body of a responder's refusal, pack_control(3, 0)
 # The frame hot path calls the libsodium AEAD that ``nacl.bindings`` wraps straight through
 # PyNaCl's cffi handle: the same function on the same arguments, without the wrapper's
 # per-call checks (half the cost of a small frame). ``_noise`` and the tests use the wrapper;
-# ``test_link_cipher`` checks both give the same bytes.
-try:
-    from nacl._sodium import ffi as _ffi
-    from nacl._sodium import lib as _lib
+# ``test_link_cipher`` checks both give the same bytes. PyNaCl is loaded by the first seal or
+# open (issue 13: a process whose links are all clear never loads it); ``_seal``/``_open``
+# are then rebound to the direct calls.
 
-    _raw_encrypt = _lib.crypto_aead_chacha20poly1305_ietf_encrypt
-    _raw_decrypt = _lib.crypto_aead_chacha20poly1305_ietf_decrypt
-except (ImportError, AttributeError):  # pragma: no cover - another PyNaCl layout
-    _ffi = None
+
+def _load_sodium() -> None:
+    global _seal, _open
+    try:
+        from nacl._sodium import ffi, lib
+
+        encrypt = lib.crypto_aead_chacha20poly1305_ietf_encrypt
+        decrypt = lib.crypto_aead_chacha20poly1305_ietf_decrypt
+    except (ImportError, AttributeError):  # pragma: no cover - another PyNaCl layout
+        from nacl.bindings import crypto_aead_chacha20poly1305_ietf_decrypt as aead_decrypt
+        from nacl.bindings import crypto_aead_chacha20poly1305_ietf_encrypt as aead_encrypt
+        from nacl.exceptions import CryptoError as nacl_error
+
+        def seal_wrapped(payload: bytes, nonce: bytes, key: bytes) -> bytes:
+            return aead_encrypt(payload, None, nonce, key)
+
+        def open_wrapped(sealed: bytes, nonce: bytes, key: bytes) -> bytes | None:
+            try:
+                return aead_decrypt(sealed, None, nonce, key)
+            except nacl_error:
+                return None
+
+        _seal, _open = seal_wrapped, open_wrapped
+        return
+
+    new, null, buffer = ffi.new, ffi.NULL, ffi.buffer
+
+    def seal_direct(payload: bytes, nonce: bytes, key: bytes) -> bytes:
+        size = len(payload) + TAG_SIZE
+        out = new("unsigned char[]", size)
+        encrypt(out, null, payload, len(payload), null, 0, null, nonce, key)
+        return buffer(out, size)[:]
+
+    def open_direct(sealed: bytes, nonce: bytes, key: bytes) -> bytes | None:
+        size = len(sealed) - TAG_SIZE
+        out = new("unsigned char[]", size or 1)
+        if decrypt(out, null, null, sealed, len(sealed), null, 0, nonce, key):
+            return None
+        return buffer(out, size)[:]
+
+    _seal, _open = seal_direct, open_direct
 
 
 def _seal(payload: bytes, nonce: bytes, key: bytes) -> bytes:
-    if _ffi is None:  # pragma: no cover
-        return _aead_encrypt(payload, None, nonce, key)
-    size = len(payload) + TAG_SIZE
-    out = _ffi.new("unsigned char[]", size)
-    _raw_encrypt(out, _ffi.NULL, payload, len(payload), _ffi.NULL, 0, _ffi.NULL, nonce, key)
-    return _ffi.buffer(out, size)[:]
+    """``payload`` sealed with ``key`` at ``nonce`` (its tag appended)."""
+    _load_sodium()
+    return _seal(payload, nonce, key)
 
 
 def _open(sealed: bytes, nonce: bytes, key: bytes) -> bytes | None:
     """The plaintext, or None when ``sealed`` does not authenticate."""
-    if _ffi is None:  # pragma: no cover
-        try:
-            return _aead_decrypt(sealed, None, nonce, key)
-        except _NaClError:
-            return None
-    size = len(sealed) - TAG_SIZE
-    out = _ffi.new("unsigned char[]", size or 1)
-    if _raw_decrypt(out, _ffi.NULL, _ffi.NULL, sealed, len(sealed), _ffi.NULL, 0, nonce, key):
-        return None
-    return _ffi.buffer(out, size)[:]
+    _load_sodium()
+    return _open(sealed, nonce, key)
 
 
 # States of one link's exchange.

@@ -27,19 +27,10 @@ the caller uses a state out of order.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from struct import Struct
 
-from nacl.bindings import (
-    crypto_aead_chacha20poly1305_ietf_decrypt as _aead_decrypt,
-)
-from nacl.bindings import (
-    crypto_aead_chacha20poly1305_ietf_encrypt as _aead_encrypt,
-)
-from nacl.bindings import crypto_scalarmult, crypto_scalarmult_base
-from nacl.exceptions import CryptoError as _NaClError
-from nacl.utils import random as _random
+# PyNaCl, hashlib and hmac are imported by the functions that use them: only a handshake
+# does (issue 13: a process whose links are all clear never loads them).
 
 __all__ = [
     "DHLEN",
@@ -81,10 +72,14 @@ class NoiseStateError(NoiseError):
 
 
 def _hash(data: bytes) -> bytes:
+    import hashlib
+
     return hashlib.blake2b(data).digest()
 
 
 def _hmac(key: bytes, data: bytes) -> bytes:
+    import hmac
+
     return hmac.digest(key, data, "blake2b")
 
 
@@ -104,7 +99,10 @@ class KeyPair:
     __slots__ = ("private", "public")
 
     def __init__(self, private: bytes | None = None) -> None:
-        self.private = _random(DHLEN) if private is None else bytes(private)
+        from nacl.bindings import crypto_scalarmult_base
+        from nacl.utils import random
+
+        self.private = random(DHLEN) if private is None else bytes(private)
         if len(self.private) != DHLEN:
             raise ValueError("a Curve25519 private key is 32 bytes")
         self.public = crypto_scalarmult_base(self.private)
@@ -112,9 +110,12 @@ class KeyPair:
 
 def _dh(key_pair: KeyPair, public: bytes) -> bytes:
     """``DH`` of §4.1; libsodium refuses a low-order public key (an all-zero result)."""
+    from nacl.bindings import crypto_scalarmult
+    from nacl.exceptions import CryptoError
+
     try:
         return crypto_scalarmult(key_pair.private, public)
-    except _NaClError:
+    except CryptoError:
         raise NoiseDecryptError("invalid Curve25519 public key") from None
 
 
@@ -137,7 +138,9 @@ class CipherState:
         if n >= MAX_NONCE:
             raise NoiseStateError("nonce exhausted")
         self.n = n + 1
-        return _aead_encrypt(plaintext, ad, _NONCE.pack(n), self.k)
+        from nacl.bindings import crypto_aead_chacha20poly1305_ietf_encrypt as encrypt
+
+        return encrypt(plaintext, ad, _NONCE.pack(n), self.k)
 
     def decrypt_with_ad(self, ad: bytes, ciphertext: bytes) -> bytes:
         if self.k is None:
@@ -145,9 +148,12 @@ class CipherState:
         n = self.n
         if n >= MAX_NONCE:
             raise NoiseStateError("nonce exhausted")
+        from nacl.bindings import crypto_aead_chacha20poly1305_ietf_decrypt as decrypt
+        from nacl.exceptions import CryptoError
+
         try:
-            plaintext = _aead_decrypt(ciphertext, ad, _NONCE.pack(n), self.k)
-        except _NaClError:
+            plaintext = decrypt(ciphertext, ad, _NONCE.pack(n), self.k)
+        except CryptoError:
             raise NoiseDecryptError("message failed authentication") from None
         self.n = n + 1  # §5.1: only after a successful decryption
         return plaintext

@@ -21,13 +21,12 @@ owner only (as ssh insists for private keys); ``generate_site_key`` writes it th
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import stat
 import threading
 
-from nacl.utils import random as _random
+# base64, hashlib and PyNaCl are imported where used: a process without a site key loads
+# none of them (issue 13).
 
 __all__ = [
     "SITE_KEY_ENV",
@@ -71,8 +70,12 @@ def generate_site_key(path: str | os.PathLike) -> str:
         FileExistsError: ``path`` exists (a key is never overwritten by accident).
         OSError: the folder is missing or not writable.
     """
+    import base64
+
+    from nacl.utils import random
+
     path = os.fspath(path)
-    text = base64.b64encode(_random(SITE_KEY_SIZE)).decode("ascii") + "\n"
+    text = base64.b64encode(random(SITE_KEY_SIZE)).decode("ascii") + "\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, text.encode("ascii"))
@@ -110,6 +113,9 @@ def read_site_keys(path: str | os.PathLike) -> tuple[bytes, ...]:
             f'site key "{path}" is accessible by other users (mode {stat.S_IMODE(mode):o});'
             " make it readable by its owner only (chmod 600)"
         )
+    import base64
+    import binascii
+
     keys = []
     for line in data.split(b"\n"):
         if not line.strip():

@@ -17,18 +17,15 @@ stored settings as defaults and is recorded in ``start_stop.json`` (module ``_ro
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import shutil
 import signal
 import sys
 import threading
 import time
 from datetime import datetime, timezone
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from ..pubsub._messages import NotPublished
-from ..pubsub._node import PublishMain, configure_node, configure_process, node_address
+from ..pubsub._node_settings import configure_node, configure_process
 from ..runtime._bind import object_spec
 from ..runtime._embedding import PB
 from ..runtime._log import set_level
@@ -45,7 +42,6 @@ from ..runtime._routine import Channel, drop_channel, open_channel
 from ..types._argument import decode_argument
 from ..types._errors import CodecRuntimeError, PointConstructionError
 from ..types._infer import infer_portable
-from ..types._json import encode_data, encode_json
 from ..types._portable import Any, MapOf, Portable, Unicode, install, installed
 from ._command_line import (
     CL,
@@ -57,21 +53,13 @@ from ._command_line import (
     process_schema,
     update_command_line,
 )
-from ._home import _executable_file, tmp_path
-from ._home_role import edit_stored_role, set_home_role
-from ._role import (
-    HeadLock,
-    make_role,
-    record_start,
-    record_stop,
-    remove_role,
-    role_exists,
-    role_path,
-    role_settings,
-    role_values,
-    store_role_settings,
-)
-from ._rolling import begin_rolling, end_rolling
+
+if TYPE_CHECKING:
+    from ._role import HeadLock
+
+# The home and role modules (``_home``, ``_home_role``, ``_role``, ``_rolling``), the directory
+# node and the JSON forms are imported where used: a process outside a home that writes no
+# output loads none of them (issue 13).
 
 __all__ = ["create", "CL", "CommandLine", "DEFAULT_HOME"]
 
@@ -146,7 +134,7 @@ def create(
     prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "layer-cake"
     # A real process: its directory node looks for host-cake unless --connect-to-directory.
     from ..pubsub._addresses import DIRECTORY_AT_HOST
-    from ..pubsub._node import set_default_parent
+    from ..pubsub._node_settings import set_default_parent
 
     set_default_parent(DIRECTORY_AT_HOST)
     status = run(prog, sys.argv[1:], object_type, object_table, environment_variables, strict)
@@ -224,6 +212,8 @@ def run(
     if head is None:  # not a role (a child's role name without a folder is only a name)
         return _output(_run_main(target, parsed.settings, parsed.args), prog)
     lock, settings = head
+    from ._rolling import begin_rolling, end_rolling
+
     rolling = begin_rolling(lock.home, lock.role)  # under start or --keep-logs (cli.md §2)
     try:
         value = _run_main(target, settings, parsed.args)
@@ -277,6 +267,17 @@ def _names(settings: dict) -> str:
 
 def _role_operation(in_home: bool, schema: dict[str, Portable], settings: dict) -> object:
     """Carry out the role flag given (cli.md §3); the value to output."""
+    from ._home_role import edit_stored_role
+    from ._role import (
+        HeadLock,
+        make_role,
+        remove_role,
+        role_exists,
+        role_path,
+        role_settings,
+        store_role_settings,
+    )
+
     operations = [name for name in _OPERATIONS if getattr(CL, name)]
     if len(operations) > 1:
         listed = ", ".join(name.replace("_", "-") for name in operations)
@@ -336,6 +337,8 @@ def _executable() -> str:
     """What ``executable_file.json`` records for this program: the absolute path of a
     script, or the program's name when PATH finds this very program by it (so that a
     ProcessObject finds it again, api-core §10.6), else its absolute path."""
+    import shutil
+
     argv0 = sys.argv[0] if sys.argv and sys.argv[0] else sys.executable
     if argv0.endswith(".py"):
         return os.path.abspath(argv0)
@@ -356,6 +359,10 @@ def _begin_role(
     """Start a run of the role: lock its head, announce it, empty its tmp and record the
     start. The lock and the settings to run with (stored defaults, overridden by the command
     line), a fault, or None for a child whose role folder does not exist."""
+    from ._home import tmp_path
+    from ._home_role import set_home_role
+    from ._role import HeadLock, record_start, role_exists, role_values
+
     home, role = CL.home_path, CL.role_name
     assert home is not None and role is not None
     if not role_exists(home, role):
@@ -388,6 +395,8 @@ def _without_role(home: str) -> None:
     """A child of a ProcessObject whose role has no folder runs as an ordinary process that
     keeps its role name: its model and tmp are not made in the home (a partial role folder
     would make the home incomplete); its resources are still the home's, when present."""
+    from ._home import _executable_file
+
     CL.home_path = None
     if not CL.resource_path:
         shared = os.path.join(home, "resource", _executable_file())
@@ -398,6 +407,8 @@ def _without_role(home: str) -> None:
 def _end_role(lock: HeadLock, value: object) -> None:
     """Record the end of the run: its stop time and value (a fault when the value cannot be
     stored)."""
+    from ._role import record_stop
+
     stop = datetime.now(timezone.utc)
     try:
         record_stop(lock.home, lock.role, stop, value)
@@ -434,6 +445,8 @@ def _run_main(target: object, settings: dict, args: list | tuple = ()) -> object
     """Create the main object under a new channel; its value once it ends."""
     ipp = CL.connect_to_directory
     if ipp is not None and ipp.host:
+        from ..pubsub._node import node_address
+
         node_address()  # a parent given explicitly is joined at start (pubsub §7)
     channel = open_channel()
     relay = _SignalRelay(channel)
@@ -444,7 +457,10 @@ def _run_main(target: object, settings: dict, args: list | tuple = ()) -> object
             return Faulted(str(e))
         except TypeError as e:  # settings the object cannot take
             return Faulted(f"cannot create main object ({e})")
+        not_published: type | tuple = ()  # a listing refused: only a library child lists
         if CL.directory_scope == ScopeOfDirectory.LIBRARY:
+            from ..pubsub._messages import NotPublished as not_published
+
             _publish_library(channel, main)
         stopping = False
         while True:
@@ -457,7 +473,7 @@ def _run_main(target: object, settings: dict, args: list | tuple = ()) -> object
                 stopping = _on_signalled(channel, main, m.number, stopping)
                 if stopping and CL.child_process and os.getppid() != _PARENT[0]:
                     _orphan_deadline(channel)
-            elif isinstance(m, NotPublished):
+            elif isinstance(m, not_published):
                 channel.warning(f'Cannot publish library "{m.name}" ({m.note})')
         _stop_lingering(channel, STOP_GRACE_SECONDS)
         return value
@@ -487,6 +503,8 @@ def _publish_library(channel: Channel, main: tuple) -> None:
     scope, held by the loader's node, where its ProcessObject has subscribed. The node
     answers the channel; the object itself hears nothing of the listing or its sessions."""
     name = CL.role_name or os.path.splitext(os.path.basename(sys.argv[0] or "library"))[0]
+    from ..pubsub._node import PublishMain, node_address
+
     channel.send(PublishMain(name, ScopeOfDirectory.PROCESS, main), node_address())
 
 
@@ -622,6 +640,10 @@ def _typed(value: object) -> tuple[object, Portable]:
 def _bare_json(value: object, pretty: bool) -> str:
     """The data form of a value (the whole shipment when it holds pointers)."""
     v, p = _typed(value)
+    import json
+
+    from ..types._json import encode_data
+
     shipment = encode_data(v, p)
     data = shipment if "pointer" in shipment else shipment["value"]
     try:
@@ -634,6 +656,8 @@ def _bare_json(value: object, pretty: bool) -> str:
 
 def _output(value: object, prog: str) -> int:
     """Write a result per api-core §11.3; the exit status."""
+    from ..types._json import encode_json
+
     PB.output_value = value
     fault = value if isinstance(value, Faulted) else None
     status = (fault.exit_status or FAULTY_EXIT) if fault is not None else 0

@@ -6,9 +6,7 @@ addresses from one place.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 
 from ..net._hostport import HostPort
 
@@ -25,10 +23,12 @@ DIRECTORY_PORT = 54195
 #: Where a standalone process finds host-cake unless told otherwise.
 DIRECTORY_AT_HOST = HostPort("127.0.0.1", DIRECTORY_PORT)
 
+# Private ranges and their directory's address (ipaddress and socket are imported by the
+# functions: ``lc.create`` reads DIRECTORY_AT_HOST without loading them, issue 13).
 _LAN_RANGES = (
-    (ipaddress.IPv4Network("10.0.0.0/8"), "10.0.0.195"),
-    (ipaddress.IPv4Network("172.16.0.0/12"), "172.16.0.195"),
-    (ipaddress.IPv4Network("192.168.0.0/16"), "192.168.0.195"),
+    ("10.0.0.0/8", "10.0.0.195"),
+    ("172.16.0.0/12", "172.16.0.195"),
+    ("192.168.0.0/16", "192.168.0.195"),
 )
 _UNROUTED_PROBE = ("192.0.2.123", DIRECTORY_PORT)  # TEST-NET-1: a route is chosen, nothing sent
 
@@ -49,12 +49,14 @@ def directory_at_lan(primary_ip: str | None = None) -> HostPort | None:
         primary_ip = detect_primary_ip()
     if primary_ip is None:
         return None
+    import ipaddress
+
     try:
         ip = ipaddress.IPv4Address(primary_ip)
     except ValueError:
         return None
     for network, base in _LAN_RANGES:
-        if ip in network:
+        if ip in ipaddress.IPv4Network(network):
             return HostPort(base, DIRECTORY_PORT)
     return None
 
@@ -73,6 +75,8 @@ def detect_primary_ip() -> str | None:
     if injected is not None:
         injected = injected.strip()
         return None if injected.lower() in ("", "none") else injected
+    import socket
+
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.connect(_UNROUTED_PROBE)  # UDP connect only selects a route

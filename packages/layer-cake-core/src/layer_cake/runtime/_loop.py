@@ -13,15 +13,18 @@ while the interpreter tears down crashes the process (SIGSEGV in ``PyGILState_En
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import os
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ._dispatch import run_queue as RUN
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["LOOP", "EventLoop", "loop_kind"]
 
@@ -59,6 +62,8 @@ class EventLoop:
         with self._lock:
             if self.loop is not None:
                 return
+            import asyncio  # with the loop only: a process of function objects runs without
+
             self.kind = loop_kind()
             if self.kind == "uvloop":
                 import uvloop
@@ -132,8 +137,12 @@ class EventLoop:
         """Run ``f(*args)`` on the loop thread: now if already there, else soon."""
         if threading.get_ident() == self.ident:
             f(*args)
-        else:
-            self.loop.call_soon_threadsafe(f, *args)  # type: ignore[union-attr]
+            return
+        loop = self.loop
+        if loop is None:  # started on first use (a process of function objects may need none)
+            self.start()
+            loop = self.loop
+        loop.call_soon_threadsafe(f, *args)  # type: ignore[union-attr]
 
     def call_at_monotonic(self, deadline: float, f: Callable, *args: object) -> asyncio.TimerHandle:
         """Schedule ``f`` at a ``time.monotonic()`` deadline, never early (loop thread)."""

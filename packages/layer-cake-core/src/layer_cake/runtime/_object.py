@@ -540,8 +540,8 @@ def create_object(
         from ._bind import object_spec
 
         spec = object_spec(object_type)  # raises the not-registered error
-    if LOOP.loop is None:
-        LOOP.start()
+    if LOOP.loop is None and spec.kind != "function":
+        LOOP.start()  # a function object runs on its own thread: no loop until one is used
     agent = spec.make(object_type, args, kw)
     address = new_address()
     agent.object_address = address

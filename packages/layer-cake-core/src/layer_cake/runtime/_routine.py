@@ -7,11 +7,11 @@ objects read a ``queue.SimpleQueue``; async objects await a future set by the lo
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import queue
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from ..types._errors import PointConstructionError
 from ._bind import DispatchTable, flatten, message_key
@@ -20,6 +20,9 @@ from ._log import LOG
 from ._loop import LOOP
 from ._messages import USER_LOG, Faulted, Returned, SelectTimer, Stop
 from ._object import QUEUE, TABLE, Agent, Completion, hex_of, new_address, tag_of, unwrap
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "Buffering",
@@ -229,6 +232,8 @@ class AsyncBuffering(Buffering):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         return None
+                    import asyncio  # loaded with the loop: the import is a dict lookup
+
                     try:
                         await asyncio.wait_for(asyncio.shield(self._waiter), left)
                     except asyncio.TimeoutError:
@@ -352,6 +357,8 @@ def launch_routine(spec: object, agent: Buffering, args: tuple, kw: dict) -> Non
 
 
 def _start_task(fn: object, agent: AsyncBuffering, args: tuple, kw: dict) -> None:
+    import asyncio  # on the loop thread: asyncio is loaded
+
     async def run() -> None:
         try:
             value = await fn(agent, *args, **kw)  # type: ignore[operator]
@@ -382,8 +389,7 @@ class Channel(Buffering):
 
 
 def open_channel() -> Channel:
-    """A new channel with its own address; starts the runtime on first use."""
-    LOOP.start()
+    """A new channel with its own address (the loop starts when something needs it)."""
     c = Channel()
     c.object_address = new_address()
     c.parent_address = ()

@@ -29,6 +29,7 @@ from ._portable import (
     Word,
     class_path,
     install,
+    load_everything,
     lookup_signature,
 )
 from ._registry import SPECS, bind_library_message
@@ -295,7 +296,11 @@ def _construct(name: str, args: list[object], text: str) -> Portable | None:
         raise ValueError(f'malformed signature "{text}" ({e})') from None
     if "." in name and not args:
         found = lookup_signature(name)
-        return found if found is not None else _dotted(name)
+        if found is None:
+            found = _dotted(name)
+        if found is None and name.startswith("layer_cake.") and load_everything():
+            found = lookup_signature(name)  # a library type of a module not loaded yet
+        return found
     raise ValueError(f'malformed signature "{text}"')
 
 

@@ -8,6 +8,7 @@ canonical instance per signature in a process-wide table, so codecs can cache pe
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 __all__ = [
     "Portable",
@@ -396,8 +397,33 @@ def lookup_signature(signature: str) -> Portable | None:
     return _table.get(signature)
 
 
+#: Importers of the modules the package loads on demand (``layer_cake/__init__`` adds one):
+#: their types are registered only once imported, so listing or resolving every type runs
+#: them first (issue 13).
+_loaders: list[Callable[[], object]] = []
+
+
+def add_loader(loader: Callable[[], object]) -> None:
+    """Run ``loader`` before every type is listed or an unknown library type is resolved."""
+    _loaders.append(loader)
+
+
+def load_everything() -> bool:
+    """Run the pending loaders (each once); whether any ran."""
+    ran = False
+    while _loaders:
+        try:
+            loader = _loaders.pop()
+        except IndexError:  # another thread took the last one
+            break
+        loader()
+        ran = True
+    return ran
+
+
 def installed() -> list[str]:
     """Sorted signatures of every installed type (``--dump-types``)."""
+    load_everything()
     return sorted(_table)
 
 
