@@ -178,6 +178,9 @@ class Directory:
         self.parent: tuple | None = None  # the link's proxy while connected
         self.parent_state = ParentState.IDLE
         self.retry = LIMITS.first_retry
+        self.parent_missing_since: float | None = None  # start of a streak of failed connects
+        self.parent_failures = 0  # connects failed in that streak
+        self.parent_warned_at: float | None = None  # last WARNING about that streak
         self.open_waiting: list[tuple] = []  # (OpenDirectory, requester) until joined
         self.mismatched: set[tuple] = set()  # (host, port) of peers faulted for their protocol
         # Publisher side.
@@ -404,6 +407,12 @@ class Directory:
             self.links[link] = LinkRole.PARENT
             self._parent_event(ParentEvent.CONNECTED)
             self.retry = LIMITS.first_retry
+            if self.parent_warned_at is not None:
+                self.out.append(
+                    Warn(f'Parent directory at "{ipp}" reached ({self.parent_failures} failed)')
+                )
+            self.parent_missing_since, self.parent_failures = None, 0
+            self.parent_warned_at = None
             self._tell(NodeJoined(self.unique_id, self.scope), link)
             self._push_all()
             return self._flush()
@@ -418,6 +427,7 @@ class Directory:
             self.mismatched.add(key)
             self.out.append(Fault(f'Cannot connect to "{ipp}": {mismatch}'))
         if self.parent_state is ParentState.CONNECTING and key == self._parent_key():
+            self._parent_unreached(ipp)
             self._parent_event(ParentEvent.FAILED)
             if mismatch is not None:  # an inspecting tool ends with the fault
                 waiting, self.open_waiting = self.open_waiting, []
@@ -784,10 +794,32 @@ class Directory:
             encrypted = self.settings.encrypted or self.settings.encrypted_process
             probes, period, limit = self._probes(ipp), LIMITS.probe_period, LIMITS.probe_limit
             self.out.append(Connect(ipp, encrypted, probes, period, limit))
-        elif state is ParentState.WAITING:  # retry forever: 0.25 s doubling to 1 s, jittered
-            delay = self.retry * self.rng.uniform(0.9, 1.0)
-            self.retry = min(self.retry * 2.0, LIMITS.most_retry)
-            self.out.append(ArmTimer(PARENT_TIMER, self.clock() + delay))
+        elif state is ParentState.WAITING:  # retry forever: 0.25 s doubling to 1 s, jittered;
+            now = self.clock()  # past ``quick_retry_for`` s missing, on to ``most_slow_retry``
+            if self.parent_missing_since is None:
+                self.parent_missing_since = now
+            quick = now - self.parent_missing_since < LIMITS.quick_retry_for
+            cap = LIMITS.most_retry if quick else LIMITS.most_slow_retry
+            delay = min(self.retry, cap) * self.rng.uniform(0.9, 1.0)
+            self.retry = min(self.retry * 2.0, LIMITS.most_slow_retry)
+            self.out.append(ArmTimer(PARENT_TIMER, now + delay))
+
+    def _parent_unreached(self, ipp: HostPort) -> None:
+        """Issue 12: one WARNING when a streak of failed connects to the parent starts, then
+        a reminder every ``parent_reminder`` s; the attempts between are not logged here."""
+        now = self.clock()
+        self.parent_failures += 1
+        if self.parent_missing_since is None:
+            self.parent_missing_since = now
+        warned = self.parent_warned_at
+        if warned is None or now - warned >= LIMITS.parent_reminder:
+            self.parent_warned_at = now
+            self.out.append(
+                Warn(
+                    f'Cannot connect to parent directory at "{ipp}" ({self.parent_failures} '
+                    f"failed); retrying quietly, at most every {LIMITS.most_slow_retry:g} s"
+                )
+            )
 
     def _to_parent(self, message: object, back: tuple | None = None) -> None:
         """To the parent node while linked (``back``: a child node, for relayed listings); what

@@ -57,6 +57,12 @@ class _Limits:
     def __init__(self) -> None:
         self.first_retry = 0.25  # s before the first reconnect to a lost or absent parent
         self.most_retry = 1.0  # cap of that back-off (NEW, §7: rejoined within ~1 s locally)
+        #: Issue 12: a parent missing for longer than ``quick_retry_for`` s is not restarting;
+        #: the back-off then grows on to ``most_slow_retry`` (§7's old figure for loopback), and
+        #: the node says so once at WARNING, again every ``parent_reminder`` s.
+        self.quick_retry_for = 10.0
+        self.most_slow_retry = 8.0
+        self.parent_reminder = 600.0
         #: Keep-alive of links that may cross hosts: a probe after ``probe_period`` s of outbound
         #: silence, stale after ``probe_limit`` s of inbound silence (§9: noticed within 3 s).
         self.probe_period = 0.5
