@@ -11,19 +11,39 @@ errors are faults too, never click's exit 2.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from ._edit_command import edit
 from ._fault import FAULTY_EXIT, fail
-from ._group_commands import run, start, status, stop
-from ._home_commands import add, create, delete, destroy, list_, update
-from ._inspection import network, ping
-from ._key_command import key
-from ._log_command import log
-from ._run_records import history, returned
-from ._storage_commands import model, resource, script
 
-__all__ = ["main", "FAULTY_EXIT", "fail"]
+__all__ = ["main", "FAULTY_EXIT", "fail", "SUB_COMMANDS"]
+
+#: Sub-command -> (module, attribute). A module (and what it imports: the runtime, the
+#: directory package) is loaded only when its sub-command runs, so ``list`` does not pay
+#: for ``run``'s or ``network``'s imports.
+SUB_COMMANDS = {
+    "create": ("_home_commands", "create"),
+    "add": ("_home_commands", "add"),
+    "list": ("_home_commands", "list_"),
+    "update": ("_home_commands", "update"),
+    "delete": ("_home_commands", "delete"),
+    "destroy": ("_home_commands", "destroy"),
+    "run": ("_group_commands", "run"),
+    "start": ("_group_commands", "start"),
+    "stop": ("_group_commands", "stop"),
+    "status": ("_group_commands", "status"),
+    "history": ("_run_records", "history"),
+    "returned": ("_run_records", "returned"),
+    "network": ("_inspection", "network"),
+    "ping": ("_inspection", "ping"),
+    "log": ("_log_command", "log"),
+    "edit": ("_edit_command", "edit"),
+    "resource": ("_storage_commands", "resource"),
+    "model": ("_storage_commands", "model"),
+    "script": ("_storage_commands", "script"),
+    "key": ("_key_command", "key"),
+}
 
 
 # Options of the group itself; any other option before the sub-command belongs to it.
@@ -56,6 +76,17 @@ class SubCommands(click.Group):
     """A click group whose unknown sub-command is a layer-cake fault, not a usage error, and
     whose sub-command may come after its options."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *SUB_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in SUB_COMMANDS:
+            module, attribute = SUB_COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f".{module}", __package__), attribute)
+            self.add_command(command, cmd_name)
+        return command
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         args = sub_command_first(list(args), set(self.list_commands(ctx)))
         try:
@@ -81,28 +112,3 @@ def main(ctx: click.Context) -> None:
     """Create, run and inspect groups of layer-cake processes."""
     if ctx.invoked_subcommand is None:
         fail("no sub-command")
-
-
-for _command in (
-    create,
-    add,
-    list_,
-    update,
-    delete,
-    destroy,
-    run,
-    start,
-    stop,
-    status,
-    history,
-    returned,
-    network,
-    ping,
-    log,
-    edit,
-    resource,
-    model,
-    script,
-    key,
-):
-    main.add_command(_command)
