@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 from cli_support import run_cli
+from directory_support import hostport
+from home_support import Jobs, cli
 
 from layer_cake.net._site_key import generate_site_key, read_site_key, read_site_keys
 from layer_cake_cli._key_command import site_key_fingerprint
@@ -246,3 +248,50 @@ def test_a_bad_site_key_file_fails_at_once(tmp_path: Path) -> None:
             f'layer-cake: cannot decode value for "site_key" (cannot read site key '
             f'"{tmp_path / "missing.key"}" ('
         ), result.stderr
+
+
+def test_run_with_a_site_key_gives_it_to_group_cake_and_its_roles(cake, tmp_path: Path) -> None:
+    """End to end: host-cake requires encryption with a key of this test; a home's group
+    (``encrypted_directory``) runs a HOST-scope publisher; ``run --site-key`` gives the key to
+    group-cake, whose link to host-cake needs it, and to the role, whose sessions need it. A
+    subscriber with the key gets answers from the role; one with another key is refused."""
+    key = generate_site_key(tmp_path / "site.key")
+    host = cake.host(
+        None, None, "--encrypted-directory=true", f"--site-key={key}", "--debug-level=WARNING"
+    )
+    created = cli(
+        tmp_path, "create", f"--directory-at-host={hostport(cake.port)}", "--encrypted-directory"
+    )
+    assert created.returncode == 0, created.stderr
+    added = cli(tmp_path, "add", "publisher.py", "pub", "--name=svc:r", "--scope=HOST")
+    assert added.returncode == 0, added.stderr
+    jobs = Jobs()
+    try:
+        jobs(tmp_path, "run", "--site-key", key)
+        member = cake.run(
+            "subscriber.py", "--search=svc:r", "--encrypted-process=true", f"--site-key={key}"
+        )
+        member.expect("PRODUCT 6 svc:r")  # through group-cake's listing, from the role
+        host.drain_into_seen()
+        assert not any("does not hold this site key" in line for line in host.seen), host.seen
+        outsider = cake.run("subscriber.py", "--search=svc:r", "--encrypted-process=true")
+        assert "Refusing link" in host.expect("does not hold this site key", anywhere=True)
+        member.expect("PRODUCT 6 svc:r")
+        outsider.drain_into_seen()
+        assert not any(line.startswith("AVAILABLE") for line in outsider.seen), outsider.seen
+    finally:
+        jobs.close()
+
+
+def test_run_and_start_refuse_a_bad_site_key_before_starting_anything(tmp_path: Path) -> None:
+    bad = tmp_path / "site.key"
+    bad.write_text("not a key\n")
+    os.chmod(bad, 0o600)
+    for args in (("run", f"--site-key={bad}"), ("-sk", str(bad), "start")):
+        result = cli(tmp_path, *args)  # options before the sub-command too
+        assert result.returncode == FAULTY_EXIT
+        assert result.stderr == (
+            f'layer-cake: cannot decode value for "site_key" (site key "{bad}" is not one base64 '
+            "line of 32 bytes (per key))\n"
+        )
+    assert not (tmp_path / ".layer-cake").exists()

@@ -18,6 +18,10 @@ when the group ends first, and stops the group when the roles are not up in
 ``START_SECONDS``. This stands in for the spec's double fork and ``CommandResponse(
 'background-daemon')`` handshake.
 
+``--site-key=FILE`` on ``run`` and ``start`` is checked, then given to group-cake as an
+absolute path; its roles inherit it (``ProcessObject``). Without it they find the key as any
+process does (``LC_SITE_KEY_FILE``, else ``<home>/site.key``; docs/security.md).
+
 A role that ends with a fault while the group runs is reported as it happens: group-cake
 writes ``<role> ended: <fault>`` on its stderr (the tool's, under ``run``). ``run`` prints the
 table of last values and then fails (exit 71) when a role's last value is a fault; ``start``
@@ -75,6 +79,7 @@ from ._home import (
     refuse_running,
     select_roles,
 )
+from ._key_command import passed_site_key_option
 from ._progress import waiting
 from ._records import RecordsUnreadable, Run, fault_shaped, read_runs
 
@@ -117,6 +122,7 @@ def _group_argv(
     origin: lc.ProcessOrigin,
     main_role: str | None,
     debug_level: str | None,
+    site_key: str | None = None,
 ) -> list[str]:
     return [
         *group_command(),
@@ -126,6 +132,7 @@ def _group_argv(
         "--full-output",
         *([f"--main-role={main_role}"] if main_role else []),
         *([f"--debug-level={debug_level}"] if debug_level else []),
+        *([f"--site-key={site_key}"] if site_key else []),  # a path: its roles inherit it
         *search,
     ]
 
@@ -243,14 +250,19 @@ def _relaying(target: list[subprocess.Popen], received: list[int]) -> Iterator[N
 @click.command(name="run", cls=HomeCommand)
 @click.argument("search", nargs=-1)
 @click.option("--main-role", "-mr", default=None, help="End with this role's value.")
+@passed_site_key_option
 @home_debug_options
 def run(
-    search: tuple[str, ...], main_role: str | None, home_path: str | None, debug_level: str | None
+    search: tuple[str, ...],
+    main_role: str | None,
+    site_key: str | None,
+    home_path: str | None,
+    debug_level: str | None,
 ) -> None:
     """Run the roles (those matching SEARCH) under group-cake until they end; print the
     result."""
     home, _ = _prepare(home_path, search, main_role, "run")
-    argv = _group_argv(home, search, lc.ProcessOrigin.RUN, main_role, debug_level)
+    argv = _group_argv(home, search, lc.ProcessOrigin.RUN, main_role, debug_level, site_key)
     target: list[subprocess.Popen] = []
     received: list[int] = []
     with _relaying(target, received):
@@ -284,14 +296,19 @@ def run(
 @click.command(name="start", cls=HomeCommand)
 @click.argument("search", nargs=-1)
 @click.option("--main-role", "-mr", default=None, help="End with this role's value.")
+@passed_site_key_option
 @home_debug_options
 def start(
-    search: tuple[str, ...], main_role: str | None, home_path: str | None, debug_level: str | None
+    search: tuple[str, ...],
+    main_role: str | None,
+    site_key: str | None,
+    home_path: str | None,
+    debug_level: str | None,
 ) -> None:
     """Start the roles (those matching SEARCH) under a detached group-cake; return once they
     are up."""
     home, roles = _prepare(home_path, search, main_role, "start")
-    argv = _group_argv(home, search, lc.ProcessOrigin.START, main_role, debug_level)
+    argv = _group_argv(home, search, lc.ProcessOrigin.START, main_role, debug_level, site_key)
     launched = datetime.now(timezone.utc)
     try:
         group = subprocess.Popen(

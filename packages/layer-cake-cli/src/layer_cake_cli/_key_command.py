@@ -7,7 +7,8 @@
 - ``key install FILE [--home-path H] [--force]``: copy a key file into ``<home>/site.key``
   (mode 0600), where every role of the home finds it with no setting.
 
-Also ``site_key_option``: ``--site-key`` for the commands that join a directory.
+Also ``site_key_option``: ``--site-key`` for the commands that join a directory, and
+``passed_site_key_option``: ``--site-key`` for those that start group-cake.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from ._command import LayerCakeCommand
 from ._fault import fail
 from ._home import DEFAULT_HOME, absolute_home, open_home
 
-__all__ = ["key", "site_key_fingerprint", "site_key_option"]
+__all__ = ["key", "passed_site_key_option", "site_key_fingerprint", "site_key_option"]
 
 # Options of the key commands whose value may follow as the next word (``-o site.key``).
 #: Other names of the key commands (not listed in the help).
@@ -74,6 +75,29 @@ def site_key_option(command: Callable[..., Any]) -> Callable[..., Any]:
         is_eager=True,
         callback=_use_given_key,
         help=f"Site key file for encrypted links (default ${SITE_KEY_ENV}).",
+    )(command)
+
+
+def _checked_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        read_site_keys(value)
+    except SiteKeyError as error:
+        raise click.BadParameter(str(error)) from None
+    return os.path.abspath(value)
+
+
+def passed_site_key_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--site-key FILE`` (``-sk``) of a command that starts group-cake: checked at once and
+    given to it as an absolute path (its roles inherit it); the value is ``site_key``."""
+    return click.option(
+        "--site-key",
+        "-sk",
+        default=None,
+        callback=_checked_path,
+        help="Site key file of group-cake and its roles (default $LC_SITE_KEY_FILE, "
+        "else <home>/site.key).",
     )(command)
 
 

@@ -49,7 +49,7 @@ SUB_COMMANDS = {
 # Options of the group itself; any other option before the sub-command belongs to it.
 _OWN_OPTIONS = ("--help", "--version")
 # Options before the sub-command whose value may follow as the next word (``-hp h1``).
-_TAKES_VALUE = ("--home-path", "-hp", "--debug-level", "-dl")
+_TAKES_VALUE = ("--home-path", "-hp", "--debug-level", "-dl", "--site-key", "-sk")
 
 
 def sub_command_first(args: list[str], names: set[str]) -> list[str]:
