@@ -23,7 +23,7 @@ import pytest
 from msgpack import ExtType
 
 import layer_cake as lc
-from layer_cake.net import _transport
+from layer_cake.net import _grants, _link, _transport
 from layer_cake.runtime._log import LOG, set_level
 from layer_cake.runtime._loop import LOOP
 from layer_cake.types import _message
@@ -143,7 +143,7 @@ def victim() -> Iterator[lc.Channel]:
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test sees its own once-per-peer WARNING lines."""
-    monkeypatch.setattr(_transport, "_WARNED", set())
+    monkeypatch.setattr(_link, "_WARNED", set())
 
 
 @contextlib.contextmanager
@@ -264,8 +264,8 @@ def test_an_address_forged_inside_a_message_is_refused(srv, cli, victim):
 
 def test_addresses_in_an_informational_message_grant_nothing(srv, victim, monkeypatch):
     port = listening(srv)
-    monkeypatch.setattr(_transport, "INFORMATIONAL", {})
-    _transport.informational(lc.Listening)
+    monkeypatch.setitem(_grants.INFORMATIONAL, lc.Listening, None)  # deleted again afterwards
+    _grants.informational(lc.Listening)
     before = counters()
     with attacker(port) as peer:
         proxy = accepted_attacker(srv, peer)
@@ -288,16 +288,16 @@ def test_the_directory_can_grant_and_withdraw_an_export(srv, victim):
     port = listening(srv)
     with attacker(port) as peer:
         proxy = accepted_attacker(srv, peer)
-        assert victim.object_address not in _transport.exported_addresses(proxy)
-        assert _transport.export_address(proxy, victim.object_address)
+        assert victim.object_address not in _grants.exported_addresses(proxy)
+        assert _grants.export_address(proxy, victim.object_address)
         peer.send(victim.object_address, lc.Ping())
         wait_for(victim, lc.Ping)
-        assert _transport.withdraw_address(proxy, victim.object_address)
+        assert _grants.withdraw_address(proxy, victim.object_address)
         before = counters()
         peer.send(victim.object_address, lc.Ping())
         nothing_more(victim)
         assert delta(before).get("delivery_refused") == 1
-    assert not _transport.export_address((123456789,), victim.object_address)  # no such link
+    assert not _grants.export_address((123456789,), victim.object_address)  # no such link
 
 
 # 3. Protocol mismatch (compat §2.15) ---------------------------------------------------------

@@ -212,7 +212,7 @@ _LAZY_ALL: dict[str, str] = {
     ".net._rest": (
         "ResourceDispatch decode_resource decode_body cannot_be_dispatched cannot_be_converted"
     ),
-    ".net._transport": (
+    ".net._endpoints": (
         "listen connect stop_listening ListenForStream ConnectStream Listening Accepted "
         "Connected NotListening NotAccepted NotConnected ProtocolMismatch Close Closed "
         "EndOfTransport"
@@ -473,7 +473,7 @@ __all__ += [  # noqa: PLE0604 - each module's __all__ holds str names
     *_LAZY_ALL[".runtime._spool"].split(),
     *_LAZY_ALL[".net._http_messages"].split(),
     *_LAZY_ALL[".net._rest"].split(),
-    *_LAZY_ALL[".net._transport"].split(),
+    *_LAZY_ALL[".net._endpoints"].split(),
     *_LAZY_ALL[".process._persistence"].split(),
     *_LAZY_ALL[".process._home"].split(),
     *_LAZY_ALL[".process._home_role"].split(),

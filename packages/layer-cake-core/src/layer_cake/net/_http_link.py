@@ -13,6 +13,7 @@ import asyncio
 import time
 import weakref
 
+from ..runtime._counters import count
 from ..runtime._dispatch import send_from
 from ..runtime._log import LOG, write_entry
 from ..runtime._loop import LOOP
@@ -28,8 +29,8 @@ from ._http_server import (
     Reply,
 )
 from ._http_server import Close as PeerGone
+from ._link import Link, ipp_of
 from ._messages import Accepted, Close, Closed, ConnectStream, EndOfTransport, ListenForStream
-from ._transport import _ipp, _Link
 
 __all__ = ["http_server_factory", "http_client_factory", "check_form", "HttpListen", "server_links"]
 
@@ -113,7 +114,7 @@ class HttpListen:
             self.timer = LOOP.loop.call_later(self.tick, self._sweep)  # type: ignore[union-attr]
 
 
-class HttpServerLink(_Link):
+class HttpServerLink(Link):
     """One accepted HTTP/1.1 connection.
 
     Flow control: reading pauses while the connection's queue of unanswered requests is full
@@ -146,7 +147,7 @@ class HttpServerLink(_Link):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(transport)
-        self.opened_ipp = _ipp(transport.get_extra_info("peername"))
+        self.opened_ipp = ipp_of(transport.get_extra_info("peername"))
         self.last_active = time.monotonic()
         accepted = Accepted(
             self.listening[0] if self.listening else None,
@@ -225,9 +226,7 @@ class HttpServerLink(_Link):
                 write_entry(
                     "~", self.proxy_address, "http", "Response with no request waiting, dropped"
                 )
-            from ..runtime import _counters
-
-            _counters.count("undeliverable")
+            count("undeliverable")
             return
         if conn.refused_response is not None and LOG.level <= USER_LOG.WARNING:
             write_entry("?", self.proxy_address, "http", f"Refused {conn.refused_response}")
@@ -369,7 +368,7 @@ def http_server_factory(controller: tuple, request: ListenForStream, listening: 
     return lambda: HttpServerLink(controller, request, listening, shared)
 
 
-class HttpClientLink(_Link):
+class HttpClientLink(Link):
     """One outbound HTTP/1.1 connection; its proxy is the client session."""
 
     def __init__(self, controller: tuple, request: ConnectStream, announce: object) -> None:
@@ -382,7 +381,7 @@ class HttpClientLink(_Link):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(transport)
-        self.opened_ipp = _ipp(transport.get_extra_info("peername"))
+        self.opened_ipp = ipp_of(transport.get_extra_info("peername"))
         send_from(None, self.announce(self), self.controller, self.proxy_address)
 
     def answer(self, answers: list) -> None:

@@ -1,8 +1,8 @@
-"""TCP transports: ``listen``, ``connect``, ``stop_listening`` and the connection proxies.
+"""The layer-cake wire protocol on a socket: ``WireLink`` and its limits.
 
-Each connection is one asyncio ``Protocol`` on the loop thread plus a local **proxy** object
-that stands for the remote party: sending to the proxy transmits, and inbound messages carry
-the proxy (or an address behind it) as their return address.
+A ``WireLink`` is the ``Link`` of a layer-cake ↔ layer-cake connection: a hello each way,
+then length-prefixed msgpack frames, sealed when the link is encrypted. It only moves bytes:
+framing is ``_frame`` (sans-I/O), bodies ``_wire``, sealing ``_crypto``.
 
 Addresses are rewritten in exactly one place, here. A remote object seen through proxy ``p``
 has the local address ``(p, *its address over there)``; sending to it routes to ``p``
@@ -11,45 +11,37 @@ address that starts with ``p`` is going home and travels in the receiver's terms
 (``ExtType(3)``); any other travels in ours (``ExtType(1)``) and the receiver prefixes its
 own proxy. So addresses stay valid over any number of hops and come back home as local ones.
 
-The protocol classes only move bytes: framing is ``_frame`` (sans-I/O), bodies ``_wire``.
-
-Capability delivery (issue 10). A frame from a peer may reach only an address this process
-exported over that very link: one that went out on it inside a message or as a return address
-(``address_out`` records it in ``WireLink.exported``), or one the directory granted with
-``export_address``; plus the controller, the node's own entry point (an empty ``to``). Any
-other ``to``, or an address "coming home" (``ExtType(3)``) that was never exported there, is
-refused, counted as ``delivery_refused`` and logged once per peer; after ``LIMITS.violations``
-refusals the link closes. Object ids are small integers, so knowing (or guessing) one must
-not be enough: the set, not the number, is the capability. Ended objects are pruned from the
-set when it has doubled; a frame to an ended object is only ``undeliverable``, as any late
-message, so a legitimate peer racing an object's end is never punished.
+Capability delivery (issue 10; ``_grants``): a frame may reach only an address exported over
+this link, or the controller (an empty ``to``). Any other ``to``, or an address "coming home"
+(``ExtType(3)``) that was never exported here, is refused, counted as ``delivery_refused``
+and logged once per peer; after ``LIMITS.violations`` refusals the link closes. Ended objects
+are pruned from the set when it has doubled; a frame to an ended object is only
+``undeliverable``, as any late message, so a legitimate peer racing an object's end is never
+punished.
 
 Limits (docs/security.md, "Wire limits"): the peer's hello must arrive within
 ``LIMITS.hello_timeout`` (and ``Accepted``/``Connected`` wait for it), partial frames held over
 all links are capped per process (the largest holders are closed first), keep-alive answers
 are rate-limited, reading pauses while writing is paused, and an outbound message is checked
 against the peer's limit before it is sealed (so an oversize one never uses up a nonce).
+
+``listen``/``connect`` (``_endpoints``) make these links.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime
-import os
 import re
-import socket
 import time
-import uuid
 
 from msgpack import ExtType
 
 from ..runtime import _counters
-from ..runtime._dispatch import TABLE, machine_deliver, send_from
-from ..runtime._log import LOG
+from ..runtime._dispatch import TABLE, send_from
+from ..runtime._log import LOG, write_entry
 from ..runtime._loop import LOOP
 from ..runtime._messages import USER_LOG, Faulted
-from ..runtime._object import QUEUE, Agent, hex_of, new_address, tag_of
+from ..runtime._object import QUEUE, hex_of, tag_of
 from ..types._convert import EXT_ADDRESS, EXT_LOCAL_ADDRESS, LocalAddress, _address_struct
 from ..types._errors import CodecRuntimeError
 from ..types._wire import KIND_KEEP_ALIVE, KIND_MESSAGE, pack_control, pack_payload, unpack_payload
@@ -64,44 +56,13 @@ from ._frame import (
     PeerHello,
     RemoteFrameError,
 )
-from ._hostport import HostPort
-from ._messages import (
-    Accepted,
-    Close,
-    Closed,
-    Connected,
-    ConnectStream,
-    EndOfTransport,
-    ListenForStream,
-    Listening,
-    NotConnected,
-    NotListening,
-    ProtocolMismatch,
-)
-from ._site_key import site_key
+from ._grants import INFORMATIONAL
+from ._link import LINKS, Link, ipp_of, trace, warn, warn_once
+from ._messages import Close, EndOfTransport
 
-__all__ = [
-    "listen",
-    "connect",
-    "stop_listening",
-    "ListenForStream",
-    "ConnectStream",
-    "Listening",
-    "Accepted",
-    "Connected",
-    "NotListening",
-    "NotAccepted",
-    "NotConnected",
-    "ProtocolMismatch",
-    "Close",
-    "Closed",
-    "EndOfTransport",
-]
-
-from ._messages import NotAccepted
+__all__ = ["WireLink", "WireLimits", "LIMITS", "MiB"]
 
 MiB = 1024 * 1024
-_LISTENS: dict[uuid.UUID, tuple] = {}  # lid -> (server, request, controller)
 
 
 class WireLimits:
@@ -126,58 +87,12 @@ class WireLimits:
 
 
 LIMITS = WireLimits()
-_LINKS: set = set()  # every live link (closed at process end)
 _BUFFERING: dict = {}  # wire link -> partial-frame bytes it holds (only links holding some)
 _buffered = [0]  # total of _BUFFERING
-_WARNED: set = set()  # (what, peer host) already logged at WARNING; bounded
-_WARNED_LIMIT = 4096
 #: The older library's JSON text framing (compat §2.15): ``<n>,<n>,<n>\n``.
 _OLD_FRAMING = re.compile(rb"^\d+,\d+,\d+\n")
 _SEAL_OVERHEAD = getattr(_crypto, "SEAL_OVERHEAD", 40)
 _INFINITY = float("inf")
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _ipp(sockname: object) -> HostPort:
-    if isinstance(sockname, tuple) and len(sockname) >= 2:
-        return HostPort(str(sockname[0]), int(sockname[1]))
-    return HostPort()
-
-
-def _os_text(e: BaseException) -> str:
-    """``[Errno 98] Address already in use``: the OS text, the same on uvloop and asyncio."""
-    code = getattr(e, "errno", None)
-    if isinstance(code, int) and code > 0:
-        return f"[Errno {code}] {os.strerror(code)}"
-    return str(e)
-
-
-def _trace(address: tuple, name: str, text: str) -> None:
-    if LOG.level <= USER_LOG.TRACE:
-        from ..runtime._log import write_entry
-
-        write_entry("~", address, name, text)
-
-
-def _warn(address: tuple, text: str) -> None:
-    if LOG.level <= USER_LOG.WARNING:
-        from ..runtime._log import write_entry
-
-        write_entry("?", address, "proxy", text)
-
-
-def _warn_once(what: str, host: str, address: tuple, text: str) -> None:
-    """A WARNING the first time ``what`` happens with a peer host (a flood logs once)."""
-    key = (what, host)
-    if key in _WARNED:
-        return
-    if len(_WARNED) >= _WARNED_LIMIT:
-        _WARNED.clear()
-    _WARNED.add(key)
-    _warn(address, text)
 
 
 def _printable(data: bytes) -> str:
@@ -197,150 +112,11 @@ def _refusal(link: WireLink, error: Exception) -> None:
     if len(_REFUSALS_LOGGED) >= 1024:
         _REFUSALS_LOGGED.clear()
     _REFUSALS_LOGGED[host] = logged + 1
-    from ..runtime._log import write_entry
-
     text = f'Refusing link with "{link.opened_ipp}" ({error})'
     write_entry("?", link.proxy_address, "proxy", text)
 
 
-class Proxy(Agent):
-    """The local stand-in for the remote end of one connection (loop-hosted)."""
-
-    _name = "proxy"
-    _lingers = False  # ends with the process: not stopped like a lingering object
-    deliver = machine_deliver
-
-    def __init__(self, link: _Link) -> None:
-        self._agent_init()
-        self._saved: list = []
-        self._host = None
-        self.link = link
-        self.backlog: list = []  # held while the socket's write buffer is full
-
-    def receive(self, message: object, to: tuple, back: tuple) -> None:
-        """Loop side: transmit (or hold while the transport is paused)."""
-        if self._ended:
-            self._pending -= 1
-            _counters.count("undeliverable")
-            return
-        if self.link.paused:
-            self.backlog.append((message, to, back))  # still counted: senders feel the pressure
-            return
-        self.took_one()
-        self.link.send_out(message, to, back)
-
-    def resume(self) -> None:
-        """The transport drained: send what was held, in order."""
-        held, self.backlog = self.backlog, []
-        for i, (message, to, back) in enumerate(held):
-            if self.link.paused:
-                self.backlog = held[i:] + self.backlog
-                return
-            self.took_one()
-            self.link.send_out(message, to, back)
-
-
-class _Link(asyncio.Protocol):
-    """What every connection has: a proxy, a controller, and exactly one ``Closed``."""
-
-    def __init__(self, controller: tuple) -> None:
-        self.controller = controller
-        self.transport: asyncio.Transport | None = None
-        self.proxy: Proxy | None = None
-        self.proxy_address: tuple = ()
-        self.proxy_id = 0
-        self.paused = False
-        self.reading_paused = False
-        self.closing: Closed | None = None  # set when this side decided to close
-        self.ended = False
-        self.opened_ipp = HostPort()
-        self.opened_at: datetime.datetime | None = None
-
-    # Setup --------------------------------------------------------------------------------------
-
-    def attach(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):  # not TCP (a test's socketpair)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.opened_at = _now()
-        self.proxy = Proxy(self)
-        self.proxy_address = new_address()
-        self.proxy_id = self.proxy_address[0]
-        self.proxy.object_address = self.proxy_address
-        self.proxy.parent_address = self.controller
-        self.proxy._threshold = max(LOG.level, int(USER_LOG.DEBUG))
-        TABLE[self.proxy_address] = self.proxy
-        _LINKS.add(self)
-
-    # Flow control -------------------------------------------------------------------------------
-
-    def pause_writing(self) -> None:
-        self.paused = True
-
-    def resume_writing(self) -> None:
-        self.paused = False
-        if self.proxy is not None:
-            self.proxy.resume()
-
-    # Sending ------------------------------------------------------------------------------------
-
-    def send_out(self, message: object, to: tuple, back: tuple) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def reply_fault(self, fault: Faulted, sender: tuple) -> None:
-        send_from(None, fault, sender, self.proxy_address)
-
-    # Ending -------------------------------------------------------------------------------------
-
-    def close(
-        self,
-        reason: EndOfTransport,
-        message: object = None,
-        note: str | None = None,
-        error_code: int | None = None,
-    ) -> None:
-        """Close from this side; the controller's ``Closed`` follows when the socket is gone."""
-        if self.closing is None:
-            self.closing = Closed(
-                message, reason, note, error_code, self.opened_ipp, self.opened_at
-            )
-        if self.transport is not None:
-            self.transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        _LINKS.discard(self)
-        if self.ended:
-            return
-        self.ended = True
-        closed = self.closing
-        if closed is None:
-            note = str(exc) if exc is not None else None
-            closed = Closed(
-                None,
-                EndOfTransport.ABANDONED_BY_REMOTE,
-                note,
-                None,
-                self.opened_ipp,
-                self.opened_at,
-            )
-        proxy = self.proxy
-        if proxy is not None:
-            proxy._ended = True
-            TABLE.pop(self.proxy_address, None)
-            for message, _to, back in proxy.backlog:
-                _counters.count("undeliverable")
-                _trace(
-                    self.proxy_address,
-                    "proxy",
-                    f"Undeliverable {tag_of(message)} from <{hex_of(back)}>",
-                )
-            proxy.backlog = []
-        send_from(None, closed, self.controller, self.proxy_address)
-
-
-class WireLink(_Link):
+class WireLink(Link):
     """A layer-cake ↔ layer-cake connection: hello, then length-prefixed msgpack frames.
 
     ``Accepted``/``Connected`` wait for the peer's hello (and, encrypted, for its key): a peer
@@ -392,7 +168,7 @@ class WireLink(_Link):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(transport)
-        self.opened_ipp = _ipp(transport.get_extra_info("peername"))
+        self.opened_ipp = ipp_of(transport.get_extra_info("peername"))
         hello = self.encoder.hello(self.cipher.encrypted)
         key = self.cipher.start(hello)  # the initiator's handshake, right after the hello
         transport.write(hello if key is None else hello + self.encoder.frame(key))  # type: ignore[attr-defined]
@@ -409,7 +185,7 @@ class WireLink(_Link):
         what = "key exchange" if self.hello_seen else "hello"
         note = f"no {what} within {LIMITS.hello_timeout:g} s"
         if not self.hello_seen and self.mismatch is None:
-            _warn_once("hello", self.opened_ipp.host, self.proxy_address,
+            warn_once("hello", self.opened_ipp.host, self.proxy_address,
                        f'Rejected "{self.opened_ipp}" ({note})')
         self.close(EndOfTransport.INBOUND_STREAMING, note=note)
 
@@ -448,7 +224,7 @@ class WireLink(_Link):
         if now - self.last_out >= period and self.cipher.ready and self.hello_seen:
             if self.probes_logged < 3:
                 self.probes_logged += 1
-                _trace(self.proxy_address, "proxy", "Keep-alive probe")
+                trace(self.proxy_address, "proxy", "Keep-alive probe")
             self._write_control(0)
         self._schedule_probe()
 
@@ -522,7 +298,7 @@ class WireLink(_Link):
             else:
                 payload = pack_payload(to[1:], back, message, self.address_out)
         except CodecRuntimeError as e:
-            _trace(self.proxy_address, "proxy", f"cannot send {tag_of(message)} ({e})")
+            trace(self.proxy_address, "proxy", f"cannot send {tag_of(message)} ({e})")
             self.close(EndOfTransport.OUTBOUND_STREAMING, note=str(e))
             return
         if not self.cipher.ready or not self.hello_seen:
@@ -566,7 +342,7 @@ class WireLink(_Link):
             if isinstance(e, NotAPeer) and not self.hello_seen:
                 self._not_a_peer(str(e))
                 return
-            _warn(self.proxy_address, f"Closing connection ({e})")
+            warn(self.proxy_address, f"Closing connection ({e})")
             self.close(EndOfTransport.INBOUND_STREAMING, note=str(e))
             self._set_buffered(0)
             return
@@ -583,7 +359,7 @@ class WireLink(_Link):
         else:
             reason = note
         if self.mismatch is None:  # accept side: no Accepted, a WARNING, closed
-            _warn_once("peer", self.opened_ipp.host, self.proxy_address,
+            warn_once("peer", self.opened_ipp.host, self.proxy_address,
                        f'Rejected "{self.opened_ipp}" ({reason})')
         self.close(EndOfTransport.INBOUND_STREAMING, note=note)
 
@@ -608,7 +384,7 @@ class WireLink(_Link):
     def shed(self, note: str) -> None:
         """Close this link to free what it holds (a resource limit; counted, logged once)."""
         _counters.count("links_shed")
-        _warn_once("shed", self.opened_ipp.host, self.proxy_address,
+        warn_once("shed", self.opened_ipp.host, self.proxy_address,
                    f'Closing connection from "{self.opened_ipp}" ({note})')
         self.decoder = FrameDecoder(self.decoder.max_frame)  # drop the partial frame now
         self._set_buffered(0)
@@ -674,12 +450,12 @@ class WireLink(_Link):
         _counters.count("delivery_refused")
         self.violations += 1
         where = "an address never exported" if to is None else f"<{hex_of(to)}>"
-        _warn_once("refused", self.opened_ipp.host, self.proxy_address,
+        warn_once("refused", self.opened_ipp.host, self.proxy_address,
                    f'Refused {tag_of(message)} from "{self.opened_ipp}" to {where}'
                    " (not exported on this link)")
         if self.violations >= LIMITS.violations:
             note = f"{self.violations} messages to addresses not exported on this link"
-            _warn(self.proxy_address, f'Closing connection from "{self.opened_ipp}" ({note})')
+            warn(self.proxy_address, f'Closing connection from "{self.opened_ipp}" ({note})')
             self.close(EndOfTransport.INBOUND_STREAMING, note=note)
 
     def _ready(self) -> None:
@@ -707,7 +483,7 @@ class WireLink(_Link):
             super().connection_lost(exc)
             return
         # Never announced: a refusal (or, accepting a foreign peer, nothing), never Closed.
-        _LINKS.discard(self)
+        LINKS.discard(self)
         self.ended = True
         if self.proxy is not None:
             self.proxy._ended = True
@@ -760,7 +536,7 @@ class WireLink(_Link):
         elif now - self.stalled_since > LIMITS.not_reading:
             _counters.count("links_shed")
             note = "not reading"
-            _warn_once("stale", self.opened_ipp.host, self.proxy_address,
+            warn_once("stale", self.opened_ipp.host, self.proxy_address,
                        f'Closing connection to "{self.opened_ipp}" ({note})')
             self.close(EndOfTransport.WENT_STALE, note=note)
             self.transport.abort()  # what it did not read is dropped, and counted below
@@ -811,294 +587,3 @@ class WireLink(_Link):
 
 _STALLED = 1
 _WRITE_PAUSED = 2
-#: Message class -> ``grants(message)``: its addresses inform rather than grant, but for
-#: those ``grants`` returns (``informational``).
-INFORMATIONAL: dict = {}
-
-
-def _no_grants(message: object) -> tuple:
-    return ()
-
-
-def informational(cls: type, grants: object = None) -> None:
-    """Addresses inside ``cls`` messages are sent without being exported over the link.
-
-    For listings that show addresses (the directory's inspection answers): a peer that reads
-    them learns the numbers but cannot send to them. The return address is still exported,
-    and so is every address ``grants(message)`` returns (for a listing: the directory nodes a
-    walk may ask next, but not the published objects).
-    """
-    INFORMATIONAL[cls] = grants if grants is not None else _no_grants
-
-
-def export_address(proxy_address: tuple, address: tuple) -> bool:
-    """Let the peer behind ``proxy_address`` send to ``address`` (any thread).
-
-    Addresses sent over a link are exported automatically; this is for a grant made before
-    (or without) sending one, e.g. the publisher objects a session was opened for. Returns
-    False when there is no such live link.
-    """
-    link = _link_of(proxy_address)
-    if link is None:
-        return False
-    link.exported.add(tuple(address))
-    return True
-
-
-def withdraw_address(proxy_address: tuple, address: tuple) -> bool:
-    """Take back an export (the session it was for ended); later frames to it are refused."""
-    link = _link_of(proxy_address)
-    if link is None:
-        return False
-    link.exported.discard(tuple(address))
-    return True
-
-
-def exported_addresses(proxy_address: tuple) -> frozenset:
-    """What the peer behind ``proxy_address`` may send to (empty when no such link)."""
-    link = _link_of(proxy_address)
-    return frozenset() if link is None else frozenset(link.exported)
-
-
-def _link_of(proxy_address: tuple) -> WireLink | None:
-    proxy = TABLE.get(tuple(proxy_address[:1])) if proxy_address else None
-    link = getattr(proxy, "link", None)
-    return link if isinstance(link, WireLink) and not link.ended else None
-
-
-def close_links() -> object:
-    """Process end (loop thread): close every listen and link; returns ``finished()``."""
-    for server, _request, _controller in list(_LISTENS.values()):
-        with contextlib.suppress(Exception):
-            server.close()
-    _LISTENS.clear()
-    for link in list(_LINKS):
-        with contextlib.suppress(Exception):
-            link.close(EndOfTransport.ON_REQUEST, note="process end")
-    return lambda: not _LINKS
-
-
-LOOP.closers.append(close_links)
-
-
-# The API ---------------------------------------------------------------------------------------
-
-
-def listen(
-    self: Agent,
-    requested_ipp: HostPort,
-    encrypted: bool = False,
-    http_server: list | None = None,
-    uri_form: object = None,
-    default_to_request: bool = False,
-    response_timeout: float = 60.0,
-    max_frame: int = 16 * MiB,
-    keep_alive: bool = False,
-    keep_alive_period: float = 1.0,
-    keep_alive_limit: float = 3.0,
-) -> uuid.UUID:
-    """Listen at ``requested_ipp``; ``Listening`` or ``NotListening`` follows. Returns the lid.
-
-    ``keep_alive``: every accepted wire link probes and goes stale as ``connect`` describes, so
-    the accepting side also notices a peer that vanished silently (a host whose link is down).
-    """
-    lid = uuid.uuid4()
-    request = ListenForStream(
-        lid,
-        requested_ipp,
-        encrypted,
-        list(http_server or []),
-        uri_form,
-        default_to_request,
-        response_timeout,
-        max_frame,
-    )
-    probes = (keep_alive_period, keep_alive_limit) if keep_alive else None
-    LOOP.start()
-    LOOP.call(_start_listen, self.object_address, request, probes)
-    return lid
-
-
-def connect(
-    self: Agent,
-    requested_ipp: HostPort,
-    encrypted: bool = False,
-    keep_alive: bool = False,
-    http_client: str | None = None,
-    application_json: bool = False,
-    layer_cake_json: bool | None = None,
-    max_frame: int = 16 * MiB,
-    keep_alive_period: float = 1.0,
-    keep_alive_limit: float = 3.0,
-) -> None:
-    """Connect to ``requested_ipp``; ``Connected`` or ``NotConnected`` follows.
-
-    ``keep_alive``: probe every ``keep_alive_period`` seconds of outbound silence and close with
-    ``Closed(WENT_STALE, note='unresponsive')`` after ``keep_alive_limit`` seconds of inbound
-    silence (NEW figures: 1 s and 3 s; the original probed once a minute).
-
-    Raises:
-        ValueError: ``application_json`` and ``layer_cake_json`` disagree.
-    """
-    if layer_cake_json is not None:
-        if application_json and not layer_cake_json:
-            raise ValueError("application_json and layer_cake_json disagree")
-        application_json = layer_cake_json
-    request = ConnectStream(
-        requested_ipp,
-        encrypted,
-        keep_alive,
-        http_client,
-        application_json,
-        max_frame,
-        keep_alive_period,
-        keep_alive_limit,
-    )
-    LOOP.start()
-    LOOP.call(_start_connect, self.object_address, request)
-
-
-def stop_listening(self: Agent, lid: uuid.UUID) -> None:
-    """Stop a listen; existing connections survive. ``NotListening`` confirms."""
-    LOOP.start()
-    LOOP.call(_stop_listen, self.object_address, lid)
-
-
-def _start_listen(
-    controller: tuple, request: ListenForStream, probes: tuple | None = None
-) -> None:
-    if LOOP.stopped:  # process end: nothing new (a retry must not hold the exit up)
-        send_from(None, NotListening(request, 0, "process end"), controller, controller)
-        return
-    LOOP.loop.create_task(_listen(controller, request, probes))  # type: ignore[union-attr]
-
-
-def _protocol_factory(
-    controller: tuple, request: ListenForStream, listening: list, probes: tuple | None = None
-) -> object:
-    if request.http_server or request.uri_form is not None:
-        from ._http_link import http_server_factory
-
-        return http_server_factory(controller, request, listening)
-
-    verb = "Accepted (encrypted)" if request.encrypted else "Accepted"
-
-    def accepted(link: _Link) -> Accepted:
-        at = listening[0].listening_ipp
-        _trace(controller, "listen", f'{verb} "{link.opened_ipp}", listening "{at}"')
-        return Accepted(listening[0], link.opened_ipp, link.proxy_address, link.opened_at)
-
-    def refused(link: _Link, text: str) -> NotAccepted:
-        return NotAccepted(listening[0], 0, text)
-
-    return lambda: WireLink(
-        controller, request.max_frame, accepted, request.encrypted, refused, probes
-    )  # no ``mismatch``: a foreign peer is logged and closed, the controller hears nothing
-
-
-async def _listen(controller: tuple, request: ListenForStream, probes: tuple | None = None) -> None:
-    loop = LOOP.loop
-    assert loop is not None
-    ipp = request.requested_ipp
-    listening: list = []
-    try:
-        if request.uri_form is not None:
-            from ._http_link import check_form
-
-            check_form(request.uri_form)
-        elif request.encrypted and not request.http_server:
-            site_key()  # SiteKeyError (a ValueError): no usable site key, NotListening
-        server = await loop.create_server(
-            _protocol_factory(controller, request, listening, probes),
-            ipp.host,
-            ipp.port,
-            reuse_address=True,
-            backlog=128,
-        )
-    except (OSError, ValueError, TypeError, OverflowError) as e:
-        code = getattr(e, "errno", None) or 0
-        send_from(None, NotListening(request, code, _os_text(e)), controller, controller)
-        return
-    actual = _ipp(server.sockets[0].getsockname()) if server.sockets else ipp
-    message = Listening(request, actual, controller)
-    listening.append(message)
-    _LISTENS[request.lid] = (server, request, controller)
-    verb = "Listening (encrypted)" if request.encrypted else "Listening"
-    _trace(controller, "listen", f'{verb} on "{actual}", requested "{ipp}"')
-    send_from(None, message, controller, controller)
-
-
-def _stop_listen(controller: tuple, lid: uuid.UUID) -> None:
-    entry = _LISTENS.pop(lid, None)
-    if entry is None:
-        request = ListenForStream(lid)
-        send_from(None, NotListening(request, 0, f'no such entry "{lid}"'), controller, controller)
-        return
-    server, request, _owner = entry
-    server.close()
-    send_from(None, NotListening(request, 0, "stopped"), controller, controller)
-
-
-def _start_connect(controller: tuple, request: ConnectStream) -> None:
-    if LOOP.stopped:  # process end: nothing new (a retry must not hold the exit up)
-        send_from(None, NotConnected(request, 0, "process end"), controller, controller)
-        return
-    LOOP.loop.create_task(_connect(controller, request))  # type: ignore[union-attr]
-
-
-async def _connect(controller: tuple, request: ConnectStream) -> None:
-    loop = LOOP.loop
-    assert loop is not None
-    ipp = request.requested_ipp
-
-    verb = "Connected (encrypted)" if request.encrypted else "Connected"
-
-    def connected(link: _Link) -> Connected:
-        local = _ipp(link.transport.get_extra_info("sockname")) if link.transport else HostPort()
-        _trace(controller, "connect", f'{verb} to "{ipp}", at local address "{local}"')
-        return Connected(request, local, link.proxy_address, link.opened_at)
-
-    def refused(link: _Link, text: str) -> NotConnected:
-        return NotConnected(request, 0, text)
-
-    def mismatched(link: _Link, received: str) -> ProtocolMismatch:
-        text = (
-            "protocol mismatch (expected layer-cake wire protocol LCW1; "
-            f'peer sent "{received}", e.g. a layer-cake 0.1 process using JSON text frames)'
-        )
-        return ProtocolMismatch(request, 0, text, received)
-
-    if request.http_client is not None:
-        from ._http_link import http_client_factory
-
-        factory = http_client_factory(controller, request, connected)
-    else:
-
-        def factory() -> WireLink:
-            probes = (
-                (request.keep_alive_period, request.keep_alive_limit)
-                if request.keep_alive
-                else None
-            )
-            return WireLink(
-                controller,
-                request.max_frame,
-                connected,
-                request.encrypted,
-                refused,
-                probes,
-                initiator=True,
-                mismatch=mismatched,
-            )
-
-    try:
-        if request.encrypted and request.http_client is None:
-            site_key()  # SiteKeyError (a ValueError): no usable site key, NotConnected
-        await loop.create_connection(factory, ipp.host, ipp.port)
-    except (OSError, ValueError, TypeError, OverflowError) as e:
-        code = getattr(e, "errno", None) or 0
-        text = (
-            _os_text(e)
-            or "fault on pending connect, unreachable, no service at that address or blocked"
-        )
-        send_from(None, NotConnected(request, code, text), controller, controller)

@@ -17,8 +17,8 @@ import os
 import sys
 import uuid
 
+from ..net._grants import informational
 from ..net._hostport import HostPort
-from ..net._transport import informational
 from ..runtime._messages import ScopeOfDirectory
 from ..types._portable import Address
 from ..types._registry import bind_library_message

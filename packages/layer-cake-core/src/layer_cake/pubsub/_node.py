@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import time
 
+from ..net._endpoints import connect, listen
 from ..net._hostport import HostPort
 from ..net._messages import (
     Accepted,
@@ -36,7 +37,6 @@ from ..net._messages import (
     NotListening,
     ProtocolMismatch,
 )
-from ..net._transport import connect, listen
 from ..runtime._bind import bind_stateless
 from ..runtime._dispatch import TABLE, send_from
 from ..runtime._machine import Point, Stateless

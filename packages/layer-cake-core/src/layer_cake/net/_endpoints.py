@@ -1,0 +1,302 @@
+"""The API of connections: ``listen``, ``connect``, ``stop_listening`` (networking §4).
+
+Each call asks the loop thread to open a server or a connection; the controller hears the
+outcome as a message (``Listening``/``NotListening``, ``Connected``/``NotConnected``/
+``ProtocolMismatch``), then ``Accepted`` per link and ``Closed`` per end. Every link is a
+``WireLink`` (``_transport``), or an HTTP link (``_http_link``) when the listen serves HTTP
+or the connect is an HTTP client. At process end ``close_links`` closes every listen and link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+
+from ..runtime._dispatch import send_from
+from ..runtime._loop import LOOP
+from ..runtime._object import Agent
+from ._hostport import HostPort
+from ._link import LINKS, Link, ipp_of, trace
+from ._messages import (
+    Accepted,
+    Close,
+    Closed,
+    Connected,
+    ConnectStream,
+    EndOfTransport,
+    ListenForStream,
+    Listening,
+    NotAccepted,
+    NotConnected,
+    NotListening,
+    ProtocolMismatch,
+)
+from ._site_key import site_key
+from ._transport import MiB, WireLink
+
+__all__ = [
+    "listen",
+    "connect",
+    "stop_listening",
+    "ListenForStream",
+    "ConnectStream",
+    "Listening",
+    "Accepted",
+    "Connected",
+    "NotListening",
+    "NotAccepted",
+    "NotConnected",
+    "ProtocolMismatch",
+    "Close",
+    "Closed",
+    "EndOfTransport",
+]
+
+_LISTENS: dict[uuid.UUID, tuple] = {}  # lid -> (server, request, controller)
+
+
+def _os_text(e: BaseException) -> str:
+    """``[Errno 98] Address already in use``: the OS text, the same on uvloop and asyncio."""
+    code = getattr(e, "errno", None)
+    if isinstance(code, int) and code > 0:
+        return f"[Errno {code}] {os.strerror(code)}"
+    return str(e)
+
+
+def close_links() -> object:
+    """Process end (loop thread): close every listen and link; returns ``finished()``."""
+    for server, _request, _controller in list(_LISTENS.values()):
+        with contextlib.suppress(Exception):
+            server.close()
+    _LISTENS.clear()
+    for link in list(LINKS):
+        with contextlib.suppress(Exception):
+            link.close(EndOfTransport.ON_REQUEST, note="process end")
+    return lambda: not LINKS
+
+
+LOOP.closers.append(close_links)
+
+
+# The API ---------------------------------------------------------------------------------------
+
+
+def listen(
+    self: Agent,
+    requested_ipp: HostPort,
+    encrypted: bool = False,
+    http_server: list | None = None,
+    uri_form: object = None,
+    default_to_request: bool = False,
+    response_timeout: float = 60.0,
+    max_frame: int = 16 * MiB,
+    keep_alive: bool = False,
+    keep_alive_period: float = 1.0,
+    keep_alive_limit: float = 3.0,
+) -> uuid.UUID:
+    """Listen at ``requested_ipp``; ``Listening`` or ``NotListening`` follows. Returns the lid.
+
+    ``keep_alive``: every accepted wire link probes and goes stale as ``connect`` describes, so
+    the accepting side also notices a peer that vanished silently (a host whose link is down).
+    """
+    lid = uuid.uuid4()
+    request = ListenForStream(
+        lid,
+        requested_ipp,
+        encrypted,
+        list(http_server or []),
+        uri_form,
+        default_to_request,
+        response_timeout,
+        max_frame,
+    )
+    probes = (keep_alive_period, keep_alive_limit) if keep_alive else None
+    LOOP.start()
+    LOOP.call(_start_listen, self.object_address, request, probes)
+    return lid
+
+
+def connect(
+    self: Agent,
+    requested_ipp: HostPort,
+    encrypted: bool = False,
+    keep_alive: bool = False,
+    http_client: str | None = None,
+    application_json: bool = False,
+    layer_cake_json: bool | None = None,
+    max_frame: int = 16 * MiB,
+    keep_alive_period: float = 1.0,
+    keep_alive_limit: float = 3.0,
+) -> None:
+    """Connect to ``requested_ipp``; ``Connected`` or ``NotConnected`` follows.
+
+    ``keep_alive``: probe every ``keep_alive_period`` seconds of outbound silence and close with
+    ``Closed(WENT_STALE, note='unresponsive')`` after ``keep_alive_limit`` seconds of inbound
+    silence (NEW figures: 1 s and 3 s; the original probed once a minute).
+
+    Raises:
+        ValueError: ``application_json`` and ``layer_cake_json`` disagree.
+    """
+    if layer_cake_json is not None:
+        if application_json and not layer_cake_json:
+            raise ValueError("application_json and layer_cake_json disagree")
+        application_json = layer_cake_json
+    request = ConnectStream(
+        requested_ipp,
+        encrypted,
+        keep_alive,
+        http_client,
+        application_json,
+        max_frame,
+        keep_alive_period,
+        keep_alive_limit,
+    )
+    LOOP.start()
+    LOOP.call(_start_connect, self.object_address, request)
+
+
+def stop_listening(self: Agent, lid: uuid.UUID) -> None:
+    """Stop a listen; existing connections survive. ``NotListening`` confirms."""
+    LOOP.start()
+    LOOP.call(_stop_listen, self.object_address, lid)
+
+
+def _start_listen(
+    controller: tuple, request: ListenForStream, probes: tuple | None = None
+) -> None:
+    if LOOP.stopped:  # process end: nothing new (a retry must not hold the exit up)
+        send_from(None, NotListening(request, 0, "process end"), controller, controller)
+        return
+    LOOP.loop.create_task(_listen(controller, request, probes))  # type: ignore[union-attr]
+
+
+def _protocol_factory(
+    controller: tuple, request: ListenForStream, listening: list, probes: tuple | None = None
+) -> object:
+    if request.http_server or request.uri_form is not None:
+        from ._http_link import http_server_factory
+
+        return http_server_factory(controller, request, listening)
+
+    verb = "Accepted (encrypted)" if request.encrypted else "Accepted"
+
+    def accepted(link: Link) -> Accepted:
+        at = listening[0].listening_ipp
+        trace(controller, "listen", f'{verb} "{link.opened_ipp}", listening "{at}"')
+        return Accepted(listening[0], link.opened_ipp, link.proxy_address, link.opened_at)
+
+    def refused(link: Link, text: str) -> NotAccepted:
+        return NotAccepted(listening[0], 0, text)
+
+    return lambda: WireLink(
+        controller, request.max_frame, accepted, request.encrypted, refused, probes
+    )  # no ``mismatch``: a foreign peer is logged and closed, the controller hears nothing
+
+
+async def _listen(controller: tuple, request: ListenForStream, probes: tuple | None = None) -> None:
+    loop = LOOP.loop
+    assert loop is not None
+    ipp = request.requested_ipp
+    listening: list = []
+    try:
+        if request.uri_form is not None:
+            from ._http_link import check_form
+
+            check_form(request.uri_form)
+        elif request.encrypted and not request.http_server:
+            site_key()  # SiteKeyError (a ValueError): no usable site key, NotListening
+        server = await loop.create_server(
+            _protocol_factory(controller, request, listening, probes),
+            ipp.host,
+            ipp.port,
+            reuse_address=True,
+            backlog=128,
+        )
+    except (OSError, ValueError, TypeError, OverflowError) as e:
+        code = getattr(e, "errno", None) or 0
+        send_from(None, NotListening(request, code, _os_text(e)), controller, controller)
+        return
+    actual = ipp_of(server.sockets[0].getsockname()) if server.sockets else ipp
+    message = Listening(request, actual, controller)
+    listening.append(message)
+    _LISTENS[request.lid] = (server, request, controller)
+    verb = "Listening (encrypted)" if request.encrypted else "Listening"
+    trace(controller, "listen", f'{verb} on "{actual}", requested "{ipp}"')
+    send_from(None, message, controller, controller)
+
+
+def _stop_listen(controller: tuple, lid: uuid.UUID) -> None:
+    entry = _LISTENS.pop(lid, None)
+    if entry is None:
+        request = ListenForStream(lid)
+        send_from(None, NotListening(request, 0, f'no such entry "{lid}"'), controller, controller)
+        return
+    server, request, _owner = entry
+    server.close()
+    send_from(None, NotListening(request, 0, "stopped"), controller, controller)
+
+
+def _start_connect(controller: tuple, request: ConnectStream) -> None:
+    if LOOP.stopped:  # process end: nothing new (a retry must not hold the exit up)
+        send_from(None, NotConnected(request, 0, "process end"), controller, controller)
+        return
+    LOOP.loop.create_task(_connect(controller, request))  # type: ignore[union-attr]
+
+
+async def _connect(controller: tuple, request: ConnectStream) -> None:
+    loop = LOOP.loop
+    assert loop is not None
+    ipp = request.requested_ipp
+
+    verb = "Connected (encrypted)" if request.encrypted else "Connected"
+
+    def connected(link: Link) -> Connected:
+        local = ipp_of(link.transport.get_extra_info("sockname")) if link.transport else HostPort()
+        trace(controller, "connect", f'{verb} to "{ipp}", at local address "{local}"')
+        return Connected(request, local, link.proxy_address, link.opened_at)
+
+    def refused(link: Link, text: str) -> NotConnected:
+        return NotConnected(request, 0, text)
+
+    def mismatched(link: Link, received: str) -> ProtocolMismatch:
+        text = (
+            "protocol mismatch (expected layer-cake wire protocol LCW1; "
+            f'peer sent "{received}", e.g. a layer-cake 0.1 process using JSON text frames)'
+        )
+        return ProtocolMismatch(request, 0, text, received)
+
+    if request.http_client is not None:
+        from ._http_link import http_client_factory
+
+        factory = http_client_factory(controller, request, connected)
+    else:
+
+        def factory() -> WireLink:
+            probes = (
+                (request.keep_alive_period, request.keep_alive_limit)
+                if request.keep_alive
+                else None
+            )
+            return WireLink(
+                controller,
+                request.max_frame,
+                connected,
+                request.encrypted,
+                refused,
+                probes,
+                initiator=True,
+                mismatch=mismatched,
+            )
+
+    try:
+        if request.encrypted and request.http_client is None:
+            site_key()  # SiteKeyError (a ValueError): no usable site key, NotConnected
+        await loop.create_connection(factory, ipp.host, ipp.port)
+    except (OSError, ValueError, TypeError, OverflowError) as e:
+        code = getattr(e, "errno", None) or 0
+        text = (
+            _os_text(e)
+            or "fault on pending connect, unreachable, no service at that address or blocked"
+        )
+        send_from(None, NotConnected(request, code, text), controller, controller)
