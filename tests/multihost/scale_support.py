@@ -215,13 +215,20 @@ class ScaleLan:
         self.subscriber: subprocess.Popen | None = None
         self.probe: subprocess.Popen | None = None
         self.started_at = 0.0
+        self.expected_names: set[str] = set()
+        #: Warnings (stale links, full queues, sessions unanswered) go into the transcripts.
+        self.log_level = ["--debug-level=WARNING"]
+        self.names: dict[subprocess.Popen, str] = {}
 
     # -- processes ----------------------------------------------------------------------------
 
     def _python(self, host: str, *argv: str, **kwargs: object) -> subprocess.Popen:
-        return self.lan.host(host).popen(
-            [sys.executable, *argv], env=self.env, cwd=self.folder, **kwargs
+        proc = self.lan.host(host).popen(
+            [sys.executable, *argv, *self.log_level], env=self.env, cwd=self.folder, **kwargs
         )
+        label = argv[1].rsplit(".", 1)[-1] if argv[0] == "-m" else Path(argv[0]).stem
+        self.names[proc] = f"{host}-{label}"
+        return proc
 
     def _daemon(self, host: str, module: str) -> subprocess.Popen:
         return self._python(host, "-m", f"layer_cake_directory.{module}")
@@ -252,6 +259,12 @@ class ScaleLan:
 
     def start_publishers(self, per_host: int, names: int) -> None:
         """``per_host`` publisher processes on every ``h`` host, all started in one go."""
+        self.expected_names |= {
+            f"scale:{host}:{p}:{i}"
+            for p in range(per_host)
+            for host in self.hosts
+            for i in range(names)
+        }
         self.started_at = time.time()
         for p in range(per_host):
             for host in self.hosts:
@@ -308,6 +321,28 @@ class ScaleLan:
         assert self.subscriber is not None
         procs = [self.subscriber, *self.publishers]
         return self.lines_of(procs, lambda line: line.startswith(_LOST))
+
+    def now_available(self) -> set[str]:
+        """The names ``Available`` at the subscriber and not ``Dropped`` since."""
+        assert self.subscriber is not None
+        names: set[str] = set()
+        for line in transcript(self.subscriber):
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "A":
+                names.add(parts[1])
+            elif len(parts) == 3 and parts[0] == "DROPPED":
+                names.discard(parts[1])
+        return names
+
+    def count_lines(self, procs: Iterable[subprocess.Popen], prefix: str) -> int:
+        return len(self.lines_of(procs, lambda line: line.startswith(prefix)))
+
+    def save_logs(self, folder: Path) -> Path:
+        """Every process's output read so far, one file each, into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for proc, name in self.names.items():
+            (folder / f"{name}-{proc.pid}.log").write_text("\n".join(transcript(proc)) + "\n")
+        return folder
 
     def restart_lan_cake(self) -> tuple[float, float]:
         """SIGKILL lan-cake and start it again: (kill stamp, listening stamp)."""
