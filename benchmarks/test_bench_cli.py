@@ -4,7 +4,8 @@ of that demo to the first HTTP 200 answer.
 
 Each round runs the real command as a child process (a fresh interpreter, as a shell would).
 The demo runs under a private host-cake on a free loopback port, and the server listens at
-a free port instead of 5050. Nothing here asserts on time::
+a free port instead of 5050. The processes keep bytecode caches (in a folder of the run,
+filled by the warm-up round), as an installed package does. Nothing here asserts on time::
 
     python3 -m pytest benchmarks/test_bench_cli.py -p no:xdist -p no:cacheprovider \\
         --benchmark-columns=median,min,max,rounds
@@ -12,6 +13,7 @@ a free port instead of 5050. Nothing here asserts on time::
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -20,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -43,9 +46,19 @@ _PYTHONPATH = os.pathsep.join(
 )
 
 
+# Bytecode caches as an installed package has them (pip compiles at install), in a folder of
+# this run: a shell that sets PYTHONDONTWRITEBYTECODE (or an editable install) would otherwise
+# time the compiling of every module in each of the 11 processes of a round.
+_PYCACHE = tempfile.mkdtemp(prefix="bench_cli_pycache_")
+atexit.register(shutil.rmtree, _PYCACHE, True)
+
+
 def _env() -> dict[str, str]:
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    return dict(os.environ, PYTHONPATH=_PYTHONPATH, PATH=path, LC_PRIMARY_IP="none")
+    env = dict(os.environ, PYTHONPATH=_PYTHONPATH, PATH=path, LC_PRIMARY_IP="none")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = _PYCACHE
+    return env
 
 
 def _free_port() -> int:

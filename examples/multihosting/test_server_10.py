@@ -25,10 +25,8 @@ def server(self, server_address: lc.HostPort = None):
         return m
     # LAN: workers on other hosts join too, where a lan-cake serves the network; without
     # one the search stops at host-cake and the pool is this host's (pubsub §4, §12).
+    # Subscribed is not awaited apart: a client may connect (Accepted) or ask first.
     lc.subscribe(self, r"test-multihosting:worker-10:[-a-f0-9]+", scope=lc.ScopeOfDirectory.LAN)
-    m = self.input()
-    if not isinstance(m, lc.Subscribed):
-        return m
     workers = self.create(lc.ObjectSpool, None)
     while True:
         m = self.input()
