@@ -58,6 +58,7 @@ from ._frame import (
 )
 from ._grants import INFORMATIONAL
 from ._link import LINKS, Link, ipp_of, trace, warn, warn_once
+from ._liveness import PROBE, STALE, Liveness, ResponsiveSilence
 from ._messages import Close, EndOfTransport
 
 __all__ = ["WireLink", "WireLimits", "LIMITS", "MiB"]
@@ -138,7 +139,7 @@ class WireLink(Link):
     ) -> None:
         super().__init__(controller)
         self.keep_alive = keep_alive  # (period, limit) seconds, or None: no probes from this side
-        self.last_in = self.last_out = 0.0
+        self.liveness: Liveness | None = None  # keep-alive verdicts, from the announce on
         self.probes_logged = 0
         self.probe_timer: asyncio.TimerHandle | None = None
         self.hello_timer: asyncio.TimerHandle | None = None
@@ -163,7 +164,8 @@ class WireLink(Link):
         self.last_answer = -_INFINITY  # when a keep-alive probe was last answered
         self.write_size = 0  # write buffer size at the last probe while writing was paused
         self.stall_size = 0  # write buffer size at the last write-stall check
-        self.stalled_since = 0.0  # when our writes last made progress (while paused)
+        #: How long our writes made no progress (while paused), counted while we ran on time.
+        self.write_quiet = ResponsiveSilence(LIMITS.write_stall, 0.0)
         self.stall_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -196,32 +198,35 @@ class WireLink(Link):
             self.hello_timer = None
         send_from(None, self.announce(self), self.controller, self.proxy_address)
         if self.keep_alive is not None:
-            self.last_in = self.last_out = time.monotonic()
+            self.liveness = Liveness(*self.keep_alive, time.monotonic())
             self._schedule_probe()
 
     # Keep-alive (networking §4.3): any inbound frame is a sign of life ------------------------
 
     def _schedule_probe(self) -> None:
-        period, limit = self.keep_alive  # type: ignore[misc]
-        tick = max(min(period, limit / 3.0), 0.01)
+        tick = self.liveness.interval  # type: ignore[union-attr]
         self.probe_timer = LOOP.loop.call_later(tick, self._probe)  # type: ignore[union-attr]
 
     def _probe(self) -> None:
         self.probe_timer = None
         if self.ended or self.closing is not None or self.transport is None:
             return
-        period, limit = self.keep_alive  # type: ignore[misc]
+        live = self.liveness
+        assert live is not None
         now = time.monotonic()
         if self.paused:
             # Maybe not reading while the peer drains our writes: its progress is a sign of life.
             size = self.transport.get_write_buffer_size()
             if size < self.write_size:
-                self.last_in = now
+                live.heard(now)
             self.write_size = size
-        if now - self.last_in > limit:
+        # Silence counts only while this process ran on time (issue 16): a tick that fires
+        # late is our own stall, answered with a probe, never with a verdict.
+        verdict = live.tick(now)
+        if verdict == STALE:
             self.close(EndOfTransport.WENT_STALE, note="unresponsive")
             return
-        if now - self.last_out >= period and self.cipher.ready and self.hello_seen:
+        if verdict == PROBE and self.cipher.ready and self.hello_seen:
             if self.probes_logged < 3:
                 self.probes_logged += 1
                 trace(self.proxy_address, "proxy", "Keep-alive probe")
@@ -233,7 +238,8 @@ class WireLink(Link):
             self.cipher.seal(pack_control(KIND_KEEP_ALIVE, body))
         )
         self.transport.write(header + sealed)  # type: ignore[union-attr]
-        self.last_out = time.monotonic()
+        if self.liveness is not None:
+            self.liveness.sent(time.monotonic())
 
     def _answer_probe(self) -> None:
         """Answer a probe, at most one per ``probe_answer_interval`` and never into a full
@@ -322,14 +328,14 @@ class WireLink(Link):
             self.transport.writelines((header, body))
         else:
             self.transport.write(header + body)
-        if self.keep_alive is not None:
-            self.last_out = time.monotonic()
+        if self.liveness is not None:
+            self.liveness.sent(time.monotonic())
 
     # Inbound ------------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        if self.keep_alive is not None:
-            self.last_in = time.monotonic()
+        if self.liveness is not None:
+            self.liveness.heard(time.monotonic())
         if not self.hello_seen and len(self.first_bytes) < 64:
             self.first_bytes += data[: 64 - len(self.first_bytes)]
         try:
@@ -509,7 +515,7 @@ class WireLink(Link):
         self._hold_reading(_WRITE_PAUSED)
         if self.transport is not None:
             self.stall_size = self.transport.get_write_buffer_size()
-        self.stalled_since = time.monotonic()
+        self.write_quiet = ResponsiveSilence(LIMITS.write_stall, time.monotonic())
         if self.stall_timer is None and LOOP.loop is not None:
             self.stall_timer = LOOP.loop.call_later(LIMITS.write_stall, self.check_stall)
 
@@ -530,10 +536,12 @@ class WireLink(Link):
             return
         size = self.transport.get_write_buffer_size()
         now = time.monotonic()
+        quiet = self.write_quiet
+        quiet.tick(now)  # our own stall drained nothing either: it does not count (issue 16)
         if size < self.stall_size:
-            self.stalled_since = now
+            quiet.heard(now)
             self._hold_reading(_WRITE_PAUSED)
-        elif now - self.stalled_since > LIMITS.not_reading:
+        elif quiet.silence > LIMITS.not_reading:
             _counters.count("links_shed")
             note = "not reading"
             warn_once("stale", self.opened_ipp.host, self.proxy_address,
