@@ -11,9 +11,12 @@ old one.
 
 Where a process finds it, first match wins:
 
-1. ``--site-key=<path>`` (``CL.site_key``), or ``use_site_key(path)`` in code;
+1. ``--site-key=<path>``, or ``use_site_key(path)`` in code;
 2. the environment variable ``LC_SITE_KEY_FILE=<path>``;
-3. ``<home>/site.key`` when the process runs in a home (``CL.home_path``).
+3. ``<home>/site.key`` when the process runs in a home.
+
+The command line is the process layer's: it tells this module where to read ``--site-key``
+and the home with ``configure_site_key`` (the net layer reads no process settings itself).
 
 The path, never the key, appears in arguments and logs. A key file must be readable by its
 owner only (as ssh insists for private keys); ``generate_site_key`` writes it that way.
@@ -24,6 +27,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from collections.abc import Callable
 
 # base64, hashlib and PyNaCl are imported where used: a process without a site key loads
 # none of them (issue 13).
@@ -33,6 +37,7 @@ __all__ = [
     "SITE_KEY_FILE",
     "SITE_KEY_SIZE",
     "SiteKeyError",
+    "configure_site_key",
     "generate_site_key",
     "read_site_key",
     "read_site_keys",
@@ -53,14 +58,28 @@ class SiteKeyError(ValueError):
     """No usable site key: missing, unreadable, malformed or open to other users."""
 
 
+def _no_command_line() -> tuple[str | None, str | None]:
+    return None, None
+
+
 class _Cache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.path: str | None = None  # set by use_site_key
         self.loaded: tuple[str, tuple[bytes, ...]] | None = None  # (path, keys) last read
+        self.command_line = _no_command_line  # () -> (--site-key, home path)
 
 
 _CACHE = _Cache()
+
+
+def configure_site_key(command_line: Callable[[], tuple[str | None, str | None]]) -> None:
+    """Read ``--site-key`` and the home from ``command_line() -> (site key path, home path)``.
+
+    Called once by the process layer, which owns the command line; read at each look-up, so
+    a command line changed later (``lc.create``) is seen.
+    """
+    _CACHE.command_line = command_line
 
 
 def generate_site_key(path: str | os.PathLike) -> str:
@@ -146,16 +165,14 @@ def site_key_path() -> str | None:
     """The key file this process uses, by the order above; None when none is configured."""
     if _CACHE.path is not None:
         return _CACHE.path
-    from ..process._command_line import CL
-
-    given = getattr(CL, "site_key", None)
+    given, home_path = _CACHE.command_line()
     if given:
         return os.path.abspath(given)
     env = os.environ.get(SITE_KEY_ENV)
     if env:
         return os.path.abspath(env)
-    if CL.home_path:
-        return os.path.join(os.path.abspath(CL.home_path), SITE_KEY_FILE)
+    if home_path:
+        return os.path.join(os.path.abspath(home_path), SITE_KEY_FILE)
     return None
 
 
@@ -170,18 +187,17 @@ def site_key_for_child(child_home: str | None) -> str | None:
     """
     if _CACHE.path is not None:
         return _CACHE.path
-    from ..process._command_line import CL
-
-    if getattr(CL, "site_key", None):
-        return os.path.abspath(CL.site_key)  # type: ignore[arg-type]
+    given, home_path = _CACHE.command_line()
+    if given:
+        return os.path.abspath(given)
     env = os.environ.get(SITE_KEY_ENV)
     if env:
         return None if os.path.isabs(env) else os.path.abspath(env)
-    if not CL.home_path:
+    if not home_path:
         return None
-    path = os.path.join(os.path.abspath(CL.home_path), SITE_KEY_FILE)
+    path = os.path.join(os.path.abspath(home_path), SITE_KEY_FILE)
     same_home = child_home is not None and os.path.abspath(child_home) == os.path.abspath(
-        CL.home_path
+        home_path
     )
     return None if same_home or not os.path.isfile(path) else path
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 
 from ..net._hostport import HostPort
+from ..net._site_key import configure_site_key
 from ..runtime._messages import USER_LOG, Faulted, ProcessOrigin, ScopeOfDirectory
 from ..types._argument import decode_argument
 from ..types._errors import CodecRuntimeError
@@ -102,6 +103,14 @@ bind_library_message(CommandLine, "layer_cake.command_line.CommandLine")
 
 #: The arguments of this process; ``lc.create`` fills it in place (references stay current).
 CL = CommandLine()
+
+
+def _site_key_settings() -> tuple[str | None, str | None]:
+    """``--site-key`` and the home, for the site key look-up of the net layer."""
+    return getattr(CL, "site_key", None), CL.home_path
+
+
+configure_site_key(_site_key_settings)
 
 
 def process_schema() -> dict[str, Portable]:

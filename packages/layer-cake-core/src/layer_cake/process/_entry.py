@@ -21,13 +21,13 @@ import os
 import signal
 import sys
 import threading
-import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NoReturn
 
 from ..pubsub._node_settings import configure_node, configure_process
 from ..runtime._bind import object_spec
 from ..runtime._embedding import PB
+from ..runtime._lingering import stop_lingering
 from ..runtime._log import set_level
 from ..runtime._messages import (
     FAULTY_EXIT,
@@ -37,7 +37,6 @@ from ..runtime._messages import (
     ScopeOfDirectory,
     Stop,
 )
-from ..runtime._object import TABLE
 from ..runtime._routine import Channel, drop_channel, open_channel
 from ..types._argument import decode_argument
 from ..types._errors import CodecRuntimeError, PointConstructionError
@@ -475,7 +474,7 @@ def _run_main(target: object, settings: dict, args: list | tuple = ()) -> object
                     _orphan_deadline(channel)
             elif isinstance(m, not_published):
                 channel.warning(f'Cannot publish library "{m.name}" ({m.note})')
-        _stop_lingering(channel, STOP_GRACE_SECONDS)
+        stop_lingering(channel, STOP_GRACE_SECONDS)
         return value
     finally:
         relay.close()
@@ -578,49 +577,6 @@ def _on_signalled(channel: Channel, main: tuple, number: int, stopping: bool) ->
         return True
     channel.warning(f"Unexpected signal {number}")
     return stopping
-
-
-def _stop_lingering(channel: Channel, grace: float) -> None:
-    """Stop every object still alive and wait for them, at most ``grace`` seconds.
-
-    An object whose parent is gone (or is a channel) is re-parented to ``channel``, so its
-    ``Returned`` (sent after its last log entry) both wakes the wait and marks it done. The
-    others end into their own, stopping, parents; they are checked at each wake-up, when
-    any that became orphans are re-parented in turn.
-    """
-    me = channel.object_address
-    awaited: set[tuple] = set()  # re-parented here: done when their Returned arrives
-
-    def survey() -> list[tuple]:
-        """Re-parent the orphans; the live objects that still have a parent of their own."""
-        others = []
-        for address, agent in list(TABLE.items()):
-            if address == me or address in awaited or isinstance(agent, Channel):
-                continue
-            if not getattr(agent, "_lingers", True):  # a connection's proxy: ends with the process
-                continue
-            parent = TABLE.get(agent.parent_address)
-            if parent is None or isinstance(parent, Channel):
-                agent.parent_address = me
-                # end() pops the table before it reads the parent: still listed, it reports here.
-                if address in TABLE:
-                    awaited.add(address)
-            else:
-                others.append(address)
-        return [a for a in others if a in TABLE]
-
-    others = survey()
-    for address in (*awaited, *others):
-        channel.send(Stop(), address)
-    deadline = time.monotonic() + grace
-    while awaited or others:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return
-        message, _ = channel.select(seconds=left)  # any message: a Returned, a signal
-        if isinstance(message, Returned):
-            awaited.discard(channel.return_address)
-        others = survey()
 
 
 # Output ------------------------------------------------------------------------------------------

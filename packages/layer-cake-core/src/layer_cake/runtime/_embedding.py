@@ -28,6 +28,7 @@ from ..types._message import Unknown
 from ..types._portable import Address, Float8, Type
 from ..types._registry import bind_library_message
 from ._bind import THREAD_CLASSES, flatten
+from ._lingering import stop_lingering
 from ._log import TAG_LEVEL, set_records
 from ._loop import LOOP
 from ._machine import named_dispatchers
@@ -264,10 +265,8 @@ def tear_down() -> None:
         root = PB.root
         PB.root = None
     if root is not None:
-        from ..process._entry import _stop_lingering  # the rule lc.create ends with
-
         with contextlib.suppress(Exception):
-            _stop_lingering(root, TEAR_DOWN_GRACE)
+            stop_lingering(root, TEAR_DOWN_GRACE)  # the rule lc.create ends with
         for add_on in reversed(list(PB.add_ons)):
             if callable(add_on.stop):
                 with contextlib.suppress(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+from ..types._construct import set_sample_message
 from ..types._message import cast_back
 from ..types._portable import Address, Any, Enumeration, Portable, install
 from ..types._registry import bind_library_message
@@ -309,3 +310,4 @@ library_enum(USER_LOG, "layer_cake.virtual_runtime.USER_LOG")
 library_enum(USER_TAG, "layer_cake.virtual_runtime.USER_TAG")
 library_enum(ScopeOfDirectory, "layer_cake.command_line.ScopeOfDirectory")
 library_enum(ProcessOrigin, "layer_cake.command_line.ProcessOrigin")
+set_sample_message(Ack)  # fake(Any) gives Ack() (types cannot import it)

@@ -39,11 +39,19 @@ from ._portable import (
 )
 from ._registry import SPECS
 
-__all__ = ["make", "fake", "equal_to"]
+__all__ = ["make", "fake", "equal_to", "set_sample_message"]
 
 #: The sample world time of ``fake`` (aware, so that it encodes).
 _FAKE_WORLD = datetime(1963, 3, 26, tzinfo=timezone.utc)
 _FAKE_ADDRESS = (12, 10, 15, 14)
+#: The class ``fake(Any)`` instantiates: a message of a layer above (the runtime sets its
+#: ``Ack``, ``set_sample_message``); types import nothing above them.
+_SAMPLE_MESSAGE: list = [None]
+
+
+def set_sample_message(cls: type) -> None:
+    """Make ``cls()`` the sample value of ``Any`` (called by the runtime with ``Ack``)."""
+    _SAMPLE_MESSAGE[0] = cls
 
 
 def _portable(t: object) -> Portable:
@@ -135,9 +143,8 @@ def _fake(p: Portable, bread: set) -> object:
     if k == K_ADDRESS:
         return _FAKE_ADDRESS
     if k == K_ANY:
-        from ..runtime._messages import Ack  # late: types sit below the runtime
-
-        return Ack()
+        cls = _SAMPLE_MESSAGE[0]
+        return None if cls is None else cls()
     return None
 
 
