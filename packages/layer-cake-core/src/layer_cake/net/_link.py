@@ -21,7 +21,7 @@ from ..runtime._counters import count
 from ..runtime._dispatch import TABLE, send_from
 from ..runtime._log import LOG, write_entry
 from ..runtime._messages import USER_LOG, Faulted
-from ..runtime._object import hex_of, new_address, tag_of
+from ..runtime._object import hex_of, make_live, tag_of
 from ._hostport import HostPort
 from ._messages import Closed, EndOfTransport
 from ._proxy import Proxy
@@ -94,12 +94,9 @@ class Link(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.opened_at = _now()
         self.proxy = Proxy(self)
-        self.proxy_address = new_address()
+        threshold = max(LOG.level, int(USER_LOG.DEBUG))
+        self.proxy_address = make_live(self.proxy, self.controller, threshold)
         self.proxy_id = self.proxy_address[0]
-        self.proxy.object_address = self.proxy_address
-        self.proxy.parent_address = self.controller
-        self.proxy._threshold = max(LOG.level, int(USER_LOG.DEBUG))
-        TABLE[self.proxy_address] = self.proxy
         LINKS.add(self)
 
     # Flow control -------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from ._log import TAG_LEVEL, set_records
 from ._loop import LOOP
 from ._machine import named_dispatchers
 from ._messages import USER_LOG, USER_TAG
-from ._object import TABLE, new_address
+from ._object import make_live
 from ._routine import Channel, SelectTable, drop_channel
 
 __all__ = [
@@ -184,10 +184,7 @@ class QuietChannel(Channel):
 def _quiet_channel() -> QuietChannel:
     LOOP.start()
     c = QuietChannel()
-    c.object_address = new_address()
-    c.parent_address = ()
-    c._threshold = int(USER_LOG.NONE)
-    TABLE[c.object_address] = c
+    make_live(c, (), int(USER_LOG.NONE))
     return c
 
 

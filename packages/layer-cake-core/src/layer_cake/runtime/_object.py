@@ -31,6 +31,7 @@ __all__ = [
     "no_ending",
     "TABLE",
     "new_address",
+    "make_live",
     "send_from",
     "create_object",
     "set_queue_capacity",
@@ -85,6 +86,22 @@ def set_queue_capacity(n: int) -> None:
 def new_address() -> tuple:
     """A fresh process-unique address."""
     return (next(_ids),)
+
+
+def make_live(agent: Agent, parent: tuple, threshold: int) -> tuple:
+    """Make ``agent`` live: a fresh address, its parent and log threshold, and its entry in
+    the address table, from which on it receives. Returns the address.
+
+    The one way anything becomes addressable: objects (``create_object``, which then starts
+    them), channels and the proxies of connections. What the agent needs to receive must be
+    set before: a message may reach it as soon as it is in the table.
+    """
+    address = new_address()
+    agent.object_address = address
+    agent.parent_address = parent
+    agent._threshold = threshold
+    TABLE[address] = agent
+    return address
 
 
 def hex_of(address: object) -> str:
@@ -543,19 +560,15 @@ def create_object(
     if LOOP.loop is None and spec.kind != "function":
         LOOP.start()  # a function object runs on its own thread: no loop until one is used
     agent = spec.make(object_type, args, kw)
-    address = new_address()
-    agent.object_address = address
-    agent.parent_address = parent
     agent._spec = spec
     agent._name = spec.name
     if ending is not None:
         agent._ending = ending
     level = LOG.level
-    agent._threshold = max(level, int(spec.user_logs))
     agent._trail = level <= USER_LOG.OBJECT and spec.lifecycle
     agent._trail_sent = level <= USER_LOG.OBJECT and spec.message_trail
     agent._trail_recv = level <= USER_LOG.OBJECT and spec.execution_trace
-    TABLE[address] = agent
+    address = make_live(agent, parent, max(level, int(spec.user_logs)))
     if agent._trail:
         agent._log("+", f"Created by <{hex_of(parent)}>")
     spec.launch(agent, args, kw)

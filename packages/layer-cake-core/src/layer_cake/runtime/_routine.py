@@ -19,7 +19,7 @@ from ._dispatch import run_queue as RUN
 from ._log import LOG
 from ._loop import LOOP
 from ._messages import USER_LOG, Faulted, Returned, SelectTimer, Stop
-from ._object import QUEUE, TABLE, Agent, Completion, hex_of, new_address, tag_of, unwrap
+from ._object import QUEUE, TABLE, Agent, Completion, hex_of, make_live, tag_of, unwrap
 
 if TYPE_CHECKING:
     import asyncio
@@ -391,12 +391,9 @@ class Channel(Buffering):
 def open_channel() -> Channel:
     """A new channel with its own address (the loop starts when something needs it)."""
     c = Channel()
-    c.object_address = new_address()
-    c.parent_address = ()
     level = LOG.level
-    c._threshold = max(level, int(USER_LOG.DEBUG))
     c._trail_sent = c._trail_recv = level <= USER_LOG.OBJECT
-    TABLE[c.object_address] = c
+    make_live(c, (), max(level, int(USER_LOG.DEBUG)))
     return c
 
 
