@@ -23,7 +23,7 @@ from typing import Any
 
 import click
 
-from layer_cake.net._site_key import (
+from layer_cake.daemon import (
     SITE_KEY_ENV,
     SITE_KEY_FILE,
     SITE_KEY_SIZE,

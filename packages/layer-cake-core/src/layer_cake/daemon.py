@@ -5,11 +5,20 @@
 ``tests/core/test_layering.py``, fails on any such import). What is here is what a daemon or
 a tool needs beyond the application API of ``layer_cake``: configuring and reaching the
 process's directory node, the inspection protocol, a home's roles and records, the process's
-command line, and the codec entry points for records.
+command line, the site key file, and the codec entry points for records.
 """
 
 from __future__ import annotations
 
+from .net._site_key import (
+    SITE_KEY_ENV,
+    SITE_KEY_FILE,
+    SITE_KEY_SIZE,
+    SiteKeyError,
+    generate_site_key,
+    read_site_keys,
+    use_site_key,
+)
 from .process._command_line import CL
 from .process._home_role import portable_environment
 from .process._role import (
@@ -107,6 +116,14 @@ __all__ = [
     "portable_environment",
     "log_files",
     "logs_path",
+    # The site key of encrypted links (docs/security.md).
+    "SITE_KEY_ENV",
+    "SITE_KEY_FILE",
+    "SITE_KEY_SIZE",
+    "SiteKeyError",
+    "generate_site_key",
+    "read_site_keys",
+    "use_site_key",
     # The process.
     "CL",
     "ProcessOrigin",

@@ -94,12 +94,29 @@ def listen(
     keep_alive: bool = False,
     keep_alive_period: float = 1.0,
     keep_alive_limit: float = 3.0,
+    http_limits: object = None,
 ) -> uuid.UUID:
     """Listen at ``requested_ipp``; ``Listening`` or ``NotListening`` follows. Returns the lid.
 
     ``keep_alive``: every accepted wire link probes and goes stale as ``connect`` describes, so
     the accepting side also notices a peer that vanished silently (a host whose link is down).
+
+    ``http_limits`` (an HTTP listen only): this listen's resource limits (docs/security.md,
+    "HTTP limits"), a dict of some of them by name (``{"idle_close": 5.0, "max_connections":
+    100}``, the others as in force in the process) or an ``HttpLimits``.
+
+    Raises:
+        TypeError: ``http_limits`` is not a dict or ``HttpLimits``, or names no limit.
+        ValueError: a limit's value is out of its range, or ``http_limits`` is given for a
+            listen that is not an HTTP server.
     """
+    limits = None
+    if http_limits is not None:
+        if not http_server and uri_form is None:
+            raise ValueError("http_limits apply to an HTTP listen (http_server or uri_form)")
+        from ._http_server import listen_limits
+
+        limits = listen_limits(http_limits)  # the limits in force now, changed for this listen
     lid = uuid.uuid4()
     request = ListenForStream(
         lid,
@@ -113,7 +130,7 @@ def listen(
     )
     probes = (keep_alive_period, keep_alive_limit) if keep_alive else None
     LOOP.start()
-    LOOP.call(_start_listen, self.object_address, request, probes)
+    LOOP.call(_start_listen, self.object_address, request, probes, limits)
     return lid
 
 
@@ -163,21 +180,25 @@ def stop_listening(self: Agent, lid: uuid.UUID) -> None:
 
 
 def _start_listen(
-    controller: tuple, request: ListenForStream, probes: tuple | None = None
+    controller: tuple, request: ListenForStream, probes: tuple | None = None, limits: object = None
 ) -> None:
     if LOOP.stopped:  # process end: nothing new (a retry must not hold the exit up)
         send_from(None, NotListening(request, 0, "process end"), controller, controller)
         return
-    LOOP.loop.create_task(_listen(controller, request, probes))  # type: ignore[union-attr]
+    LOOP.loop.create_task(_listen(controller, request, probes, limits))  # type: ignore[union-attr]
 
 
 def _protocol_factory(
-    controller: tuple, request: ListenForStream, listening: list, probes: tuple | None = None
+    controller: tuple,
+    request: ListenForStream,
+    listening: list,
+    probes: tuple | None = None,
+    limits: object = None,
 ) -> object:
     if request.http_server or request.uri_form is not None:
         from ._http_link import http_server_factory
 
-        return http_server_factory(controller, request, listening)
+        return http_server_factory(controller, request, listening, limits)
 
     verb = "Accepted (encrypted)" if request.encrypted else "Accepted"
 
@@ -194,7 +215,9 @@ def _protocol_factory(
     )  # no ``mismatch``: a foreign peer is logged and closed, the controller hears nothing
 
 
-async def _listen(controller: tuple, request: ListenForStream, probes: tuple | None = None) -> None:
+async def _listen(
+    controller: tuple, request: ListenForStream, probes: tuple | None = None, limits: object = None
+) -> None:
     loop = LOOP.loop
     assert loop is not None
     ipp = request.requested_ipp
@@ -207,7 +230,7 @@ async def _listen(controller: tuple, request: ListenForStream, probes: tuple | N
         elif request.encrypted and not request.http_server:
             site_key()  # SiteKeyError (a ValueError): no usable site key, NotListening
         server = await loop.create_server(
-            _protocol_factory(controller, request, listening, probes),
+            _protocol_factory(controller, request, listening, probes, limits),
             ipp.host,
             ipp.port,
             reuse_address=True,

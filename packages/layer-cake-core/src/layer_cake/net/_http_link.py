@@ -362,9 +362,12 @@ class HttpServerLink(Link):
         super().connection_lost(exc)
 
 
-def http_server_factory(controller: tuple, request: ListenForStream, listening: list) -> object:
-    """The protocol factory of an HTTP listen; the limits in force now apply to it."""
-    shared = HttpListen(LIMITS[0])
+def http_server_factory(
+    controller: tuple, request: ListenForStream, listening: list, limits: HttpLimits | None = None
+) -> object:
+    """The protocol factory of an HTTP listen: ``limits`` (the listen's own, from
+    ``listen(..., http_limits=...)``) or else the limits in force now apply to it."""
+    shared = HttpListen(limits or LIMITS[0])
     return lambda: HttpServerLink(controller, request, listening, shared)
 
 

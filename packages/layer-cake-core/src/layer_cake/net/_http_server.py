@@ -39,9 +39,11 @@ such as a response with no request awaiting one).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import deque
+from collections.abc import Mapping
 from email.utils import formatdate
 from re import compile as _compile
 from urllib.parse import unquote_plus
@@ -76,6 +78,7 @@ __all__ = [
     "HttpLimits",
     "LIMITS",
     "set_http_limits",
+    "listen_limits",
     "HttpServerConnection",
     "Deliver",
     "Reply",
@@ -240,6 +243,59 @@ def set_http_limits(limits: HttpLimits | None = None, **changes: object) -> Http
     previous = LIMITS[0]
     LIMITS[0] = (limits or previous).replace(**changes)
     return previous
+
+
+# What each limit may be, for the checks of ``listen_limits``: (kind, least, None allowed).
+_ALLOWED = {
+    "max_pipelined": ("count", 1, False),
+    "max_queued_bytes": ("count", 1, False),
+    "header_timeout": ("seconds", 0, False),
+    "idle_close": ("seconds", 0, False),
+    "max_connections": ("count", 1, True),
+    "max_response": ("count", 1, True),
+}
+
+
+def _check_limit(name: str, value: object) -> None:
+    """Raise ``ValueError`` naming ``name`` when ``value`` is not one it may take."""
+    kind, least, optional = _ALLOWED[name]
+    if value is None and optional:
+        return
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "count":
+        whole = number and math.isfinite(value) and value == int(value)  # type: ignore[arg-type]
+        if not (whole and value >= least):  # type: ignore[operator]
+            what = f"a whole number >= {least}" + (" or None" if optional else "")
+            raise ValueError(f"http_limits: {name} must be {what}, not {value!r}")
+    elif not (number and math.isfinite(value) and value > least):  # type: ignore[arg-type]
+        raise ValueError(f"http_limits: {name} must be a positive number of seconds, not {value!r}")
+
+
+def listen_limits(given: object) -> HttpLimits:
+    """The limits of one HTTP listen (``lc.listen(..., http_limits=given)``).
+
+    ``given`` is an ``HttpLimits`` (used as it is) or a mapping of some limits by name
+    (``{"idle_close": 5.0, "max_connections": 100}``), which change those in force in the
+    process (``LC_HTTP_<NAME>``, ``set_http_limits``) for this listen only.
+
+    Raises:
+        TypeError: ``given`` is neither, or names a limit that does not exist.
+        ValueError: a value the limit cannot take (the text names the limit and what it
+            must be).
+    """
+    if isinstance(given, HttpLimits):
+        return given
+    if not isinstance(given, Mapping):
+        raise TypeError(
+            "http_limits must be a dict of limits by name or an HttpLimits, "
+            f"not {type(given).__name__}"
+        )
+    for name, value in given.items():
+        if name not in _ALLOWED:
+            known = ", ".join(_ALLOWED)
+            raise TypeError(f"http_limits: unknown HTTP limit {name!r} (known: {known})")
+        _check_limit(name, value)
+    return LIMITS[0].replace(**given)
 
 
 # Errors ------------------------------------------------------------------------------------
