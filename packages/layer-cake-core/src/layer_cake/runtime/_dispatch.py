@@ -12,6 +12,9 @@ compiled as one Cython module (pure-Python mode, declarations in ``_dispatch.pxd
   of machines; dispatch reads the table built at bind (exact key first, then the cached
   ``isinstance`` fallback), then replays messages saved before this one.
 
+``Core`` is the base of every object (``Agent``): the fields read on each message. Compiled, it
+is a C struct read by offset; pure, it is a class whose attributes are the defaults.
+
 ``_pending`` (queued, not yet received) is updated without a lock: increments by senders and
 decrements on the receiving thread are single attribute updates under the GIL.
 """
@@ -24,23 +27,67 @@ import threading
 from ..types._portable import Portable
 from ..types._registry import SPECS
 
+try:
+    import cython
+
+    _COMPILED = cython.compiled  # a constant True once compiled
+except ImportError:  # a pure-Python install without Cython
+    _COMPILED = False
+
 __all__ = [
+    "Core",
     "TABLE",
     "RunQueue",
     "run_queue",
     "send_from",
     "machine_receive",
     "machine_deliver",
+    "agent_send",
+    "agent_reply",
     "configure",
     "unwrap",
 ]
 
 #: Address -> object. Written only on create and end; read under the GIL with no lock.
 TABLE: dict = {}
+_TABLE = TABLE  # the same dicts, typed for the compiled module (module globals are not)
+_SPECS = SPECS
 
 _MISS = object()
 _BATCH = 4096
 _get_ident = threading.get_ident
+
+
+class Core:
+    """The per-object fields the hot path reads on every message (base of ``Agent``).
+
+    Subclasses must not shadow these names with class attributes: compiled, the value lives
+    in the instance's struct and a class attribute would hide it from Python code.
+    """
+
+
+#: Defaults of Core's fields. Compiled, the struct starts at the same values (False, 0, None).
+_CORE_DEFAULTS = (
+    ("_pending", 0),  # queued and not yet received
+    ("_host", None),  # a dispatcher thread's queue; None: the loop's run queue
+    ("_space", None),  # Condition for thread senders blocked on a full queue
+    ("_ended", False),
+    ("_direct", False),  # deliver/receive are machine_deliver/machine_receive: call them directly
+    ("_saved", None),  # messages kept for replay (a list once the object is built)
+    ("_spec", None),
+    ("_exact", None),  # a stateless machine's exact-key handler dict (set at create)
+    ("object_address", None),  # set when the object is created
+    ("_trail_sent", False),  # Sent/Forward entries
+    ("_trail_recv", False),  # Received/Dropped entries
+    ("_replays", 0),  # saves of the message being handled (set only while replaying)
+    ("current_state", None),
+    ("return_address", None),
+    ("to_address", None),
+    ("_received", None),
+)
+if not _COMPILED:
+    for _name, _value in _CORE_DEFAULTS:
+        setattr(Core, _name, _value)
 
 
 class _Hooks:
@@ -91,24 +138,38 @@ def send_from(
     sender: object, message: object, to: object, back: object, logged: bool = False
 ) -> None:
     """The send path: look up, copy if the type asks for it, log if on, deliver."""
-    target = TABLE.get(to)
+    source = sender
+    target = _TABLE.get(to)
     if target is None:
         if type(to) is tuple and len(to) > 1:
-            target = TABLE.get(to[:1])  # a proxy: the rest of the address lies beyond it
+            target = _TABLE.get(to[:1])  # a proxy: the rest of the address lies beyond it
         if target is None:
             HOOKS.undeliverable(sender, message, to)
             return
-    spec = SPECS.get(type(message))
+    spec = _SPECS.get(type(message))
     if spec is not None and spec.needs_copy:
         message = HOOKS.copy(message, spec)
     if (
-        sender is not None
+        source is not None
         and not logged
-        and sender._trail_sent
+        and source._trail_sent
         and (spec is None or spec.message_trail)
     ):
         HOOKS.log_sent(sender, message, to)
-    target.deliver(message, to, back)
+    if target._direct:
+        machine_deliver(target, message, to, back)
+    else:
+        target.deliver(message, to, back)
+
+
+def agent_send(self: object, message: object, to: object) -> None:
+    """``send`` of every object: queue ``message`` for the object at ``to``."""
+    send_from(self, message, to, self.object_address, False)
+
+
+def agent_reply(self: object, message: object) -> None:
+    """``reply`` of every object: send to the return address of the message just received."""
+    send_from(self, message, self.return_address, self.object_address, False)
 
 
 class RunQueue:
@@ -116,13 +177,15 @@ class RunQueue:
 
     def __init__(self) -> None:
         self.queue = collections.deque()
+        self._append = self.queue.append  # bound once: no method lookup per message
+        self._popleft = self.queue.popleft
         self.scheduled = False
         self.ident = 0
         self.loop = None
 
     def post(self, obj: object, message: object, to: object, back: object) -> None:
         """Queue a message for a loop-hosted object (any thread)."""
-        self.queue.append((obj, message, to, back))
+        self._append((obj, message, to, back))
         if not self.scheduled:
             self.scheduled = True
             if _get_ident() == self.ident:
@@ -134,14 +197,18 @@ class RunQueue:
         """Deliver queued messages in order, a bounded batch per turn (loop thread)."""
         self.scheduled = False
         q = self.queue
-        pop = q.popleft
+        pop = self._popleft
         n = 0
         while n < _BATCH:
             try:
                 item = pop()
             except IndexError:
                 return
-            item[0].receive(item[1], item[2], item[3])
+            obj = item[0]
+            if obj._direct:
+                machine_receive(obj, item[1], item[2], item[3])
+            else:
+                obj.receive(item[1], item[2], item[3])
             n += 1
         if q and not self.scheduled:
             self.scheduled = True
@@ -199,12 +266,20 @@ def machine_dispatch(self: object, message: object, to: object, back: object, re
     else:
         value = message
         key = type(message)
-    spec = self._spec
-    table = spec.tables[self.current_state]
-    handler = table.exact.get(key, _MISS)
-    if handler is _MISS:
-        handler = table.lookup(key, value)
-    if handler is None or self._trail_recv or spec.stateful:
+    exact = self._exact
+    if exact is not None:  # stateless: the one table's dict, cached on the object
+        handler = exact.get(key, _MISS)
+        if handler is _MISS:
+            handler = self._spec.tables[self.current_state].lookup(key, value)
+        general = handler is None or self._trail_recv
+    else:
+        spec = self._spec
+        table = spec.tables[self.current_state]
+        handler = table.exact.get(key, _MISS)
+        if handler is _MISS:
+            handler = table.lookup(key, value)
+        general = handler is None or self._trail_recv or spec.stateful
+    if general:
         # Logging, saving, dropping and state checks: the general path.
         HOOKS.dispatch_slow(self, message, to, back, replays, value, key, handler)
         return

@@ -37,9 +37,8 @@ DISPATCHER_PREFIX = (
 class Dispatching(Agent):
     """Dispatch of received messages to handlers, with save and replay."""
 
-    current_state: object = None
+    # current_state and _replays (saves of the message being handled) are Core's fields.
     receive = machine_receive  # compiled hot path (_dispatch.py)
-    _replays = 0  # saves of the message being handled (set only while replaying)
 
     def save(self, message: object = None) -> None:
         """Keep the message being handled; it replays right after the next fresh message to
@@ -125,8 +124,7 @@ class Point(Dispatching):
         self._saved: list = []
 
     deliver = machine_deliver  # compiled hot path (_dispatch.py)
-
-    _host: object = None  # a named dispatcher's queue, or the machine's own (Threaded)
+    # _host (Core's field): a named dispatcher's queue, the machine's own (Threaded) or None.
 
 
 class Threaded(Point):
@@ -192,12 +190,14 @@ def make_machine(spec: object, cls: type, args: tuple, kw: dict) -> Point:
     machine = cls(*args, **kw)
     if not hasattr(machine, "_contexts"):
         raise TypeError(f'"{cls.__qualname__}.__init__" must call lc.Point.__init__(self)')
-    if not hasattr(machine, "_saved"):
+    if machine._saved is None:
         machine._saved = []
     if spec.stateful and machine.current_state not in spec.tables:  # type: ignore[attr-defined]
         raise TypeError(
             f'"{cls.__qualname__}" initial state {machine.current_state!r} is not dispatched'
         )
+    if not spec.stateful:  # type: ignore[attr-defined]
+        machine._exact = spec.tables[None].exact  # type: ignore[attr-defined]
     if spec.threaded:  # type: ignore[attr-defined]
         q: queue.SimpleQueue = queue.SimpleQueue()
         machine._host = q

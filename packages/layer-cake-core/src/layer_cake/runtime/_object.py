@@ -17,7 +17,17 @@ from ..types._message import cast_to
 from ..types._portable import K_ANY, Portable
 from ..types._registry import SPECS
 from . import _counters
-from ._dispatch import TABLE, configure, send_from, unwrap
+from ._dispatch import (
+    TABLE,
+    Core,
+    agent_reply,
+    agent_send,
+    configure,
+    machine_deliver,
+    machine_receive,
+    send_from,
+    unwrap,
+)
 from ._log import LOG, text_of, write_entry
 from ._loop import LOOP
 from ._messages import USER_LOG, Faulted, Returned, Stop
@@ -160,19 +170,17 @@ def tag_of(message: object) -> str:
     return type(message).__name__
 
 
-class Agent:
-    """What every object's ``self`` can do: send, create, timers, contexts and logs."""
+class Agent(Core):
+    """What every object's ``self`` can do: send, create, timers, contexts and logs.
 
-    # Set by the runtime before the object runs.
-    object_address: tuple = ()
+    The fields read on every message (``_ended``, ``_spec``, ``_trail_sent``...) are
+    ``Core``'s, never class attributes here (see ``_dispatch.Core``)."""
+
+    # Set by the runtime before the object runs (object_address is Core's field).
     parent_address: tuple = ()
     _name = "object"
-    _spec: object = None
     _threshold = 100  # level of this object's own log calls; below it: suppressed
     _trail = False  # OBJECT level selected and lifecycle entries wanted
-    _trail_sent = False  # Sent/Forward entries
-    _trail_recv = False  # Received/Dropped entries
-    _ended = False
     _report_end = False  # set by report_end: end() then calls the END_HOOKS
     _ending: object = None  # object_ending given to create (None: returned_object)
 
@@ -196,13 +204,11 @@ class Agent:
 
     # Sending ------------------------------------------------------------------------------------
 
-    def send(self, message: object, to: tuple) -> None:
-        """Queue ``message`` for the object at ``to``."""
-        send_from(self, message, to, self.object_address)
-
-    def reply(self, message: object) -> None:
-        """Send to the return address of the message just received."""
-        send_from(self, message, self.return_address, self.object_address)
+    # ``send(message, to)``: queue ``message`` for the object at ``to``.
+    # ``reply(message)``: send to the return address of the message just received.
+    # Both compiled with the rest of the hot path (_dispatch.py).
+    send = agent_send
+    reply = agent_reply
 
     def forward(self, message: object, to: tuple, return_address: tuple) -> None:
         """Send with a substituted return address."""
@@ -568,6 +574,11 @@ def create_object(
     agent._trail = level <= USER_LOG.OBJECT and spec.lifecycle
     agent._trail_sent = level <= USER_LOG.OBJECT and spec.message_trail
     agent._trail_recv = level <= USER_LOG.OBJECT and spec.execution_trace
+    cls = type(agent)
+    agent._direct = (
+        getattr(cls, "deliver", None) is machine_deliver
+        and getattr(cls, "receive", None) is machine_receive
+    )
     address = make_live(agent, parent, max(level, int(spec.user_logs)))
     if agent._trail:
         agent._log("+", f"Created by <{hex_of(parent)}>")
