@@ -62,7 +62,12 @@ NOT_LOADED_BY_IMPORT = (
 #: event loop: a function object runs on a thread of its own).
 NOT_LOADED_BY_ENTRY = (*NOT_LOADED_BY_IMPORT, "layer_cake.process._role")
 
-BUILDS = {"pure": {"LC_PURE_PYTHON": "1"}, "default build": {"LC_PURE_PYTHON": ""}}
+#: Each build's environment, whatever the session exported: the compiled session sets
+#: LC_REQUIRE_COMPILED, which the pure twins must clear (both set is an ImportError).
+BUILDS = {
+    "pure": {"LC_PURE_PYTHON": "1", "LC_REQUIRE_COMPILED": ""},
+    "default build": {"LC_PURE_PYTHON": ""},
+}
 
 SRC = Path(lc.__file__).resolve().parent.parent
 

@@ -252,6 +252,9 @@ def _settings(scope: ScopeOfDirectory) -> Settings:
 
 
 def DirectoryNode_Start(self: DirectoryNode, message: Start) -> None:
+    # The address is given once the object is live (after __init__ made the core): listings
+    # carry it as directory_address, the one a tool pings.
+    self.core.address = self.object_address
     self.carry_out(self.core.start())
 
 
