@@ -239,6 +239,13 @@ ROWS: tuple[Row, ...] = (
         limit=0,
     ),
     Row(
+        "LAN 20 x 20: last Published → last Available",
+        "test_lan_scale_all_available[20x20x1]",
+        "directory_s",
+        "s",
+        higher=False,
+    ),
+    Row(
         "LAN 20 x 20 publish → Available p99",
         "test_lan_scale_all_available[20x20x1]",
         "p99_ms",

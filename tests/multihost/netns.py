@@ -39,6 +39,7 @@ __all__ = [
     "Lan",
     "deadline_after",
     "env_for_children",
+    "follow",
     "netns_unavailable",
     "remove_stale",
     "transcript",
@@ -233,6 +234,12 @@ def _end_reader(proc: subprocess.Popen, timeout: float) -> bool:
         return True
     reader.thread.join(timeout)
     return not reader.thread.is_alive()
+
+
+def follow(proc: subprocess.Popen) -> None:
+    """Read ``proc``'s output from now on, so that ``transcript`` holds every line even of a
+    process no test waits on (a pipe left unread would also block the process)."""
+    _reader_of(proc)
 
 
 def transcript(proc: subprocess.Popen) -> list[str]:

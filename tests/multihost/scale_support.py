@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from netns import Lan, deadline_after, env_for_children, transcript, wait_for_line
+from netns import Lan, deadline_after, env_for_children, follow, transcript, wait_for_line
 
 __all__ = [
     "LAN_IP",
@@ -66,6 +66,7 @@ def scale_publisher(self, count: int = 1, prefix: str = "scale", scope: str = "L
         elif isinstance(m, lc.NotPublished):
             out.append(f"NOTPUBLISHED {m.name} {m.note}\\n")
         elif isinstance(m, lc.Delivered):
+            out.append(f"D {m.name} {time.time()}\\n")
             delivered.add(m.name)
             if len(delivered) == count:
                 out.append(f"DELIVERED ALL {count}\\n")
@@ -228,6 +229,7 @@ class ScaleLan:
         )
         label = argv[1].rsplit(".", 1)[-1] if argv[0] == "-m" else Path(argv[0]).stem
         self.names[proc] = f"{host}-{label}"
+        follow(proc)  # read from the start: the transcript then holds every line
         return proc
 
     def _daemon(self, host: str, module: str) -> subprocess.Popen:
@@ -289,9 +291,34 @@ class ScaleLan:
 
     # -- events -------------------------------------------------------------------------------
 
-    def wait_all_available(self, expected: int, seconds: float) -> None:
+    def wait_all_available(self, expected: int, seconds: float, stall: float = 120.0) -> None:
+        """Wait for the subscriber's ``AVAILABLE ALL``; give up after ``seconds``, or once
+        ``stall`` seconds passed with no line from it (no progress: stuck, not slow).
+
+        Raises:
+            AssertionError: given up; says how many names were Available and why.
+        """
         assert self.subscriber is not None
-        self.wait(self.subscriber, f"^AVAILABLE ALL {expected}$", seconds)
+        end = time.monotonic() + seconds
+        seen = -1
+        while True:
+            lines = len(transcript(self.subscriber))
+            if lines == seen or time.monotonic() >= end:
+                why = f"no progress for {stall:g} s" if lines == seen else "out of time"
+                raise AssertionError(
+                    f"AVAILABLE ALL {expected} not seen: {len(self.now_available())} Available"
+                    f" ({why})"
+                )
+            seen = lines
+            try:
+                wait_for_line(
+                    self.subscriber,
+                    f"^AVAILABLE ALL {expected}$",
+                    min(time.monotonic() + stall, end),
+                )
+                return
+            except AssertionError:
+                continue  # no ALL line yet: did anything arrive meanwhile?
 
     def wait_publishers(self, what: str, seconds: float) -> None:
         """Every publisher's ``<what> ALL`` line (PUBLISHED or DELIVERED)."""
@@ -317,10 +344,27 @@ class ScaleLan:
         return [line for proc in procs for line in transcript(proc) if match(line)]
 
     def dropped(self) -> list[str]:
-        """Every ``DROPPED``/``AVAILABLE AGAIN``/``NOTPUBLISHED`` line read so far."""
+        """Names lost: the subscriber's ``DROPPED``/``AVAILABLE AGAIN`` and the publishers'
+        ``NOTPUBLISHED`` lines read so far.
+
+        A publisher's own ``DROPPED`` is not counted here: when an open is retried (the
+        subscriber's node gave up waiting for the answer), the publisher hears ``Dropped``
+        for the abandoned attempt and ``Delivered`` again for the next; ``undelivered``
+        tells whether one is left without a session."""
         assert self.subscriber is not None
-        procs = [self.subscriber, *self.publishers]
-        return self.lines_of(procs, lambda line: line.startswith(_LOST))
+        lost = self.lines_of([self.subscriber], lambda line: line.startswith(_LOST))
+        return lost + self.lines_of(self.publishers, lambda line: line.startswith("NOTPUBLISHED"))
+
+    def undelivered(self) -> list[str]:
+        """Names published whose publisher's last session event is not ``Delivered``
+        (``Dropped``, or no session at all)."""
+        last: dict[str, str] = dict.fromkeys(self.published(), "P")
+        for proc in self.publishers:
+            for line in transcript(proc):
+                parts = line.split()
+                if len(parts) == 3 and parts[0] in ("P", "D", "DROPPED"):
+                    last[parts[1]] = parts[0]
+        return sorted(name for name, event in last.items() if event != "D")
 
     def now_available(self) -> set[str]:
         """The names ``Available`` at the subscriber and not ``Dropped`` since."""
@@ -361,5 +405,5 @@ class ScaleLan:
         return time.monotonic() - begun, done.stdout.splitlines()
 
 
-_LOST = ("DROPPED", "AVAILABLE AGAIN", "NOTPUBLISHED")
+_LOST = ("DROPPED", "AVAILABLE AGAIN")
 SESSION_LINE = re.compile(r'> "scale:[^"]+"\[LAN\] \(')

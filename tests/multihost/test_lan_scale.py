@@ -46,6 +46,7 @@ def test_publishers_started_at_once_on_ten_hosts_are_all_available_at_one_subscr
     assert len(available) == expected
     assert set(available) == set(scale.published())
     assert scale.dropped() == []
+    assert scale.undelivered() == []
 
 
 @pytest.mark.timeout(900)
@@ -67,4 +68,5 @@ def test_a_lan_cake_restart_under_load_drops_no_session_and_makes_every_route_ag
     scale.wait(later, "^DELIVERED ALL 1$")  # a new name meets the subscriber through lan-cake
     scale.wait(scale.subscriber, r"^A scale:late:0 ")  # type: ignore[arg-type]
     assert scale.dropped() == []
+    assert scale.undelivered() == []
     assert len(scale.available()) == expected + 1
