@@ -95,11 +95,16 @@ def listen(
     keep_alive_period: float = 1.0,
     keep_alive_limit: float = 3.0,
     http_limits: object = None,
+    keep_alive_local: bool = True,
 ) -> uuid.UUID:
     """Listen at ``requested_ipp``; ``Listening`` or ``NotListening`` follows. Returns the lid.
 
     ``keep_alive``: every accepted wire link probes and goes stale as ``connect`` describes, so
     the accepting side also notices a peer that vanished silently (a host whose link is down).
+    ``keep_alive_local=False``: not a link whose peer is on this host (a loopback address or
+    this side's own): the kernel reports that peer's end, and a local peer whose loop is busy
+    is not taken for one that is gone (the directory's rule, pubsub §7: keep-alive unless
+    loopback).
 
     ``http_limits`` (an HTTP listen only): this listen's resource limits (docs/security.md,
     "HTTP limits"), a dict of some of them by name (``{"idle_close": 5.0, "max_connections":
@@ -130,7 +135,7 @@ def listen(
     )
     probes = (keep_alive_period, keep_alive_limit) if keep_alive else None
     LOOP.start()
-    LOOP.call(_start_listen, self.object_address, request, probes, limits)
+    LOOP.call(_start_listen, self.object_address, request, probes, limits, keep_alive_local)
     return lid
 
 
@@ -180,12 +185,17 @@ def stop_listening(self: Agent, lid: uuid.UUID) -> None:
 
 
 def _start_listen(
-    controller: tuple, request: ListenForStream, probes: tuple | None = None, limits: object = None
+    controller: tuple,
+    request: ListenForStream,
+    probes: tuple | None = None,
+    limits: object = None,
+    probe_local: bool = True,
 ) -> None:
     if LOOP.stopped:  # process end: nothing new (a retry must not hold the exit up)
         send_from(None, NotListening(request, 0, "process end"), controller, controller)
         return
-    LOOP.loop.create_task(_listen(controller, request, probes, limits))  # type: ignore[union-attr]
+    listening = _listen(controller, request, probes, limits, probe_local)
+    LOOP.loop.create_task(listening)  # type: ignore[union-attr]
 
 
 def _protocol_factory(
@@ -194,6 +204,7 @@ def _protocol_factory(
     listening: list,
     probes: tuple | None = None,
     limits: object = None,
+    probe_local: bool = True,
 ) -> object:
     if request.http_server or request.uri_form is not None:
         from ._http_link import http_server_factory
@@ -211,12 +222,22 @@ def _protocol_factory(
         return NotAccepted(listening[0], 0, text)
 
     return lambda: WireLink(
-        controller, request.max_frame, accepted, request.encrypted, refused, probes
+        controller,
+        request.max_frame,
+        accepted,
+        request.encrypted,
+        refused,
+        probes,
+        probe_local=probe_local,
     )  # no ``mismatch``: a foreign peer is logged and closed, the controller hears nothing
 
 
 async def _listen(
-    controller: tuple, request: ListenForStream, probes: tuple | None = None, limits: object = None
+    controller: tuple,
+    request: ListenForStream,
+    probes: tuple | None = None,
+    limits: object = None,
+    probe_local: bool = True,
 ) -> None:
     loop = LOOP.loop
     assert loop is not None
@@ -230,7 +251,7 @@ async def _listen(
         elif request.encrypted and not request.http_server:
             site_key()  # SiteKeyError (a ValueError): no usable site key, NotListening
         server = await loop.create_server(
-            _protocol_factory(controller, request, listening, probes, limits),
+            _protocol_factory(controller, request, listening, probes, limits, probe_local),
             ipp.host,
             ipp.port,
             reuse_address=True,

@@ -136,9 +136,11 @@ class WireLink(Link):
         keep_alive: tuple | None = None,
         initiator: bool = False,
         mismatch: object = None,
+        probe_local: bool = True,
     ) -> None:
         super().__init__(controller)
         self.keep_alive = keep_alive  # (period, limit) seconds, or None: no probes from this side
+        self.probe_local = probe_local  # False: no probes when the peer is on this host
         self.liveness: Liveness | None = None  # keep-alive verdicts, from the announce on
         self.probes_logged = 0
         self.probe_timer: asyncio.TimerHandle | None = None
@@ -197,11 +199,21 @@ class WireLink(Link):
             self.hello_timer.cancel()
             self.hello_timer = None
         send_from(None, self.announce(self), self.controller, self.proxy_address)
-        if self.keep_alive is not None:
+        if self.keep_alive is not None and (self.probe_local or not self._peer_on_this_host()):
             self.liveness = Liveness(*self.keep_alive, time.monotonic())
             self._schedule_probe()
 
     # Keep-alive (networking §4.3): any inbound frame is a sign of life ------------------------
+
+    def _peer_on_this_host(self) -> bool:
+        """Whether the peer is a process of this host: a loopback address, or this side's own
+        (a local peer that connected to the host's LAN address)."""
+        host = self.opened_ipp.host
+        if host.startswith("127.") or host in ("::1", "localhost"):
+            return True
+        if self.transport is None:
+            return False
+        return host == ipp_of(self.transport.get_extra_info("sockname")).host
 
     def _schedule_probe(self) -> None:
         tick = self.liveness.interval  # type: ignore[union-attr]

@@ -183,6 +183,7 @@ class DirectoryNode(Point, Stateless):
                     keep_alive=action.keep_alive,
                     keep_alive_period=action.period,
                     keep_alive_limit=action.limit,
+                    keep_alive_local=False,  # §7: keep-alive unless loopback (or this host)
                 )
                 self.tokens[lid] = action.token
             elif kind is CloseLink:
