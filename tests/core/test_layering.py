@@ -147,3 +147,24 @@ def test_the_seam_declares_what_it_exports():
     import layer_cake.daemon as seam
 
     assert seam.__all__ and all(hasattr(seam, name) for name in seam.__all__)
+
+
+#: Past this many lines a module says in its docstring why it is one module (issue 14).
+LONG_MODULE = 600
+LONG_REASON = "Over 600 lines for a reason:"
+
+
+def _modules_of_every_distribution() -> list[pathlib.Path]:
+    return sorted(path for src in (CORE, *OTHERS) for path in src.rglob("*.py"))
+
+
+def test_a_module_over_600_lines_says_in_its_docstring_why_it_is_one():
+    unexplained = []
+    for path in _modules_of_every_distribution():
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") <= LONG_MODULE:
+            continue
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        if LONG_REASON not in doc:
+            unexplained.append(f"{path.relative_to(ROOT)} ({text.count(chr(10))} lines)")
+    assert unexplained == [], f'say "{LONG_REASON} ..." in the docstring of: {unexplained}'

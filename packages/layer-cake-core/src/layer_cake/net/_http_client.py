@@ -11,6 +11,9 @@ socket drives one ``HttpClientConnection`` per connection::
 Each ``answers`` is a list of ``(sender, response)`` for the transport to deliver in order;
 ``to_write`` is the bytes of the one request to put on the wire now, or ``None``.
 
+Over 600 lines for a reason: one sans-I/O connection (its transition table, its response
+reader and its error types), as h11 keeps its own; the socket side is ``_http_link``.
+
 How it works. One request is in flight at a time (no pipelining): the bytes of the next queued
 request are handed out only once the previous response is complete, so a response always
 belongs to the oldest outstanding request. The connection moves through the states of

@@ -3,6 +3,10 @@
 Bytes in, events out; no sockets here. The transport's ``data_received`` calls
 ``receive_data(data)`` (``b""`` at end of input) and acts on the events returned:
 
+Over 600 lines for a reason: the limits, error types and events exist for this one
+connection and are checked inside its parser callbacks as bytes arrive; the socket side is
+``_http_link``. (The limits and errors could still move to a module of their own.)
+
 * ``Deliver(message)``: hand ``message`` to the controller (an API class instance, an
   ``HttpRequest`` or a ``FormRequest``), return address = the connection's proxy, and start
   the ``response_timeout`` timer;

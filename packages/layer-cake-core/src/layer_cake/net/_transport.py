@@ -4,6 +4,11 @@ A ``WireLink`` is the ``Link`` of a layer-cake ↔ layer-cake connection: a hell
 then length-prefixed msgpack frames, sealed when the link is encrypted. It only moves bytes:
 framing is ``_frame`` (sans-I/O), bodies ``_wire``, sealing ``_crypto``.
 
+Over 600 lines for a reason: ``WireLink`` is one class whose parts (hello, cipher,
+capability check, keep-alive, back-pressure) read and write one per-link state on every
+frame; the jobs that stand apart are already modules of their own (``_frame``, ``_crypto``,
+``_grants``, ``_liveness``, ``_link``, ``_endpoints``).
+
 Addresses are rewritten in exactly one place, here. A remote object seen through proxy ``p``
 has the local address ``(p, *its address over there)``; sending to it routes to ``p``
 (``send_from`` looks up the first element), which strips its own id. On the way out an

@@ -8,6 +8,10 @@ After the main object ends, its value is written per §11.3, objects still alive
 and are waited for (woken by their ``Returned``, rerouted to the channel), then the process
 exits with the status.
 
+Over 600 lines for a reason: it is one process's life in the order it happens (command
+line, role, run, signals, result, exit), each step a small function that the next one
+calls; the role records and locks are ``_role``'s, the command line ``_command_line``'s.
+
 With ``--home-path`` and ``--role-name`` the process is a role of a home (cli.md §2, §3):
 a role flag (``--create-role``...) stores or shows the role's settings, decoded against the
 main object's schema, and ends; otherwise the run holds the role's head lock, takes the

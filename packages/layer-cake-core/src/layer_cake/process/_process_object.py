@@ -6,6 +6,10 @@ the loop's own, so uvloop's under uvloop), reads its stdout to the end and waits
 exit. The task reports back to the machine with two private messages, ``ChildStarted`` and
 ``ChildEnded``, so every decision (logging, stopping, the result) is taken by a handler.
 
+Over 600 lines for a reason: ``ProcessObject`` and ``Utility`` share the child's launch,
+parent-death signal, stop and exit handling (``_Child``, ``_stop_child``, ``_child_exited``);
+apart, either module would import the other's private half.
+
 Every child gets a parent-death signal (``prctl(PR_SET_PDEATHSIG, ...)`` in ``preexec_fn``,
 Linux only): a SIGKILLed parent leaves no orphans. A ProcessObject's child (a layer-cake
 process) gets SIGTERM, which ``lc.create`` takes as SIGINT: it stops as on control-c and

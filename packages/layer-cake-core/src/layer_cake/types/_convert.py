@@ -5,6 +5,10 @@ the few representations that differ (types-and-encoding §2 and §11): bytes, UU
 and span times, addresses and pointer aliases. The walker switches on the portable's integer
 ``kind``; scalar fields of classes and scalar elements of containers take inline fast paths.
 
+Over 600 lines for a reason: it is one compiled module whose typed helpers (kinds,
+addresses, faults), shared by the encoder and the decoder, are C calls inside it; split, each
+of those calls on every field would cross a module boundary (a shared ``.pxd`` interface).
+
 Failures raise ``Fault``; each enclosing field or index adds itself to ``Fault.path`` while
 the exception unwinds, so the happy path pays nothing for error reporting. The public entry
 points turn a ``Fault`` into ``CodecRuntimeError('cannot encode, near "a.b[2]" (...)')``.
