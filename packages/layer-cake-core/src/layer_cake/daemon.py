@@ -6,9 +6,15 @@
 a tool needs beyond the application API of ``layer_cake``: configuring and reaching the
 process's directory node, the inspection protocol, a home's roles and records, the process's
 command line, the site key file, and the codec entry points for records.
+
+The directory node's names load on first use (PEP 562, as ``layer_cake`` does): the node
+brings the event loop and networking, which ``layer-cake list`` or ``status`` never need.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from .net._site_key import (
     SITE_KEY_ENV,
@@ -57,17 +63,19 @@ from .pubsub._inspect import (
     OpenDirectory,
     PeerSession,
 )
-from .pubsub._node import (
-    NODE,
-    AcceptDirectories,
-    configure_node,
-    configure_process,
-    node_address,
-    set_default_parent,
-)
 from .runtime._log import set_level
 from .runtime._messages import ProcessOrigin
 from .types._json import decode_data, decode_json, encode_json
+
+if TYPE_CHECKING:  # loaded on first use, see __getattr__
+    from .pubsub._node import (
+        NODE,
+        AcceptDirectories,
+        configure_node,
+        configure_process,
+        node_address,
+        set_default_parent,
+    )
 
 __all__ = [
     # The process's directory node.
@@ -132,3 +140,29 @@ __all__ = [
     "decode_json",
     "encode_json",
 ]
+
+#: Name -> the module it loads from on first use.
+_LAZY = dict.fromkeys(
+    (
+        "NODE",
+        "AcceptDirectories",
+        "configure_node",
+        "configure_process",
+        "node_address",
+        "set_default_parent",
+    ),
+    ".pubsub._node",
+)
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value  # later lookups find it directly
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
