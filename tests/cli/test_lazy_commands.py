@@ -56,6 +56,17 @@ def test_list_loads_the_home_commands_and_not_the_others(tmp_path: Path) -> None
     assert "layer_cake_directory" not in loaded
 
 
+def test_list_and_status_load_neither_the_directory_node_nor_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """They read the home's files: the node, networking and asyncio are for run and network."""
+    assert run_cli("create", cwd=tmp_path).returncode == 0
+    for command in ("list", "status"):
+        _, loaded = loaded_after(command, cwd=tmp_path)  # status of nothing running: 71
+        heavy = {"layer_cake.pubsub._node", "layer_cake.net._transport", "asyncio", "uvloop"}
+        assert not heavy & loaded, (command, sorted(heavy & loaded))
+
+
 def test_status_loads_the_group_commands_and_not_network_or_log(tmp_path: Path) -> None:
     assert run_cli("create", cwd=tmp_path).returncode == 0
     _, loaded = loaded_after("status", cwd=tmp_path)
