@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,13 @@ from layer_cake.runtime._machine import DISPATCHER_PREFIX
 # primary IP, LAN listings stop at host-cake. Tests inside their own network namespaces
 # remove this from the environment of the processes they start there.
 os.environ["LC_PRIMARY_IP"] = "none"
+
+# Tests press control-c (SIGINT) on the processes they start, as a terminal would. A run
+# started in the background of a non-interactive shell inherits SIGINT ignored, and every
+# process it starts would keep ignoring it: handled here, SIGINT is back to its default in
+# each child (a handler does not survive exec; an ignored signal does).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _site_key_for_the_run() -> None:
