@@ -7,7 +7,15 @@ import enum
 from ..runtime._messages import library_enum
 from ..types._registry import bind_library_message
 
-__all__ = ["HostPort", "LocalPort", "LOCAL_HOST", "ScopeOfHost", "equal_ipp", "local_private_other"]
+__all__ = [
+    "HostPort",
+    "LocalPort",
+    "LOCAL_HOST",
+    "ScopeOfHost",
+    "equal_ipp",
+    "local_private_other",
+    "loopback",
+]
 
 #: The loopback host.
 LOCAL_HOST = "127.0.0.1"
@@ -67,6 +75,12 @@ _PRIVATE_172_HIGH = 31
 def equal_ipp(lhs: HostPort, rhs: HostPort) -> bool:
     """Same host and same port."""
     return lhs.host == rhs.host and lhs.port == rhs.port
+
+
+def loopback(ipp: HostPort) -> bool:
+    """A link to this host: no keep-alive, the kernel reports a peer's end (pubsub §6, §7)."""
+    host = ipp.host or ""
+    return host.startswith("127.") or host in ("localhost", "::1")
 
 
 def local_private_other(ip: str | None) -> ScopeOfHost:

@@ -62,6 +62,7 @@ from ._frame import (
     RemoteFrameError,
 )
 from ._grants import INFORMATIONAL
+from ._hostport import loopback
 from ._link import LINKS, Link, ipp_of, trace, warn, warn_once
 from ._liveness import PROBE, STALE, Liveness, ResponsiveSilence
 from ._messages import Close, EndOfTransport
@@ -213,12 +214,11 @@ class WireLink(Link):
     def _peer_on_this_host(self) -> bool:
         """Whether the peer is a process of this host: a loopback address, or this side's own
         (a local peer that connected to the host's LAN address)."""
-        host = self.opened_ipp.host
-        if host.startswith("127.") or host in ("::1", "localhost"):
+        if loopback(self.opened_ipp):
             return True
         if self.transport is None:
             return False
-        return host == ipp_of(self.transport.get_extra_info("sockname")).host
+        return self.opened_ipp.host == ipp_of(self.transport.get_extra_info("sockname")).host
 
     def _schedule_probe(self) -> None:
         tick = self.liveness.interval  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ import datetime
 import enum
 import uuid
 
-from ..net._hostport import HostPort
+from ..net._hostport import HostPort, loopback
 from ..runtime._messages import ScopeOfDirectory
 from ._protocol import ListPublication, ListSearch, OpenSession, RouteFound
 
@@ -75,11 +75,6 @@ class _Limits:
 
 
 LIMITS = _Limits()
-
-
-def loopback(ipp: HostPort) -> bool:
-    """A link to this host: no keep-alive, the kernel reports a peer's end (§6, §7)."""
-    return ipp.host.startswith("127.") or ipp.host in ("localhost", "::1")
 
 
 # Actions ------------------------------------------------------------------------------------------
