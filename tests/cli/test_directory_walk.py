@@ -16,12 +16,17 @@ NOBODY = (987654321,)  # an address no object has
 SECONDS = 20.0  # what an answering child may take; only the silent one costs its wait
 
 
-def answer_once(channel: lc.Channel, listing: DirectoryListing) -> threading.Thread:
-    """A thread that answers the first ``GetDirectory`` on ``channel`` with ``listing``."""
+def answer_once(
+    channel: lc.Channel, listing: DirectoryListing, asked: list | None = None
+) -> threading.Thread:
+    """A thread that answers the first ``GetDirectory`` on ``channel`` with ``listing``;
+    the lists it asked for go into ``asked``."""
 
     def serve() -> None:
         request, _ = channel.select(GetDirectory, seconds=SECONDS)
         if isinstance(request, GetDirectory):
+            if asked is not None:
+                asked.append(request.lists)
             channel.send(listing, channel.return_address)
 
     thread = threading.Thread(target=serve)
@@ -66,3 +71,27 @@ def test_children_are_asked_together_sorted_and_a_silent_one_is_kept() -> None:
         "+   ... 127.0.0.1:3 (not responding)",
     ]
     assert [child.ipp.port for child in tree.children] == [2, 1, 3]
+
+
+def test_every_child_is_asked_for_the_lists_the_tool_shows_only() -> None:
+    """Issue 16: plain ``network`` asks for no list, so a node of 40,000 names answers with
+    its place in the tree alone; ``-lp`` asks for the publications."""
+    asked: list = []
+    child = lc.open_channel()
+    try:
+        listing = DirectoryListing(uuid.UUID(int=1), "worker.py", child.object_address)
+        thread = answer_once(child, listing, asked)
+        root = DirectoryListing(
+            uuid.UUID(int=9),
+            "host-cake",
+            (1,),
+            lc.ScopeOfDirectory.HOST,
+            sub_directory={lc.HostPort(LOOP, 1): child.object_address},
+        )
+        tree = NetworkNode(root)
+        _add_children(tree, SECONDS, {root.unique_id}, 1, ["published"])
+        thread.join()
+    finally:
+        lc.drop_channel(child)
+    assert asked == [["published"]]
+    assert [c.listing.executable for c in tree.children] == ["worker.py"]

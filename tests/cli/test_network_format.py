@@ -23,6 +23,7 @@ from layer_cake_cli._network import (
     holds_listing_identity,
     identity_text,
     matching_nodes,
+    shown_lists,
     tree_lines,
 )
 
@@ -241,3 +242,16 @@ def test_an_identity_of_a_listing_is_not_a_node() -> None:
     assert holds_listing_identity(tree, "1111")
     assert holds_listing_identity(tree, "2222")
     assert not holds_listing_identity(tree, "a71c")
+
+
+def test_the_lists_fetched_are_those_the_flags_print() -> None:
+    """Issue 16: what ``network`` asks each node for (``GetDirectory.lists``)."""
+    assert shown_lists(ListingFlags()) == []
+    assert shown_lists(ListingFlags(full_identity=True, directory_addresses=True)) == []
+    assert shown_lists(ListingFlags(list_published=True)) == ["published"]
+    assert shown_lists(ListingFlags(list_connected=True)) == ["subscribed", "peer"]
+    assert shown_lists(ListingFlags(list_routed=True, list_subscribed=True)) == [
+        "subscribed",
+        "routed",
+    ]
+    assert shown_lists(ListingFlags(), as_json=True) == ["published", "subscribed"]

@@ -460,6 +460,60 @@ def test_a_child_that_relists_over_a_new_link_before_the_old_one_closed_is_not_r
     assert told(gone, RouteLost)
 
 
+def test_a_listing_goes_out_without_a_copy_and_shares_no_address_with_the_node(clock):
+    """Issue 16: the send-side copy of a 40,000-name listing was half of ``network``'s time;
+    the listing is sent owned, so it must hold its own address objects, equal to the node's."""
+    d = node(clock, scope=GROUP, parent=HOST_CAKE)
+    d.accept_directories(HostPort("127.0.0.1", 0), (1, 5))
+    d.accepted("accept", (70,), HostPort("127.0.0.1", 9))
+    d.node_joined(NodeJoined(uuid.uuid4(), PROCESS), (70, 1))  # a child node
+    (listen,) = only(d.publish("svc:a", HOST, False, PUB, PUB), Listen)
+
+    class Listening:
+        listening_ipp = HostPort("127.0.0.1", 7000)
+
+    d.listening(listen.token, Listening())
+    (tell,) = only(d.get_directory((1, 99)), Tell)
+    assert tell.owned and isinstance(tell.message, DirectoryListing)
+    (record,) = d.published.values()
+    (shown,) = tell.message.published
+    assert shown.listening_ipp == record.listening_ipp == HostPort("127.0.0.1", 7000)
+    assert shown.listening_ipp is not record.listening_ipp
+    (child,) = tell.message.sub_directory
+    assert child == HostPort("127.0.0.1", 9)
+    assert all(child is not kept for kept in d.child_ipps.values())
+    assert not any(a.owned for a in only(d.subscribe("x", HOST, (1, 7)), Tell))  # copied
+
+
+def test_a_listing_carries_only_the_lists_asked_for_and_list_directory_passes_them_up(clock):
+    """Issue 16: the tree alone (``lists=[]``) is the node and its children, no names."""
+    d = node(clock, scope=GROUP, parent=HOST_CAKE)
+    d.accept_directories(HostPort("127.0.0.1", 0), (1, 5))
+    d.accepted("accept", (70,), HostPort("127.0.0.1", 9))
+    d.node_joined(NodeJoined(uuid.uuid4(), PROCESS), (70, 1))
+    d.publish("svc:a", GROUP, False, PUB, PUB)
+    d.subscribe("svc:.*", GROUP, SUB)
+
+    def parts(listing: DirectoryListing) -> list[str]:
+        shown = [("published", listing.published), ("subscribed", listing.subscribed)]
+        shown += [("routed", listing.routed), ("peer", listing.peer)]
+        return [name for name, value in shown if value]
+
+    def answer(lists):
+        (tell,) = only(d.get_directory((1, 99), lists), Tell)
+        assert list(tell.message.sub_directory) == [HostPort("127.0.0.1", 9)]  # always
+        return parts(tell.message)
+
+    assert answer(None) == ["published", "subscribed", "routed", "peer"]
+    assert answer([]) == []
+    assert answer(["peer", "published"]) == ["published", "peer"]
+    assert answer(["nonsense"]) == []
+    d.start()
+    d.connected(HOST_CAKE, PARENT, HostPort())
+    (forward,) = told(d.list_directory(ListDirectory(lists=["routed"]), (1, 99)), ListDirectory)
+    assert forward.lists == ["routed"] and forward.visited == [d.unique_id]
+
+
 # Issue 12: no message circulates ------------------------------------------------------------------
 
 

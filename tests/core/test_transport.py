@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from runtime_support import PATIENCE, Counters, wait_for
+from runtime_support import PATIENCE, Counters, queue_capacity, wait_for
 
 import layer_cake as lc
 from layer_cake.net._frame import FrameEncoder
@@ -826,3 +826,46 @@ def test_a_slow_receiver_with_a_small_queue_loses_nothing(tmp_path, client):
         received, in_order, queue_full, undeliverable = m
         assert (received, in_order) == (count, 1), sink.report()
         assert (queue_full, undeliverable) == (0, 0)
+
+
+# Link events behind a full queue ---------------------------------------------------------------
+
+
+def fill(c: lc.Channel, n: int) -> None:
+    """Queue ``n`` Acks at ``c`` from this thread (a thread sender: fits up to the capacity)."""
+    for _ in range(n):
+        c.send(lc.Ack(), c.object_address)
+
+
+def test_connected_and_closed_wait_behind_a_full_queue_and_arrive_in_order(server, client):
+    """Issue 16: a node busy with 40,000 publications had a full queue when its parent link
+    came up; the loop's send of ``Connected`` raised ``QueueFull`` inside the transport, the
+    link died and the node never joined. Link events now wait for room, in order with the
+    frames before them: ``Connected`` after what filled the queue, ``Closed`` after the last
+    message that came over the link."""
+    counters = Counters()
+    capacity = 8
+    with queue_capacity(capacity):
+        _, port = listening(server)
+        fill(client, capacity)
+        lc.connect(client, lc.HostPort(LOOPBACK, port))
+        a = accepted(server)  # the link is up; the client's Connected waits for room
+        for n in range(3):
+            server.send(as_int(n), a.proxy_address)  # these wait behind the Connected
+        server.send(lc.Close(), a.proxy_address)
+        wait_for(server, lc.Closed)
+        seen = []
+        while not seen or not isinstance(seen[-1], lc.Closed):
+            m, _ = client.select(seconds=PATIENCE)
+            assert not isinstance(m, lc.SelectTimer), f"only {seen} arrived"
+            seen.append(m)
+    assert [type(m).__name__ for m in seen] == ["Ack"] * capacity + [
+        "Connected",
+        "int",
+        "int",
+        "int",
+        "Closed",
+    ]
+    assert seen[capacity + 1 : capacity + 4] == [0, 1, 2]
+    assert seen[-1].reason == lc.EndOfTransport.ABANDONED_BY_REMOTE
+    assert counters.delta().get("queue_full", 0) == 0

@@ -75,24 +75,31 @@ def open_directory(
         raise InspectionFailed(f"{condition} ({opened.note or 'not opened'})")
 
 
-def list_tree(seconds: float = LISTING_SECONDS) -> NetworkNode:
+def list_tree(seconds: float = LISTING_SECONDS, lists: list[str] | None = None) -> NetworkNode:
     """The tree from the root down, children sorted (``_network.child_order``). A child that
-    does not answer within ``seconds`` stays in the tree with no listing.
+    does not answer within ``seconds`` stays in the tree with no listing. ``lists``: the parts
+    of each listing to fetch (``LISTING_PARTS``; None: all); the others come back empty.
 
     Raises:
         InspectionFailed: the root did not answer within ``seconds``.
     """
     with lc.channel() as channel:
-        channel.send(ListDirectory(), node_address())
+        channel.send(ListDirectory(lists=lists), node_address())
         root, _ = channel.select(DirectoryListing, seconds=seconds)
     if not isinstance(root, DirectoryListing):
         raise InspectionFailed("cannot list the directory (timed out)")
     tree = NetworkNode(root)
-    _add_children(tree, seconds, {root.unique_id}, 1)
+    _add_children(tree, seconds, {root.unique_id}, 1, lists)
     return tree
 
 
-def _add_children(node: NetworkNode, seconds: float, seen: set, depth: int) -> None:
+def _add_children(
+    node: NetworkNode,
+    seconds: float,
+    seen: set,
+    depth: int,
+    lists: list[str] | None = None,
+) -> None:
     """Ask every child of ``node`` at once, then walk down each that answered."""
     assert node.listing is not None
     if depth > _MAX_DEPTH:
@@ -101,7 +108,7 @@ def _add_children(node: NetworkNode, seconds: float, seen: set, depth: int) -> N
     channels = [lc.open_channel() for _ in links]
     try:
         for channel, (_, address) in zip(channels, links, strict=True):
-            channel.send(GetDirectory(), address)
+            channel.send(GetDirectory(lists), address)
         deadline = time.monotonic() + seconds
         for channel, (ipp, _) in zip(channels, links, strict=True):
             left = max(deadline - time.monotonic(), 0.0)
@@ -117,7 +124,7 @@ def _add_children(node: NetworkNode, seconds: float, seen: set, depth: int) -> N
     node.children.sort(key=child_order)
     for child in node.children:
         if child.listing is not None:
-            _add_children(child, seconds, seen, depth + 1)
+            _add_children(child, seconds, seen, depth + 1, lists)
 
 
 def ping_once(address: tuple, seconds: float = PING_SECONDS) -> float | None:

@@ -45,6 +45,7 @@ from ._network import (
     NetworkNode,
     holds_listing_identity,
     matching_nodes,
+    shown_lists,
     tree_json,
     tree_lines,
 )
@@ -113,6 +114,7 @@ def _join_and_list(
     connect_timeout: float,
     encrypted_process: bool,
     debug_level: str | None,
+    lists: list[str] | None,
 ) -> NetworkNode:
     if debug_level is not None:
         set_level(lc.USER_LOG[debug_level.upper()], sys.stderr)
@@ -122,7 +124,14 @@ def _join_and_list(
         fail(f"cannot connect to the directory at {connect_to.host}:{connect_to.port} ({refused})")
     try:
         open_directory(connect_to, scope, connect_timeout)
-        return list_tree()
+        return list_tree(lists=lists)
+    except InspectionFailed as error:
+        fail(str(error))
+
+
+def _list_again(lists: list[str]) -> NetworkNode:
+    try:
+        return list_tree(lists=lists)
     except InspectionFailed as error:
         fail(str(error))
 
@@ -167,8 +176,9 @@ def network(
     **flags: bool,
 ) -> None:
     """Print the directory tree from the root (again every WATCH seconds with --watch)."""
+    lists = shown_lists(ListingFlags(**flags), as_json)
     tree = _join_and_list(
-        connect_to_directory, open_scope, connect_timeout, encrypted_process, debug_level
+        connect_to_directory, open_scope, connect_timeout, encrypted_process, debug_level, lists
     )
     _show(tree, as_json, ListingFlags(**flags))
     if watch is None:
@@ -177,7 +187,7 @@ def network(
         while True:
             time.sleep(watch)  # the operator's chosen refresh interval
             try:
-                tree = list_tree()
+                tree = list_tree(lists=lists)
             except InspectionFailed as error:
                 click.echo(f"layer-cake: {error}", err=True)
                 continue
@@ -218,12 +228,12 @@ def ping(
     """Ping the directory node whose unique id starts with IDENTITY."""
     if not identity:
         fail("cannot ping (no identity specified)")
-    tree = _join_and_list(
-        connect_to_directory, open_scope, connect_timeout, encrypted_process, debug_level
+    tree = _join_and_list(  # the nodes alone: a listing's names are fetched only if needed
+        connect_to_directory, open_scope, connect_timeout, encrypted_process, debug_level, []
     )
     found = matching_nodes(tree, identity)
     if not found:
-        if holds_listing_identity(tree, identity):
+        if holds_listing_identity(_list_again(["published", "subscribed", "routed"]), identity):
             fail(f'cannot ping "{identity}" (not a directory node)')
         fail(f'cannot ping "{identity}" (not present in directory)')
     if len(found) > 1:

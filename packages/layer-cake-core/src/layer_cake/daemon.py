@@ -52,6 +52,7 @@ from .pubsub._addresses import DIRECTORY_AT_HOST, DIRECTORY_PORT, directory_at_l
 from .pubsub._descriptors import descriptor_limit_text, raise_descriptor_limit
 from .pubsub._inspect import (
     CONNECTED,
+    LISTING_PARTS,
     NO_ACTIVE_ROUTE,
     TO_BE_CONFIRMED,
     DirectoryListing,
@@ -99,6 +100,7 @@ __all__ = [
     "DirectoryPeer",
     "DirectoryRoute",
     "GetDirectory",
+    "LISTING_PARTS",
     "ListDirectory",
     "OpenDirectory",
     "PeerSession",

@@ -13,6 +13,7 @@ __all__ = [
     "LOCAL_HOST",
     "ScopeOfHost",
     "equal_ipp",
+    "ipp_copy",
     "local_private_other",
     "loopback",
 ]
@@ -41,6 +42,13 @@ class HostPort:
 
     def __hash__(self) -> int:
         return hash((self.host, self.port))
+
+    def copy(self) -> HostPort:
+        """An equal address of the same class that shares nothing with this one (a message
+        sent without the send-side copy must not share state with its sender)."""
+        c = object.__new__(type(self))
+        c.host, c.port = self.host, self.port
+        return c
 
     def inet(self) -> tuple[str | None, int | None]:
         """``(host, port)`` for the socket API."""
@@ -75,6 +83,12 @@ _PRIVATE_172_HIGH = 31
 def equal_ipp(lhs: HostPort, rhs: HostPort) -> bool:
     """Same host and same port."""
     return lhs.host == rhs.host and lhs.port == rhs.port
+
+
+def ipp_copy(ipp: HostPort | None) -> HostPort | None:
+    """``ipp.copy()``, or None for None: for messages built to be sent without the send-side
+    copy (``send_from(owned=True)``), which must not share an address object kept elsewhere."""
+    return None if ipp is None else ipp.copy()
 
 
 def loopback(ipp: HostPort) -> bool:

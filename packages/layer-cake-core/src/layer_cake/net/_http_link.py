@@ -186,7 +186,7 @@ class HttpServerLink(Link):
         for event in events:
             t = type(event)
             if t is Deliver:
-                send_from(None, event.message, self.controller, self.proxy_address)
+                send_from(None, event.message, self.controller, self.proxy_address, False, True)
                 self._arm()
             elif t is Reply:
                 if (

@@ -20,13 +20,14 @@ import socket
 from ..runtime._counters import count
 from ..runtime._dispatch import TABLE, send_from
 from ..runtime._log import LOG, write_entry
+from ..runtime._loop import LOOP
 from ..runtime._messages import USER_LOG, Faulted
-from ..runtime._object import hex_of, make_live, tag_of
+from ..runtime._object import QUEUE, hex_of, make_live, tag_of
 from ._hostport import HostPort
 from ._messages import Closed, EndOfTransport
 from ._proxy import Proxy
 
-__all__ = ["Link", "LINKS", "ipp_of", "trace", "warn", "warn_once"]
+__all__ = ["Link", "LINKS", "full", "ipp_of", "trace", "warn", "warn_once"]
 
 #: Every live link (closed at process end).
 LINKS: set = set()
@@ -43,6 +44,19 @@ def ipp_of(sockname: object) -> HostPort:
     if isinstance(sockname, tuple) and len(sockname) >= 2:
         return HostPort(str(sockname[0]), int(sockname[1]))
     return HostPort()
+
+
+def full(to: tuple) -> bool:
+    """Whether the queue of the object at ``to`` (or of the proxy it lies beyond) is full: a
+    send from the loop would raise ``QueueFull`` (the loop never blocks)."""
+    target = TABLE.get(to)
+    if target is None and len(to) > 1:
+        target = TABLE.get(to[:1])
+    return target is not None and target.queued() >= QUEUE.capacity
+
+
+#: Seconds between tries of a delivery that found its receiver's queue full.
+RETRY_FULL = 0.005
 
 
 def trace(address: tuple, name: str, text: str) -> None:
@@ -117,6 +131,15 @@ class Link(asyncio.Protocol):
     def reply_fault(self, fault: Faulted, sender: tuple) -> None:
         send_from(None, fault, sender, self.proxy_address)
 
+    def to_controller(self, message: object) -> None:
+        """Tell the controller of a link event (``Connected``, ``Closed``...): never lost to a
+        full queue (a loop-side send would raise ``QueueFull`` and the event be gone), but
+        tried again until the queue takes it. ``WireLink`` keeps it in order with its frames."""
+        if full(self.controller):
+            LOOP.loop.call_later(RETRY_FULL, self.to_controller, message)  # type: ignore[union-attr]
+            return
+        send_from(None, message, self.controller, self.proxy_address)
+
     # Ending -------------------------------------------------------------------------------------
 
     def close(
@@ -162,4 +185,4 @@ class Link(asyncio.Protocol):
                     f"Undeliverable {tag_of(message)} from <{hex_of(back)}>",
                 )
             proxy.backlog = []
-        send_from(None, closed, self.controller, self.proxy_address)
+        self.to_controller(closed)

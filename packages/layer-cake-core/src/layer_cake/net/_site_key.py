@@ -196,9 +196,7 @@ def site_key_for_child(child_home: str | None) -> str | None:
     if not home_path:
         return None
     path = os.path.join(os.path.abspath(home_path), SITE_KEY_FILE)
-    same_home = child_home is not None and os.path.abspath(child_home) == os.path.abspath(
-        home_path
-    )
+    same_home = child_home is not None and os.path.abspath(child_home) == os.path.abspath(home_path)
     return None if same_home or not os.path.isfile(path) else path
 
 

@@ -36,6 +36,7 @@ against the peer's limit before it is sealed (so an oversize one never uses up a
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
 import time
 
@@ -63,7 +64,7 @@ from ._frame import (
 )
 from ._grants import INFORMATIONAL
 from ._hostport import loopback
-from ._link import LINKS, Link, ipp_of, trace, warn, warn_once
+from ._link import LINKS, RETRY_FULL, Link, full, ipp_of, trace, warn, warn_once
 from ._liveness import PROBE, STALE, Liveness, ResponsiveSilence
 from ._messages import Close, EndOfTransport
 
@@ -162,7 +163,7 @@ class WireLink(Link):
         self.hello_seen = False  # outbound frames wait for the peer's limit (its hello)
         self.first_bytes = b""  # what the peer sent before its hello (for a mismatch report)
         self.held: list = []  # outbound (payload, message, back) until the cipher is ready
-        self.stalled: list = []  # inbound (to, back, message) waiting for queue space
+        self.stalled: collections.deque = collections.deque()  # inbound (to, back, message, owned)
         self.read_holds = 0  # why reading is paused: _STALLED | _WRITE_PAUSED
         self.buffered = 0  # partial-frame bytes the decoder holds (as last accounted)
         self.exported: set = set()  # addresses the peer may send to (see the module doc)
@@ -195,8 +196,12 @@ class WireLink(Link):
         what = "key exchange" if self.hello_seen else "hello"
         note = f"no {what} within {LIMITS.hello_timeout:g} s"
         if not self.hello_seen and self.mismatch is None:
-            warn_once("hello", self.opened_ipp.host, self.proxy_address,
-                       f'Rejected "{self.opened_ipp}" ({note})')
+            warn_once(
+                "hello",
+                self.opened_ipp.host,
+                self.proxy_address,
+                f'Rejected "{self.opened_ipp}" ({note})',
+            )
         self.close(EndOfTransport.INBOUND_STREAMING, note=note)
 
     def _announce(self) -> None:
@@ -204,7 +209,7 @@ class WireLink(Link):
         if self.hello_timer is not None:
             self.hello_timer.cancel()
             self.hello_timer = None
-        send_from(None, self.announce(self), self.controller, self.proxy_address)
+        self.to_controller(self.announce(self))
         if self.keep_alive is not None and (self.probe_local or not self._peer_on_this_host()):
             self.liveness = Liveness(*self.keep_alive, time.monotonic())
             self._schedule_probe()
@@ -382,8 +387,12 @@ class WireLink(Link):
         else:
             reason = note
         if self.mismatch is None:  # accept side: no Accepted, a WARNING, closed
-            warn_once("peer", self.opened_ipp.host, self.proxy_address,
-                       f'Rejected "{self.opened_ipp}" ({reason})')
+            warn_once(
+                "peer",
+                self.opened_ipp.host,
+                self.proxy_address,
+                f'Rejected "{self.opened_ipp}" ({reason})',
+            )
         self.close(EndOfTransport.INBOUND_STREAMING, note=note)
 
     def _set_buffered(self, buffered: int) -> None:
@@ -407,8 +416,12 @@ class WireLink(Link):
     def shed(self, note: str) -> None:
         """Close this link to free what it holds (a resource limit; counted, logged once)."""
         _counters.count("links_shed")
-        warn_once("shed", self.opened_ipp.host, self.proxy_address,
-                   f'Closing connection from "{self.opened_ipp}" ({note})')
+        warn_once(
+            "shed",
+            self.opened_ipp.host,
+            self.proxy_address,
+            f'Closing connection from "{self.opened_ipp}" ({note})',
+        )
         self.decoder = FrameDecoder(self.decoder.max_frame)  # drop the partial frame now
         self._set_buffered(0)
         if self.transport is not None:
@@ -458,11 +471,20 @@ class WireLink(Link):
         if self.forged:
             self._refuse(None, message)
             return
-        if self.stalled or self._full(to):
-            self.stalled.append((to, back, message))
+        self._inbound(to, back, message, True)  # decoded here: no other reference
+
+    def _inbound(self, to: tuple, back: tuple, message: object, owned: bool) -> None:
+        """Deliver what came in, in arrival order: behind a full queue (or behind what already
+        waits for one) it waits, reading paused, and is retried; nothing is dropped."""
+        if self.stalled or full(to):
+            self.stalled.append((to, back, message, owned))
             self._stall()
             return
-        send_from(None, message, to, back)
+        send_from(None, message, to, back, False, owned)
+
+    def to_controller(self, message: object) -> None:
+        """Link events go in order with the frames before them (``Closed`` after the last)."""
+        self._inbound(self.controller, self.proxy_address, message, False)
 
     def _refuse(self, to: tuple | None, message: object) -> None:
         """A frame named an address this link may not reach (see the module doc)."""
@@ -473,9 +495,13 @@ class WireLink(Link):
         _counters.count("delivery_refused")
         self.violations += 1
         where = "an address never exported" if to is None else f"<{hex_of(to)}>"
-        warn_once("refused", self.opened_ipp.host, self.proxy_address,
-                   f'Refused {tag_of(message)} from "{self.opened_ipp}" to {where}'
-                   " (not exported on this link)")
+        warn_once(
+            "refused",
+            self.opened_ipp.host,
+            self.proxy_address,
+            f'Refused {tag_of(message)} from "{self.opened_ipp}" to {where}'
+            " (not exported on this link)",
+        )
         if self.violations >= LIMITS.violations:
             note = f"{self.violations} messages to addresses not exported on this link"
             warn(self.proxy_address, f'Closing connection from "{self.opened_ipp}" ({note})')
@@ -561,8 +587,12 @@ class WireLink(Link):
         elif quiet.silence > LIMITS.not_reading:
             _counters.count("links_shed")
             note = "not reading"
-            warn_once("stale", self.opened_ipp.host, self.proxy_address,
-                       f'Closing connection to "{self.opened_ipp}" ({note})')
+            warn_once(
+                "stale",
+                self.opened_ipp.host,
+                self.proxy_address,
+                f'Closing connection to "{self.opened_ipp}" ({note})',
+            )
             self.close(EndOfTransport.WENT_STALE, note=note)
             self.transport.abort()  # what it did not read is dropped, and counted below
             return
@@ -586,27 +616,21 @@ class WireLink(Link):
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.resume_reading()
 
-    def _full(self, to: tuple) -> bool:
-        target = TABLE.get(to)
-        if target is None and len(to) > 1:
-            target = TABLE.get(to[:1])
-        return target is not None and target.queued() >= QUEUE.capacity
-
     def _stall(self) -> None:
         """A receiver's queue is full: stop reading until it is half empty (nothing dropped)."""
         if not self.read_holds & _STALLED:
             self._hold_reading(_STALLED)
-            LOOP.loop.call_later(0.005, self._retry)  # type: ignore[union-attr]
+            LOOP.loop.call_later(RETRY_FULL, self._retry)  # type: ignore[union-attr]
 
     def _retry(self) -> None:
         while self.stalled:
-            to, back, message = self.stalled[0]
+            to, back, message, owned = self.stalled[0]
             target = TABLE.get(to) or (TABLE.get(to[:1]) if len(to) > 1 else None)
             if target is not None and target.queued() > QUEUE.capacity // 2:
-                LOOP.loop.call_later(0.005, self._retry)  # type: ignore[union-attr]
+                LOOP.loop.call_later(RETRY_FULL, self._retry)  # type: ignore[union-attr]
                 return
-            self.stalled.pop(0)
-            send_from(None, message, to, back)
+            self.stalled.popleft()
+            send_from(None, message, to, back, False, owned)
         self._release_reading(_STALLED)
 
 

@@ -27,6 +27,7 @@ from ._messages import Published, Subscribed
 __all__ = [
     "OpenDirectory",
     "DirectoryOpened",
+    "LISTING_PARTS",
     "ListDirectory",
     "GetDirectory",
     "DirectoryRoute",
@@ -74,18 +75,31 @@ class DirectoryOpened:
         self.note = note
 
 
+#: The lists a ``DirectoryListing`` can carry; a request names those it wants (``lists``).
+LISTING_PARTS = ("published", "subscribed", "routed", "peer")
+
+
 class ListDirectory:
     """Tool → its node, passed up to the root, which answers ``DirectoryListing``.
 
     ``visited``: the unique ids of the nodes it passed, so that a loop in the tree (a node
-    whose parent is its own child) answers instead of circulating (issue 12)."""
+    whose parent is its own child) answers instead of circulating (issue 12).
+    ``lists``: the parts of ``LISTING_PARTS`` the tool shows (None: all, as a request without
+    the field means); the rest stay empty, so the tree alone costs nothing at 40,000 names."""
 
-    def __init__(self, visited: list[uuid.UUID] | None = None) -> None:
+    def __init__(
+        self, visited: list[uuid.UUID] | None = None, lists: list[str] | None = None
+    ) -> None:
         self.visited = visited if visited is not None else []
+        self.lists = lists
 
 
 class GetDirectory:
-    """Tool → a node's ``directory_address``: that node answers ``DirectoryListing``."""
+    """Tool → a node's ``directory_address``: that node answers ``DirectoryListing``, with
+    only the ``lists`` asked for (None: all; see ``ListDirectory``)."""
+
+    def __init__(self, lists: list[str] | None = None) -> None:
+        self.lists = lists
 
 
 class NodeJoined:

@@ -165,7 +165,7 @@ class DirectoryNode(Point, Stateless):
         for action in actions:
             kind = type(action)
             if kind is Tell:
-                self._tell(action.message, action.to, action.back)
+                self._tell(action.message, action.to, action.back, action.owned)
             elif kind is Connect:
                 connect(
                     self,
@@ -196,7 +196,9 @@ class DirectoryNode(Point, Stateless):
             elif kind is Fault:
                 self.fault(action.text)
 
-    def _tell(self, message: object, to: tuple, back: tuple | None = None) -> None:
+    def _tell(
+        self, message: object, to: tuple, back: tuple | None = None, owned: bool = False
+    ) -> None:
         """Send, or hold behind earlier messages while the queue that takes it is full (the
         first element of ``to``: a local object, or the proxy of the link it goes through)."""
         back = self.object_address if back is None else back
@@ -206,7 +208,7 @@ class DirectoryNode(Point, Stateless):
             held.append((message, to, back))
             return
         try:
-            send_from(self, message, to, back)
+            send_from(self, message, to, back, False, owned)
         except QueueFull:
             self.held[key] = collections.deque([(message, to, back)])
             self.held_count += 1
@@ -424,7 +426,7 @@ def DirectoryNode_ListDirectory(self: DirectoryNode, m: ListDirectory) -> None:
 
 
 def DirectoryNode_GetDirectory(self: DirectoryNode, m: GetDirectory) -> None:
-    self.carry_out(self.core.get_directory(self.return_address))
+    self.carry_out(self.core.get_directory(self.return_address, m.lists))
 
 
 def DirectoryNode_Ping(self: DirectoryNode, m: object) -> None:

@@ -83,12 +83,15 @@ LIMITS = _Limits()
 class Tell:
     """Send ``message`` to ``to`` with return address ``back`` (None: the node itself)."""
 
-    __slots__ = ("back", "message", "to")
+    __slots__ = ("back", "message", "owned", "to")
 
-    def __init__(self, message: object, to: tuple, back: tuple | None = None) -> None:
+    def __init__(
+        self, message: object, to: tuple, back: tuple | None = None, owned: bool = False
+    ) -> None:
         self.message = message
         self.to = to
         self.back = back
+        self.owned = owned  # built for this send alone: no send-side copy (``send_from``)
 
     def __repr__(self) -> str:
         return f"Tell({type(self.message).__name__})"

@@ -25,7 +25,7 @@ import random
 import uuid
 from collections.abc import Callable
 
-from ..net._hostport import HostPort
+from ..net._hostport import HostPort, ipp_copy
 from ..runtime._messages import ScopeOfDirectory
 from ..types._text import world_now
 from ._inspect import CONNECTED, NO_ACTIVE_ROUTE, TO_BE_CONFIRMED, PeerSession
@@ -414,7 +414,7 @@ class SessionBook:
             return PeerSession(name, self.scope, CONNECTED)
         if session is not None:
             connection = session.connection
-            local = connection.local_ipp if connection is not None else None
+            local = ipp_copy(connection.local_ipp) if connection is not None else None
             remote = HostPort(*connection.key) if connection is not None else None
             status = CONNECTED if session.state is SessionState.OPEN else TO_BE_CONFIRMED
             return PeerSession(name, session.scope, status, local, remote, session.published_id)
@@ -423,5 +423,10 @@ class SessionBook:
             return PeerSession(name, self.scope, NO_ACTIVE_ROUTE)
         route = max(routes.values(), key=lambda r: r.message.scope).message
         return PeerSession(
-            name, route.scope, NO_ACTIVE_ROUTE, None, route.listening_ipp, route.published_id
+            name,
+            route.scope,
+            NO_ACTIVE_ROUTE,
+            None,
+            ipp_copy(route.listening_ipp),
+            route.published_id,
         )

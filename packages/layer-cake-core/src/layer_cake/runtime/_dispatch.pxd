@@ -22,7 +22,7 @@ cdef _Hooks HOOKS
 
 cpdef tuple unwrap(object message)
 @cython.locals(source=Core, target=Core)
-cpdef send_from(object sender, object message, object to, object back, bint logged=*)
+cpdef send_from(object sender, object message, object to, object back, bint logged=*, bint owned=*)
 cpdef agent_send(Core self, object message, object to)
 cpdef agent_reply(Core self, object message)
 

@@ -272,7 +272,7 @@ class Encoder:
             raise _mismatch(value, p)
         if kind == K_ENUM:
             if isinstance(value, p.element):
-                return value.name
+                return value._name_  # .name is a property: a Python call per value
             raise _mismatch(value, p)
         if kind == K_STRING:
             if t is bytes or t is bytearray:
@@ -602,10 +602,10 @@ class Decoder:
             raise _mismatch(data, p)
         if kind == K_ENUM:
             if t is str:
-                try:
-                    return p.element[data]
-                except KeyError:
-                    raise Fault(f'undefined enum "{p.element.__name__}.{data}"') from None
+                member = p.element._member_map_.get(data)  # Enum[name] without its Python frame
+                if member is None:
+                    raise Fault(f'undefined enum "{p.element.__name__}.{data}"')
+                return member
             raise _mismatch(data, p)
         if kind == K_STRING:
             if t is bytes:
