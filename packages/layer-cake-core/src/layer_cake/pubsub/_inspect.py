@@ -85,13 +85,14 @@ class ListDirectory:
     ``visited``: the unique ids of the nodes it passed, so that a loop in the tree (a node
     whose parent is its own child) answers instead of circulating (issue 12).
     ``lists``: the parts of ``LISTING_PARTS`` the tool shows (None: all, as a request without
-    the field means); the rest stay empty, so the tree alone costs nothing at 40,000 names."""
+    the field means); the rest stay empty, so the tree alone costs nothing at 40,000 names.
+    On the wire it is always a list (a null list is not encodable)."""
 
     def __init__(
         self, visited: list[uuid.UUID] | None = None, lists: list[str] | None = None
     ) -> None:
         self.visited = visited if visited is not None else []
-        self.lists = lists
+        self.lists = list(LISTING_PARTS) if lists is None else lists
 
 
 class GetDirectory:
@@ -99,7 +100,7 @@ class GetDirectory:
     only the ``lists`` asked for (None: all; see ``ListDirectory``)."""
 
     def __init__(self, lists: list[str] | None = None) -> None:
-        self.lists = lists
+        self.lists = list(LISTING_PARTS) if lists is None else lists
 
 
 class NodeJoined:
