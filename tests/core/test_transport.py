@@ -869,3 +869,32 @@ def test_connected_and_closed_wait_behind_a_full_queue_and_arrive_in_order(serve
     assert seen[capacity + 1 : capacity + 4] == [0, 1, 2]
     assert seen[-1].reason == lc.EndOfTransport.ABANDONED_BY_REMOTE
     assert counters.delta().get("queue_full", 0) == 0
+
+
+def test_a_hello_that_waited_out_our_own_stall_is_not_refused(client, monkeypatch):
+    """Issue 16: the hello limit counts only time this process ran on time. Our loop stalls
+    for three limits while the peer's hello sits in the socket; when it runs again (uvloop:
+    due timers before reads) the link is still taken, not closed as "no hello"."""
+    from layer_cake.net import _transport
+
+    monkeypatch.setattr(_transport.LIMITS, "hello_timeout", 0.5)
+    stalled = threading.Event()
+    trigger, stalling = socket.socketpair()
+
+    def stall() -> None:  # an I/O callback: after it, uvloop runs due timers, then reads
+        LOOP.loop.remove_reader(stalling.fileno())
+        stalled.set()
+        time.sleep(1.5)  # the loop thread blocked: the stall under test, not a wait
+
+    with socket.socket() as listener, trigger, stalling:
+        listener.bind((LOOPBACK, 0))
+        listener.listen(1)
+        lc.connect(client, lc.HostPort(LOOPBACK, listener.getsockname()[1]))
+        conn, _ = listener.accept()
+        with conn:
+            LOOP.loop.call_soon_threadsafe(LOOP.loop.add_reader, stalling.fileno(), stall)
+            trigger.send(b"x")
+            assert stalled.wait(PATIENCE)
+            conn.sendall(FrameEncoder(1024).hello(False))  # arrives while the loop is stalled
+            m, _ = wait_for(client, lc.Connected, lc.NotConnected, lc.Closed)
+            assert isinstance(m, lc.Connected), m

@@ -25,7 +25,8 @@ are pruned from the set when it has doubled; a frame to an ended object is only
 punished.
 
 Limits (docs/security.md, "Wire limits"): the peer's hello must arrive within
-``LIMITS.hello_timeout`` (and ``Accepted``/``Connected`` wait for it), partial frames held over
+``LIMITS.hello_timeout`` of this process's responsive time (``_liveness``: a stall of our
+own loop is not the peer's delay; ``Accepted``/``Connected`` wait for it), partial frames held over
 all links are capped per process (the largest holders are closed first), keep-alive answers
 are rate-limited, reading pauses while writing is paused, and an outbound message is checked
 against the peer's limit before it is sealed (so an oversize one never uses up a nonce).
@@ -152,6 +153,7 @@ class WireLink(Link):
         self.probes_logged = 0
         self.probe_timer: asyncio.TimerHandle | None = None
         self.hello_timer: asyncio.TimerHandle | None = None
+        self.hello_wait: ResponsiveSilence | None = None  # time waited for it, our lag excused
         self.encoder = FrameEncoder(max_frame)
         self.decoder = FrameDecoder(max_frame)
         self.announce = announce  # () -> the Accepted/Connected message
@@ -183,15 +185,28 @@ class WireLink(Link):
         hello = self.encoder.hello(self.cipher.encrypted)
         key = self.cipher.start(hello)  # the initiator's handshake, right after the hello
         transport.write(hello if key is None else hello + self.encoder.frame(key))  # type: ignore[attr-defined]
-        self.hello_timer = LOOP.loop.call_later(LIMITS.hello_timeout, self._hello_late)  # type: ignore[union-attr]
+        wait = self.hello_wait = ResponsiveSilence(
+            LIMITS.hello_timeout / _HELLO_TICKS, time.monotonic()
+        )
+        self.hello_timer = LOOP.loop.call_later(wait.interval, self._hello_late)  # type: ignore[union-attr]
         if LOOP.stopped:  # opened while the process ends: not kept
             self.close(EndOfTransport.ON_REQUEST, note="process end")
 
     def _hello_late(self) -> None:
-        """No hello (or no key exchange) in time: a half-open or foreign peer (loop thread)."""
+        """No hello (or no key exchange) in time: a half-open or foreign peer (loop thread).
+
+        Ticks ``_HELLO_TICKS`` times per limit and counts only the time this process ran on
+        time: after a stall of our own loop the hello may be waiting in the socket, and uvloop
+        runs due timers before it reads (issue 16)."""
         self.hello_timer = None
         if self.announced or self.ended or self.closing is not None:
             return
+        wait = self.hello_wait
+        if wait is not None:
+            wait.tick(time.monotonic())
+            if wait.silence < LIMITS.hello_timeout:
+                self.hello_timer = LOOP.loop.call_later(wait.interval, self._hello_late)  # type: ignore[union-attr]
+                return
         _counters.count("links_shed")
         what = "key exchange" if self.hello_seen else "hello"
         note = f"no {what} within {LIMITS.hello_timeout:g} s"
@@ -635,4 +650,5 @@ class WireLink(Link):
 
 
 _STALLED = 1
+_HELLO_TICKS = 5  # timer ticks per hello limit
 _WRITE_PAUSED = 2
