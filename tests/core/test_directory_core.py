@@ -263,6 +263,33 @@ def test_an_unanswered_open_is_ended_at_its_limit_and_retried_after_a_back_off(c
     assert second.route_id != first.route_id and second.published_id == m.published_id
 
 
+def test_an_open_due_while_this_node_stalled_is_not_given_up_for_our_own_lag(clock):
+    """Issue 16: the deadline tick came 8 s late (this node's loop stalled or its queue was
+    long): the publisher's answer may be waiting unread, so the open gets that time again
+    and the answer that follows is taken. Excused at most ``lag_excuses`` times."""
+    d = node(clock)
+    sub = subscribed(d, "svc:a")
+    request = open_route(d, route(sub, "svc:a"))
+    clock.now += LIMITS.session_open + 8.0  # the tick, 8 s late
+    actions = d.tick()
+    assert not told(actions, EndSession) and not only(actions, Warn)
+    (available,) = told(
+        d.session_opened(SessionOpened(request.route_id, (60, 7)), (60,)), Available
+    )
+    assert available.name == "svc:a"
+
+
+def test_a_node_that_always_lags_still_gives_up_an_unanswered_open(clock):
+    d = node(clock)
+    sub = subscribed(d, "svc:a")
+    request = open_route(d, route(sub, "svc:a"))
+    ended = []
+    for _ in range(LIMITS.lag_excuses + 1):
+        clock.now = d.book.deadlines[0][0] + 5.0  # every tick late
+        ended += told(d.tick(), EndSession)
+    assert [e.route_id for e in ended] == [request.route_id]
+
+
 def test_a_route_is_retried_indefinitely_with_a_capped_back_off_until_it_opens(clock):
     d = node(clock)
     sub = subscribed(d, "svc:a")

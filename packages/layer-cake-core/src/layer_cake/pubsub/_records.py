@@ -68,6 +68,10 @@ class _Limits:
         self.probe_period = 0.5
         self.probe_limit = 2.0
         self.session_open = 3.0  # s for a session request to be answered (§6), first attempt
+        #: A deadline tick later than this found the node not running on time (a stalled loop,
+        #: a long backlog): opens due then get that lag again, at most ``lag_excuses`` times.
+        self.lag_slack = 1.0
+        self.lag_excuses = 2
         self.most_session_open = 24.0  # the limit doubles per failed attempt up to this
         self.first_session_retry = 0.5  # s before a failed route is tried again
         self.most_session_retry = 8.0  # cap of that back-off
@@ -348,6 +352,7 @@ class Session:
     __slots__ = (
         "connection",
         "deadline",
+        "excused",
         "name",
         "opened_at",
         "published_id",
@@ -373,6 +378,7 @@ class Session:
         self.name = ""
         self.route_key: tuple | None = None  # remote: (published id, scope) of its route
         self.deadline = 0.0  # remote: when an unanswered open is given up
+        self.excused = 0  # times its deadline was moved for this node's own lag
 
 
 class Connection:

@@ -141,10 +141,16 @@ class SessionBook:
             self.out.append(ArmTimer(DEADLINE_TIMER, at))
 
     def tick(self) -> None:
-        """The deadline timer fired: give up unanswered opens, close idle connections, retry."""
+        """The deadline timer fired: give up unanswered opens, close idle connections, retry.
+
+        A tick later than ``LIMITS.lag_slack`` past the first deadline due means this node did
+        not run on time (its loop stalled, or a backlog held the timer's message): the answer
+        to an open may be waiting unread, so each open due gets that lag again (at most
+        ``LIMITS.lag_excuses`` times) instead of being given up for our own delay."""
         now = self.clock()
         self.armed = None
         heap = self.deadlines
+        lag = now - heap[0][0] if heap else 0.0
         while heap and heap[0][0] <= now:
             at, _, kind, ref = heapq.heappop(heap)
             if kind == "open":
@@ -154,7 +160,12 @@ class SessionBook:
                     and session.deadline == at
                     and self.by_route.get(session.route_id) is session
                 ):
-                    self._give_up(session)
+                    if lag > LIMITS.lag_slack and session.excused < LIMITS.lag_excuses:
+                        session.excused += 1
+                        session.deadline = now + lag
+                        self.due(session.deadline, "open", session)
+                    else:
+                        self._give_up(session)
             elif kind == "idle":
                 connection = ref
                 idle = connection.idle_since
