@@ -212,7 +212,8 @@ def test_key_without_or_with_an_unknown_verb_fails(tmp_path: Path) -> None:
     result = run_cli("key")
     assert result.returncode == FAULTY_EXIT
     assert result.stderr == (
-        'layer-cake: cannot execute "key" (no sub-command: new, show or install)\n'
+        'layer-cake: cannot execute "key" '
+        "(no sub-command: new, show, install, add, promote or retire)\n"
     )
     result = run_cli("key", "rotate")
     assert result.returncode == FAULTY_EXIT
@@ -295,3 +296,66 @@ def test_run_and_start_refuse_a_bad_site_key_before_starting_anything(tmp_path: 
             "line of 32 bytes (per key))\n"
         )
     assert not (tmp_path / ".layer-cake").exists()
+
+
+# key add, promote, retire (rollover) ----------------------------------------------------------
+
+
+def fingerprints(path: Path | str) -> list[str]:
+    return [site_key_fingerprint(k) for k in read_site_keys(path)]
+
+
+def test_a_rollover_adds_promotes_and_retires_keeping_the_file_private(tmp_path: Path) -> None:
+    path = Path(generate_site_key(tmp_path / "site.key"))
+    new = Path(generate_site_key(tmp_path / "new.key"))
+    old_fp, new_fp = fingerprints(path)[0], fingerprints(new)[0]
+
+    added = run_cli("key", "add", str(path), f"--from={new}")
+    assert added.returncode == 0, added.stderr
+    assert fingerprints(path) == [old_fp, new_fp]  # the old key still opens links
+    assert f"Key {new_fp} added to {path}" in added.stdout
+    assert f"2  {new_fp}  accepts links" in added.stdout
+
+    promoted = run_cli("key", "promote", str(path))
+    assert promoted.returncode == 0, promoted.stderr
+    assert fingerprints(path) == [new_fp, old_fp]
+    assert f"Key {new_fp} now opens links" in promoted.stdout
+
+    retired = run_cli("key", "retire", str(path))
+    assert retired.returncode == 0, retired.stderr
+    assert fingerprints(path) == [new_fp]
+    assert f"Key {old_fp} retired" in retired.stdout
+    assert mode_of(path) == 0o600
+    for result in (added, promoted, retired):
+        secret_not_in(result.stdout + result.stderr, path)
+        secret_not_in(result.stdout + result.stderr, new)
+
+
+def test_key_add_without_from_adds_a_fresh_random_key(tmp_path: Path) -> None:
+    path = Path(generate_site_key(tmp_path / "site.key"))
+    before = read_site_keys(path)
+    result = run_cli("key", "add", str(path))
+    assert result.returncode == 0, result.stderr
+    after = read_site_keys(path)
+    assert after[0] == before[0] and len(after) == 2 and after[1] != before[0]
+
+
+def test_rollover_steps_that_make_no_sense_are_refused_and_change_nothing(tmp_path: Path) -> None:
+    path = Path(generate_site_key(tmp_path / "site.key"))
+    text = path.read_bytes()
+    promoted = run_cli("key", "promote", str(path))
+    assert promoted.returncode == FAULTY_EXIT
+    assert "one key only" in promoted.stderr
+    twice = run_cli("key", "add", str(path), f"--from={path}")
+    assert twice.returncode == FAULTY_EXIT
+    assert "holds that key already" in twice.stderr
+    missing = run_cli("key", "add", str(path), f"--from={tmp_path / 'nosuch.key'}")
+    assert missing.returncode == FAULTY_EXIT and "cannot add from site key" in missing.stderr
+    retired = run_cli("key", "retire", str(path))
+    assert retired.returncode == 0 and "Nothing to retire" in retired.stdout
+    assert path.read_bytes() == text
+    for _ in range(7):
+        assert run_cli("key", "add", str(path)).returncode == 0
+    full = run_cli("key", "add", str(path))
+    assert full.returncode == FAULTY_EXIT and "8 keys already" in full.stderr
+    assert len(read_site_keys(path)) == 8

@@ -6,6 +6,10 @@
   fingerprint of each of its keys, the one that opens links first. Never the key.
 - ``key install FILE [--home-path H] [--force]``: copy a key file into ``<home>/site.key``
   (mode 0600), where every role of the home finds it with no setting.
+- Rollover, with no process stopped (each one reads a changed file at its next handshake):
+  ``key add [FILE] [--from KEYFILE]`` appends a new key, accepted but not yet used to open
+  links; once every host has it, ``key promote [FILE]`` makes it the key that opens links;
+  once every host has promoted, ``key retire [FILE]`` removes the old one.
 
 Also ``site_key_option``: ``--site-key`` for the commands that join a directory, and
 ``passed_site_key_option``: ``--site-key`` for those that start group-cake.
@@ -42,7 +46,9 @@ __all__ = ["key", "passed_site_key_option", "site_key_fingerprint", "site_key_op
 # Options of the key commands whose value may follow as the next word (``-o site.key``).
 #: Other names of the key commands (not listed in the help).
 _ALIASES = {"fingerprint": "show"}
-_TAKES_VALUE = ("--out", "-o", "--home-path", "-hp", "--debug-level", "-dl")
+_TAKES_VALUE = ("--out", "-o", "--home-path", "-hp", "--debug-level", "-dl", "--from")
+#: Most keys a file may hold (a rollover needs two; the reader takes the file's first 4 KiB).
+MOST_KEYS = 8
 
 
 def site_key_fingerprint(key: bytes) -> str:
@@ -143,7 +149,7 @@ def _command_first(args: list[str], names: set[str]) -> list[str]:
 def key(ctx: click.Context) -> None:
     """Make, show and install the site key of encrypted links."""
     if ctx.invoked_subcommand is None:
-        fail('cannot execute "key" (no sub-command: new, show or install)')
+        fail('cannot execute "key" (no sub-command: new, show, install, add, promote or retire)')
 
 
 def _describe(keys: tuple[bytes, ...]) -> None:
@@ -237,7 +243,7 @@ def show(file: str | None, home_path: str | None) -> None:
 def install(file: str, home_path: str | None, force: bool) -> None:
     """Copy the key file FILE into <home>/site.key, where the home's roles find it.
 
-    Written with mode 0600; roles already running read it when they next start."""
+    Written with mode 0600; roles already running read it at their next handshake."""
     source = os.path.abspath(os.path.expanduser(file))
     try:
         keys = read_site_keys(source)
@@ -261,3 +267,89 @@ def install(file: str, home_path: str | None, force: bool) -> None:
         fail(f'cannot install site key in "{target}" ({error.strerror or error})')
     click.echo(f"Site key installed in {target}")
     _describe(keys)
+
+
+# Rollover ---------------------------------------------------------------------------------------
+
+_HOME_OPTION = click.option(
+    "--home-path", "-hp", default=None, help=f"The home whose key file (default {DEFAULT_HOME})."
+)
+
+
+def _rewrite(path: str, keys: tuple[bytes, ...], what: str) -> None:
+    try:
+        _write_atomically(path, _text(keys))
+    except OSError as error:
+        fail(f'cannot {what} site key "{path}" ({error.strerror or error})')
+
+
+def _keys_of(path: str, what: str) -> tuple[bytes, ...]:
+    try:
+        return read_site_keys(path)
+    except SiteKeyError as error:
+        fail(f"cannot {what} site key ({error})")
+
+
+@key.command(name="add", cls=LayerCakeCommand, short_help="Accept a new key (rollover step 1).")
+@click.argument("file", required=False)
+@click.option(
+    "--from",
+    "from_file",
+    default=None,
+    metavar="KEYFILE",
+    help="Add the first key of KEYFILE (default: a fresh random key).",
+)
+@_HOME_OPTION
+def add(file: str | None, from_file: str | None, home_path: str | None) -> None:
+    """Add a key to the key file, accepted on links others open, not yet used to open any.
+
+    Step 1 of a rollover: make every host's file hold the new key (add here, then copy this
+    file with "key install --force", or add --from the same KEYFILE everywhere), then promote.
+    FILE defaults as for "key show"."""
+    path, _ = _key_file(file, home_path)
+    keys = _keys_of(path, "add to")
+    if from_file is not None:
+        new_key = _keys_of(os.path.abspath(os.path.expanduser(from_file)), "add from")[0]
+    else:
+        new_key = secrets.token_bytes(SITE_KEY_SIZE)
+    if new_key in keys:
+        fail(f'cannot add to site key "{path}" (it holds that key already)')
+    if len(keys) >= MOST_KEYS:
+        fail(f'cannot add to site key "{path}" ({MOST_KEYS} keys already; retire old ones)')
+    _rewrite(path, (*keys, new_key), "add to")
+    click.echo(f"Key {site_key_fingerprint(new_key)} added to {path}")
+    _describe((*keys, new_key))
+
+
+@key.command(name="promote", cls=LayerCakeCommand, short_help="Open links with the newest key.")
+@click.argument("file", required=False)
+@_HOME_OPTION
+def promote(file: str | None, home_path: str | None) -> None:
+    """Make the newest key (the last one added) the key that opens links; the others stay
+    accepted. Step 2 of a rollover, once every host holds the new key."""
+    path, _ = _key_file(file, home_path)
+    keys = _keys_of(path, "promote in")
+    if len(keys) < 2:
+        fail(f'cannot promote in site key "{path}" (one key only; "key add" a new one first)')
+    keys = (keys[-1], *keys[:-1])
+    _rewrite(path, keys, "promote in")
+    click.echo(f"Key {site_key_fingerprint(keys[0])} now opens links ({path})")
+    _describe(keys)
+
+
+@key.command(name="retire", cls=LayerCakeCommand, short_help="Drop every key but the first.")
+@click.argument("file", required=False)
+@_HOME_OPTION
+def retire(file: str | None, home_path: str | None) -> None:
+    """Remove every key but the one that opens links. Step 3 of a rollover, once every host
+    has promoted: a peer still opening with an old key is then refused."""
+    path, _ = _key_file(file, home_path)
+    keys = _keys_of(path, "retire in")
+    if len(keys) < 2:
+        click.echo(f"Nothing to retire in {path}")
+        _describe(keys)
+        return
+    _rewrite(path, keys[:1], "retire in")
+    for old in keys[1:]:
+        click.echo(f"Key {site_key_fingerprint(old)} retired")
+    _describe(keys[:1])

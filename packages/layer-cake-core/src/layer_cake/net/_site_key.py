@@ -7,7 +7,10 @@ processes of the same site can complete one.
 To replace a key without stopping the site, a file may hold more than one line: the first key
 opens links, every key is accepted on links opened by others (``site_keys``). Rollover: add the
 new key as a second line everywhere, then make it the first line everywhere, then remove the
-old one.
+old one (``layer-cake key add``, ``promote``, ``retire``). A running process sees each step:
+the file is read again at the next handshake once it changed (its size, inode or mtime). A
+changed file that is not usable (half-copied, wrong mode) leaves the process on the keys it
+read last, with one WARNING per change, so a slip in a rollover does not cut a site off.
 
 Where a process finds it, first match wins:
 
@@ -66,7 +69,9 @@ class _Cache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.path: str | None = None  # set by use_site_key
-        self.loaded: tuple[str, tuple[bytes, ...]] | None = None  # (path, keys) last read
+        #: (path, keys, file stamp) of the last good read; the stamp of a change found bad
+        self.loaded: tuple[str, tuple[bytes, ...], tuple | None] | None = None
+        self.refused: tuple[str, tuple | None] | None = None
         self.command_line = _no_command_line  # () -> (--site-key, home path)
 
 
@@ -221,10 +226,39 @@ def site_keys() -> tuple[bytes, ...]:
             "no site key: encrypted links need --site-key=<file>, "
             f"{SITE_KEY_ENV}=<file> or <home>/{SITE_KEY_FILE}"
         )
+    stamp = _stamp(path)
     loaded = _CACHE.loaded
-    if loaded is not None and loaded[0] == path:
+    if loaded is not None and loaded[0] == path and loaded[2] == stamp:
         return loaded[1]
-    keys = read_site_keys(path)
+    if loaded is not None and loaded[0] == path and _CACHE.refused == (path, stamp):
+        return loaded[1]  # this change was found unusable already
+    try:
+        keys = read_site_keys(path)
+    except SiteKeyError as error:
+        if loaded is None or loaded[0] != path:
+            raise
+        with _CACHE.lock:
+            _CACHE.refused = (path, stamp)
+        _warn(f"{error}: still using the keys read before")
+        return loaded[1]
     with _CACHE.lock:
-        _CACHE.loaded = (path, keys)
+        _CACHE.loaded = (path, keys, stamp)
+        _CACHE.refused = None
     return keys
+
+
+def _stamp(path: str) -> tuple | None:
+    """What tells a changed file: size, inode and modification time (None: not there)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_ino, st.st_mtime_ns)
+
+
+def _warn(text: str) -> None:
+    from ..runtime._log import LOG, write_entry
+    from ..runtime._messages import USER_LOG
+
+    if LOG.level <= USER_LOG.WARNING:
+        write_entry("?", (0,), "site-key", text)
