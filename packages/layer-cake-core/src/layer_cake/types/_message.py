@@ -178,6 +178,7 @@ _TOKEN = re.compile(r"\s*(?:([A-Za-z_][\w.]*)|(\d+)|([<>,]))")
 #: oldest entry goes first once a table is full. Types this process defines are installed.
 LEARNED_LIMIT = 4096
 _parsed: dict[str, Portable | None] = {}
+_MISSING = object()
 _learned: dict[str, Portable] = {}
 _parsed_lock = threading.Lock()
 
@@ -211,10 +212,10 @@ def resolve_signature(text: str) -> Portable | None:
     p = lookup_signature(text)
     if p is not None:
         return p
-    try:
-        return _parsed[text]
-    except KeyError:
-        pass
+    cached = _parsed.get(text, _MISSING)
+    if cached is not _MISSING:
+        # Parsed before its type was installed (``def_type``)? The installed one is canonical.
+        return cached if cached is None else _learn(cached)
     tokens = _tokenize(text)
     result, end = _parse(tokens, 0, text)
     if end != len(tokens):
