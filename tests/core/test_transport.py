@@ -837,12 +837,21 @@ def fill(c: lc.Channel, n: int) -> None:
         c.send(lc.Ack(), c.object_address)
 
 
-def test_connected_and_closed_wait_behind_a_full_queue_and_arrive_in_order(server, client):
+@pytest.mark.parametrize("room_check", ["right", "beaten"])
+def test_connected_and_closed_wait_behind_a_full_queue_and_arrive_in_order(
+    server, client, room_check, monkeypatch
+):
     """Issue 16: a node busy with 40,000 publications had a full queue when its parent link
     came up; the loop's send of ``Connected`` raised ``QueueFull`` inside the transport, the
     link died and the node never joined. Link events now wait for room, in order with the
     frames before them: ``Connected`` after what filled the queue, ``Closed`` after the last
-    message that came over the link."""
+    message that came over the link. "beaten": the room check says there is room, as when a
+    thread sender takes the last of it between the check and the send."""
+    from layer_cake.net import _link, _transport
+
+    if room_check == "beaten":
+        monkeypatch.setattr(_transport, "full", lambda to: False)
+        monkeypatch.setattr(_link, "full", lambda to: False)
     counters = Counters()
     capacity = 8
     with queue_capacity(capacity):
@@ -868,7 +877,8 @@ def test_connected_and_closed_wait_behind_a_full_queue_and_arrive_in_order(serve
     ]
     assert seen[capacity + 1 : capacity + 4] == [0, 1, 2]
     assert seen[-1].reason == lc.EndOfTransport.ABANDONED_BY_REMOTE
-    assert counters.delta().get("queue_full", 0) == 0
+    if room_check == "right":
+        assert counters.delta().get("queue_full", 0) == 0
 
 
 def test_a_hello_that_waited_out_our_own_stall_is_not_refused(client, monkeypatch):
@@ -898,3 +908,34 @@ def test_a_hello_that_waited_out_our_own_stall_is_not_refused(client, monkeypatc
             conn.sendall(FrameEncoder(1024).hello(False))  # arrives while the loop is stalled
             m, _ = wait_for(client, lc.Connected, lc.NotConnected, lc.Closed)
             assert isinstance(m, lc.Connected), m
+
+
+def test_link_events_and_frames_keep_their_order_while_a_thread_floods_the_receiver(
+    server, client
+):
+    """Issue 16: a thread sender fills a queue to the brim concurrently, so a link event the
+    loop found room for could still be refused (the publisher of 40,000 names then never
+    joined). Whatever the interleaving, everything arrives: Connected before the frames, the
+    frames in order, Closed last."""
+    capacity, flood, frames = 64, 5000, 200
+    with queue_capacity(capacity):
+        _, port = listening(server)
+        flooder = threading.Thread(target=fill, args=(client, flood))
+        flooder.start()
+        lc.connect(client, lc.HostPort(LOOPBACK, port))
+        a = accepted(server)
+        for n in range(frames):
+            server.send(as_int(n), a.proxy_address)
+        server.send(lc.Close(), a.proxy_address)
+        wait_for(server, lc.Closed)
+        seen = []
+        while not seen or not isinstance(seen[-1], lc.Closed):
+            m, _ = client.select(seconds=PATIENCE)
+            assert not isinstance(m, lc.SelectTimer), f"{len(seen)} arrived, then nothing"
+            seen.append(m)
+        flooder.join(PATIENCE)
+    kinds = [type(m).__name__ for m in seen]
+    assert kinds.count("Ack") == flood
+    assert [m for m in seen if isinstance(m, int)] == list(range(frames))
+    assert kinds.index("Connected") < kinds.index("int")
+    assert kinds[-1] == "Closed" and kinds.count("Closed") == 1

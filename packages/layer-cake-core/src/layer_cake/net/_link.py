@@ -22,7 +22,7 @@ from ..runtime._dispatch import TABLE, send_from
 from ..runtime._log import LOG, write_entry
 from ..runtime._loop import LOOP
 from ..runtime._messages import USER_LOG, Faulted
-from ..runtime._object import QUEUE, hex_of, make_live, tag_of
+from ..runtime._object import QUEUE, QueueFull, hex_of, make_live, tag_of
 from ._hostport import HostPort
 from ._messages import Closed, EndOfTransport
 from ._proxy import Proxy
@@ -47,12 +47,14 @@ def ipp_of(sockname: object) -> HostPort:
 
 
 def full(to: tuple) -> bool:
-    """Whether the queue of the object at ``to`` (or of the proxy it lies beyond) is full: a
-    send from the loop would raise ``QueueFull`` (the loop never blocks)."""
+    """Whether the queue of the object at ``to`` (or of the proxy it lies beyond) is full, or
+    nearly: a send from the loop would raise ``QueueFull`` (the loop never blocks). Nearly:
+    thread senders fill a queue to the brim concurrently, so a send found room for may still
+    be refused (callers catch that too); the margin makes it rare."""
     target = TABLE.get(to)
     if target is None and len(to) > 1:
         target = TABLE.get(to[:1])
-    return target is not None and target.queued() >= QUEUE.capacity
+    return target is not None and target.queued() >= QUEUE.capacity - QUEUE.capacity // 8
 
 
 #: Seconds between tries of a delivery that found its receiver's queue full.
@@ -135,10 +137,13 @@ class Link(asyncio.Protocol):
         """Tell the controller of a link event (``Connected``, ``Closed``...): never lost to a
         full queue (a loop-side send would raise ``QueueFull`` and the event be gone), but
         tried again until the queue takes it. ``WireLink`` keeps it in order with its frames."""
-        if full(self.controller):
-            LOOP.loop.call_later(RETRY_FULL, self.to_controller, message)  # type: ignore[union-attr]
-            return
-        send_from(None, message, self.controller, self.proxy_address)
+        if not full(self.controller):
+            try:
+                send_from(None, message, self.controller, self.proxy_address)
+                return
+            except QueueFull:  # a thread sender took the last room meanwhile
+                pass
+        LOOP.loop.call_later(RETRY_FULL, self.to_controller, message)  # type: ignore[union-attr]
 
     # Ending -------------------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ from ..runtime._dispatch import TABLE, send_from
 from ..runtime._log import LOG, write_entry
 from ..runtime._loop import LOOP
 from ..runtime._messages import USER_LOG, Faulted
-from ..runtime._object import QUEUE, hex_of, tag_of
+from ..runtime._object import QUEUE, QueueFull, hex_of, tag_of
 from ..types._convert import EXT_ADDRESS, EXT_LOCAL_ADDRESS, LocalAddress, _address_struct
 from ..types._errors import CodecRuntimeError
 from ..types._wire import KIND_KEEP_ALIVE, KIND_MESSAGE, pack_control, pack_payload, unpack_payload
@@ -491,11 +491,14 @@ class WireLink(Link):
     def _inbound(self, to: tuple, back: tuple, message: object, owned: bool) -> None:
         """Deliver what came in, in arrival order: behind a full queue (or behind what already
         waits for one) it waits, reading paused, and is retried; nothing is dropped."""
-        if self.stalled or full(to):
-            self.stalled.append((to, back, message, owned))
-            self._stall()
-            return
-        send_from(None, message, to, back, False, owned)
+        if not self.stalled and not full(to):
+            try:
+                send_from(None, message, to, back, False, owned)
+                return
+            except QueueFull:  # a thread sender took the last room between check and send
+                pass
+        self.stalled.append((to, back, message, owned))
+        self._stall()
 
     def to_controller(self, message: object) -> None:
         """Link events go in order with the frames before them (``Closed`` after the last)."""
@@ -644,8 +647,12 @@ class WireLink(Link):
             if target is not None and target.queued() > QUEUE.capacity // 2:
                 LOOP.loop.call_later(RETRY_FULL, self._retry)  # type: ignore[union-attr]
                 return
+            try:
+                send_from(None, message, to, back, False, owned)
+            except QueueFull:  # a thread sender took the room meanwhile: wait again
+                LOOP.loop.call_later(RETRY_FULL, self._retry)  # type: ignore[union-attr]
+                return
             self.stalled.popleft()
-            send_from(None, message, to, back, False, owned)
         self._release_reading(_STALLED)
 
 

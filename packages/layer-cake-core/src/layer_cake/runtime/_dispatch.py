@@ -208,20 +208,22 @@ class RunQueue:
         q = self.queue
         pop = self._popleft
         n = 0
-        while n < _BATCH:
-            try:
-                item = pop()
-            except IndexError:
-                return
-            obj = item[0]
-            if obj._direct:
-                machine_receive(obj, item[1], item[2], item[3])
-            else:
-                obj.receive(item[1], item[2], item[3])
-            n += 1
-        if q and not self.scheduled:
-            self.scheduled = True
-            self.loop.call_soon(self.drain)
+        try:
+            while n < _BATCH:
+                try:
+                    item = pop()
+                except IndexError:
+                    return
+                obj = item[0]
+                if obj._direct:
+                    machine_receive(obj, item[1], item[2], item[3])
+                else:
+                    obj.receive(item[1], item[2], item[3])
+                n += 1
+        finally:  # also when a receive raised: what is left must not wait for the next post
+            if q and not self.scheduled:
+                self.scheduled = True
+                self.loop.call_soon(self.drain)
 
 
 RUN = RunQueue()
