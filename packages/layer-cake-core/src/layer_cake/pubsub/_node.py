@@ -37,6 +37,7 @@ from ..net._messages import (
     NotListening,
     ProtocolMismatch,
 )
+from ..net._proxy import Proxy
 from ..runtime._bind import bind_stateless
 from ..runtime._dispatch import TABLE, send_from
 from ..runtime._machine import Point, Stateless
@@ -203,6 +204,10 @@ class DirectoryNode(Point, Stateless):
         first element of ``to``: a local object, or the proxy of the link it goes through)."""
         back = self.object_address if back is None else back
         key = to[:1]
+        if not owned and (len(to) > 1 or isinstance(TABLE.get(key), Proxy)):
+            # Through a link: its proxy encodes the message, a copy would only be encoded in
+            # its place. The core never changes a message it made (nor the addresses in it).
+            owned = True
         held = self.held.get(key)
         if held is not None:
             held.append((message, to, back))
