@@ -18,10 +18,7 @@ Also ``site_key_option``: ``--site-key`` for the commands that join a directory,
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
-import secrets
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +54,8 @@ def site_key_fingerprint(key: bytes) -> str:
     BLAKE2b-128 of the key under a personalisation of its own (so it matches no other hash
     of it), as 8 groups of 4 hex digits: ``3f2a:91bc:...``.
     """
+    import hashlib  # here: every command taking --site-key imports this module
+
     digest = hashlib.blake2b(key, digest_size=16, person=b"lc-site-key-fp").hexdigest()
     return ":".join(digest[i : i + 4] for i in range(0, len(digest), 4))
 
@@ -158,6 +157,12 @@ def _describe(keys: tuple[bytes, ...]) -> None:
         click.echo(f"{i + 1}  {site_key_fingerprint(k)}  {role}")
 
 
+def _random_key() -> bytes:
+    import secrets  # secrets, hashlib and tempfile load only for the key commands themselves
+
+    return secrets.token_bytes(SITE_KEY_SIZE)
+
+
 def _text(keys: tuple[bytes, ...]) -> bytes:
     """The key file holding ``keys``: one base64 line each."""
     return b"".join(base64.b64encode(k) + b"\n" for k in keys)
@@ -165,6 +170,8 @@ def _text(keys: tuple[bytes, ...]) -> bytes:
 
 def _write_atomically(path: str, data: bytes) -> None:
     """Replace ``path`` by a file holding ``data``, mode 0600 from its creation on."""
+    import tempfile
+
     fd, temporary = tempfile.mkstemp(prefix=".site-key-", dir=os.path.dirname(path) or ".")
     try:
         os.fchmod(fd, 0o600)
@@ -192,7 +199,7 @@ def new(out: str, force: bool) -> None:
         fail(f'cannot write site key "{path}" (a folder)')
     try:
         if force and os.path.lexists(path):
-            _write_atomically(path, _text((secrets.token_bytes(SITE_KEY_SIZE),)))
+            _write_atomically(path, _text((_random_key(),)))
         else:
             generate_site_key(path)
     except FileExistsError:
@@ -311,7 +318,7 @@ def add(file: str | None, from_file: str | None, home_path: str | None) -> None:
     if from_file is not None:
         new_key = _keys_of(os.path.abspath(os.path.expanduser(from_file)), "add from")[0]
     else:
-        new_key = secrets.token_bytes(SITE_KEY_SIZE)
+        new_key = _random_key()
     if new_key in keys:
         fail(f'cannot add to site key "{path}" (it holds that key already)')
     if len(keys) >= MOST_KEYS:

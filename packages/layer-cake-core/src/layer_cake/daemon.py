@@ -50,25 +50,25 @@ from .process._role import (
 from .process._rolling import log_files, logs_path
 from .pubsub._addresses import DIRECTORY_AT_HOST, DIRECTORY_PORT, directory_at_lan
 from .pubsub._descriptors import descriptor_limit_text, raise_descriptor_limit
-from .pubsub._inspect import (
-    CONNECTED,
-    LISTING_PARTS,
-    NO_ACTIVE_ROUTE,
-    TO_BE_CONFIRMED,
-    DirectoryListing,
-    DirectoryOpened,
-    DirectoryPeer,
-    DirectoryRoute,
-    GetDirectory,
-    ListDirectory,
-    OpenDirectory,
-    PeerSession,
-)
 from .runtime._log import set_level
 from .runtime._messages import ProcessOrigin
 from .types._json import decode_data, decode_json, encode_json
 
 if TYPE_CHECKING:  # loaded on first use, see __getattr__
+    from .pubsub._inspect import (
+        CONNECTED,
+        LISTING_PARTS,
+        NO_ACTIVE_ROUTE,
+        TO_BE_CONFIRMED,
+        DirectoryListing,
+        DirectoryOpened,
+        DirectoryPeer,
+        DirectoryRoute,
+        GetDirectory,
+        ListDirectory,
+        OpenDirectory,
+        PeerSession,
+    )
     from .pubsub._node import (
         NODE,
         AcceptDirectories,
@@ -154,6 +154,25 @@ _LAZY = dict.fromkeys(
         "set_default_parent",
     ),
     ".pubsub._node",
+)
+_LAZY.update(
+    dict.fromkeys(
+        (
+            "CONNECTED",
+            "LISTING_PARTS",
+            "NO_ACTIVE_ROUTE",
+            "TO_BE_CONFIRMED",
+            "DirectoryListing",
+            "DirectoryOpened",
+            "DirectoryPeer",
+            "DirectoryRoute",
+            "GetDirectory",
+            "ListDirectory",
+            "OpenDirectory",
+            "PeerSession",
+        ),
+        ".pubsub._inspect",  # the inspection protocol: network and ping, not list or status
+    )
 )
 
 
