@@ -831,6 +831,16 @@ def test_a_slow_receiver_with_a_small_queue_loses_nothing(tmp_path, client):
 # Link events behind a full queue ---------------------------------------------------------------
 
 
+def until_closed(c: lc.Channel) -> list:
+    """Every message at ``c`` up to and including its ``Closed`` (fails if one never comes)."""
+    seen: list = []
+    while not seen or not isinstance(seen[-1], lc.Closed):
+        m, _ = c.select(seconds=PATIENCE)
+        assert not isinstance(m, lc.SelectTimer), f"{len(seen)} arrived, then nothing"
+        seen.append(m)
+    return seen
+
+
 def fill(c: lc.Channel, n: int) -> None:
     """Queue ``n`` Acks at ``c`` from this thread (a thread sender: fits up to the capacity)."""
     for _ in range(n):
@@ -863,11 +873,7 @@ def test_connected_and_closed_wait_behind_a_full_queue_and_arrive_in_order(
             server.send(as_int(n), a.proxy_address)  # these wait behind the Connected
         server.send(lc.Close(), a.proxy_address)
         wait_for(server, lc.Closed)
-        seen = []
-        while not seen or not isinstance(seen[-1], lc.Closed):
-            m, _ = client.select(seconds=PATIENCE)
-            assert not isinstance(m, lc.SelectTimer), f"only {seen} arrived"
-            seen.append(m)
+        seen = until_closed(client)
     assert [type(m).__name__ for m in seen] == ["Ack"] * capacity + [
         "Connected",
         "int",
@@ -928,11 +934,7 @@ def test_link_events_and_frames_keep_their_order_while_a_thread_floods_the_recei
             server.send(as_int(n), a.proxy_address)
         server.send(lc.Close(), a.proxy_address)
         wait_for(server, lc.Closed)
-        seen = []
-        while not seen or not isinstance(seen[-1], lc.Closed):
-            m, _ = client.select(seconds=PATIENCE)
-            assert not isinstance(m, lc.SelectTimer), f"{len(seen)} arrived, then nothing"
-            seen.append(m)
+        seen = until_closed(client)
         flooder.join(PATIENCE)
     kinds = [type(m).__name__ for m in seen]
     assert kinds.count("Ack") == flood
