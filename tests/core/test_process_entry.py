@@ -125,6 +125,15 @@ def test_process_host_port_arguments_decode_from_json():
     assert result.process["connect_to_directory"] == lc.HostPort("127.0.0.1", 54195)
 
 
+def test_process_host_port_arguments_also_take_host_colon_port():
+    result = parse(["--connect-to-directory=127.0.0.1:54195"])
+    assert result.process["connect_to_directory"] == lc.HostPort("127.0.0.1", 54195)
+    assert fault_text(["--connect-to-directory=127.0.0.1:"], schema()) == (
+        'cannot decode value for "connect_to_directory" '
+        '(expecting {"host": ..., "port": ...} or host:port, not 127.0.0.1:)'
+    )
+
+
 def test_ambiguous_short_settings_name_the_long_form():
     text = fault_text(["-da=1"], schema(dump_all=int, done_after=int))
     assert (

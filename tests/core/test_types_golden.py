@@ -598,6 +598,29 @@ def test_class_argument_is_a_json_fragment():
     assert encode_argument(hp, lc.def_type(lc.HostPort)) == '{"host":"127.0.0.1","port":5051}'
 
 
+@pytest.mark.parametrize(
+    ("text", "host", "port"),
+    [("127.0.0.1:5051", "127.0.0.1", 5051), ("[::1]:80", "::1", 80), ("db-1:7", "db-1", 7)],
+)
+def test_a_host_port_argument_may_also_be_host_colon_port(text, host, port):
+    """``--connect-to-directory=127.0.0.1:5051`` as the CLI takes it, besides the JSON."""
+    assert decode_argument(text, lc.def_type(lc.HostPort)) == lc.HostPort(host, port)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("127.0.0.1:", 'expecting {"host": ..., "port": ...} or host:port, not 127.0.0.1:'),
+        ("127.0.0.1:99999", "port 99999 out of range"),
+        ("{", 'expecting {"host": ..., "port": ...} or host:port, not {'),
+    ],
+)
+def test_a_bad_host_port_argument_names_both_forms(text, reason):
+    with pytest.raises(lc.CodecRuntimeError) as caught:
+        decode_argument(text, lc.def_type(lc.HostPort))
+    assert str(caught.value) == reason
+
+
 def test_type_argument_is_a_dotted_path():
     t = decode_argument("golden_api.Xy", lc.Type())
     assert isinstance(t, lc.UserDefined) and t.element is Xy

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import re
 
 from ..runtime._messages import library_enum
+from ..types._argument import argument_form
 from ..types._registry import bind_library_message
 
 __all__ = [
@@ -62,7 +64,22 @@ class LocalPort(HostPort):
         HostPort.__init__(self, "127.0.0.1", port)
 
 
+_HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:\[\]{}\"]+):(?P<port>[0-9]{1,5})")
+
+
+def _host_port_text(text: str) -> HostPort | None:
+    """``host:port`` (``[::1]:port`` for IPv6) as a ``HostPort``; None for anything else."""
+    match = _HOST_PORT.fullmatch(text.strip())
+    if match is None:
+        return None
+    port = int(match["port"])
+    if not 0 < port < 65536:
+        raise ValueError(f"port {port} out of range")
+    return HostPort(match["host"].strip("[]"), port)
+
+
 bind_library_message(HostPort, "layer_cake.ip_networking.HostPort")
+argument_form(HostPort, _host_port_text, '{"host": ..., "port": ...} or host:port')
 bind_library_message(LocalPort, "layer_cake.ip_networking.LocalPort", host=str, port=int)
 
 

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 
 from ._convert import Decoder, Encoder, Fault
 from ._errors import CodecRuntimeError
@@ -40,7 +41,19 @@ from ._portable import (
     Portable,
 )
 
-__all__ = ["decode_argument", "encode_argument", "needs_full_encoding"]
+__all__ = ["argument_form", "decode_argument", "encode_argument", "needs_full_encoding"]
+
+#: Class -> (parser of its short text form, what the error says is expected); see argument_form.
+_FORMS: dict[type, tuple[Callable[[str], object | None], str]] = {}
+
+
+def argument_form(cls: type, parse: Callable[[str], object | None], expected: str) -> None:
+    """Let a class be written in a short text form besides its JSON one (``host:port`` for a
+    ``HostPort``). ``parse(text)`` returns the value, None when ``text`` is not that form (JSON
+    is tried then), or raises ``ValueError`` with the reason; ``expected`` names both forms in
+    the error for text that is neither."""
+    _FORMS[cls] = (parse, expected)
+
 
 # JSON's number grammar (what json.loads would accept), for the fast paths above.
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -87,6 +100,8 @@ def decode_argument(text: str, p: Portable) -> object:
             return float(text)
         if k == K_BOOLEAN and text in _BOOLEANS:
             return _BOOLEANS[text]
+        if k == K_USER and p.element in _FORMS:  # type: ignore[attr-defined]
+            return _decode_form(text, p)
         form = json.loads(text)
         if k != K_ANY and needs_full_encoding(p):
             return decode_data(form, p)
@@ -99,6 +114,18 @@ def decode_argument(text: str, p: Portable) -> object:
         ) from None
     except (ValueError, TypeError, binascii.Error) as e:
         raise CodecRuntimeError(str(e)) from None
+
+
+def _decode_form(text: str, p: Portable) -> object:
+    parse, expected = _FORMS[p.element]  # type: ignore[attr-defined]
+    value = parse(text)  # ValueError: the reason
+    if value is not None:
+        return value
+    try:
+        form = json.loads(text)
+    except ValueError:
+        raise CodecRuntimeError(f"expecting {expected}, not {text}") from None
+    return Decoder(True).convert(form, p)
 
 
 def _decode_text(text: str, p: Portable) -> object:
