@@ -121,6 +121,15 @@ ROWS: tuple[Row, ...] = (
         baseline="test_64k_payloads_each_way_process_to_process",
     ),
     Row(
+        "capability check, per small round trip (issue 10)",
+        "test_capability_check_per_small_round_trip",
+        "median_per_op_us",
+        "µs",
+        higher=False,
+        baseline="test_small_round_trips_process_to_process",
+        at_most=0.05,
+    ),
+    Row(
         "HTTP inline server (wrk)",
         "test_http_server_under_wrk_load[inline]",
         "requests_per_second",

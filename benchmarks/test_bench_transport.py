@@ -17,6 +17,11 @@ Rows:
   what encryption costs.
 - raw uvloop: the same two exchanges between plain ``asyncio.Protocol`` objects on uvloop
   (4-byte big-endian length prefix, no codec, no runtime), server in another process too.
+- capability check: what issue 10's capability delivery adds to each small round trip, run
+  alone: both ends export the return address of what they send (``WireLink.address_out``
+  adds it to the link's set) and look up the destination of what they receive (``frame``:
+  ``to in exported``). Its ``per_round_trip_us`` over the small round trip's
+  ``median_per_op_us`` is the check's share (goal <= 5 %).
 
 Each round covers N operations; ``extra_info`` holds ``per_second`` (round trips/s) or
 ``mb_per_second_each_way`` from the median round.
@@ -126,8 +131,13 @@ def serve(tmp_path: Path, name: str, text: str, **env: str) -> tuple[subprocess.
     path = tmp_path / name
     path.write_text(textwrap.dedent(text))
     proc = subprocess.Popen(
-        [sys.executable, path.name], cwd=tmp_path, env=environment(**env),
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [sys.executable, path.name],
+        cwd=tmp_path,
+        env=environment(**env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     line = proc.stdout.readline()  # type: ignore[union-attr]
     if not line.startswith("listening "):
@@ -292,6 +302,28 @@ def test_64k_payloads_each_way_process_to_process(benchmark, ch, proxy):
     record(benchmark, BLOBS, BLOBS * BLOB)
 
 
+def test_capability_check_per_small_round_trip(benchmark):
+    from layer_cake.net._transport import WireLink
+
+    link = WireLink.__new__(WireLink)  # the fields the check reads, no socket
+    link.proxy_id, link.exported, link.prune_at, link.forged = 3, set(), 1024, False
+    me = (12,)  # the sender's address: exported with each message, then addressed
+
+    def one() -> None:
+        address_out, exported = link.address_out, link.exported
+        for _ in range(ROUND_TRIPS):
+            for _side in (0, 1):  # the same work at each end of the link
+                address_out(me)  # the return address of the message sent
+                if me not in exported or link.forged:  # the message received (frame)
+                    raise AssertionError("refused")
+
+    benchmark.pedantic(one, rounds=5, iterations=1, warmup_rounds=1)
+    record(benchmark, ROUND_TRIPS)
+    if benchmark.stats is not None:
+        per_trip = benchmark.stats.stats.median / ROUND_TRIPS * 1e6
+        benchmark.extra_info["per_round_trip_us"] = round(per_trip, 4)
+
+
 def test_small_round_trips_encrypted_process_to_process(benchmark, ch, encrypted_proxy):
     run_rounds(benchmark, ch, Pinger, encrypted_proxy, ROUND_TRIPS)
     record(benchmark, ROUND_TRIPS)
@@ -364,7 +396,10 @@ def raw_exchange(port: int, payload: bytes, n: int, window: int) -> None:
 
 def test_raw_uvloop_small_round_trips(benchmark, raw_port):
     benchmark.pedantic(
-        raw_exchange, args=(raw_port, bytes(SMALL), ROUND_TRIPS, 1), rounds=5, iterations=1,
+        raw_exchange,
+        args=(raw_port, bytes(SMALL), ROUND_TRIPS, 1),
+        rounds=5,
+        iterations=1,
         warmup_rounds=1,
     )
     record(benchmark, ROUND_TRIPS)
@@ -372,7 +407,10 @@ def test_raw_uvloop_small_round_trips(benchmark, raw_port):
 
 def test_raw_uvloop_64k_payloads_each_way(benchmark, raw_port):
     benchmark.pedantic(
-        raw_exchange, args=(raw_port, bytes(BLOB), BLOBS, WINDOW), rounds=5, iterations=1,
+        raw_exchange,
+        args=(raw_port, bytes(BLOB), BLOBS, WINDOW),
+        rounds=5,
+        iterations=1,
         warmup_rounds=1,
     )
     record(benchmark, BLOBS, BLOBS * BLOB)
