@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from runtime_support import Counters, wait_for, wait_returned
 
 import layer_cake as lc
-from layer_cake.runtime._dispatch import Core
+from layer_cake.runtime._dispatch import Core, run_queue
+from layer_cake.runtime._loop import LOOP
 
 ROUND_TRIPS = 2_000
 
@@ -171,3 +174,30 @@ def test_every_object_starts_with_the_same_hot_fields_in_either_build():
     assert e.object_address is None and e._spec is None and e._exact is None
     assert e._saved == [] and e.return_address == () and e.to_address == ()
     assert "_ended" not in vars(e)  # a field of the object, not an entry of its __dict__
+
+
+class _Receiver(Core):
+    """A loop-hosted object reduced to what the run queue calls: ``receive``."""
+
+    def __init__(self, fail: bool) -> None:
+        self.fail = fail
+        self.got = threading.Event()
+
+    def receive(self, message: object, to: object, back: object) -> None:
+        self.got.set()
+        if self.fail:
+            raise RuntimeError("a receive that raises (the loop logs it)")
+
+
+def test_a_receive_that_raises_does_not_strand_what_is_queued_behind_it(ch):
+    """Issue 16: the drain stopped at the raise and what was queued after it waited for the
+    next post, which might never come (every loop object stood still)."""
+    raising, behind = _Receiver(True), _Receiver(False)
+
+    def both() -> None:  # one batch of the run queue, on the loop thread
+        run_queue.post(raising, "first", (1,), (2,))
+        run_queue.post(behind, "second", (1,), (2,))
+
+    LOOP.call(both)
+    assert raising.got.wait(10.0)
+    assert behind.got.wait(10.0), "the message behind the raise was never delivered"

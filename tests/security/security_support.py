@@ -7,12 +7,17 @@ bytes. Tests wait for events with generous deadlines (``PATIENCE``), never for f
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import queue
 import select
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from http_wire import RawConnection, Response, get, raw  # noqa: F401  (re-exported to the attack tests)
 
@@ -126,3 +131,69 @@ def flood(port: int, data: bytes) -> Iterator[Flood]:
         yield f
     finally:
         f.close()
+
+
+# A keyed server in its own process -----------------------------------------------------------
+
+KEYED_SERVER = """
+import layer_cake as lc
+
+
+def keyed_server(self):
+    lc.listen(self, lc.HostPort("127.0.0.1", 0), encrypted=True)
+    m = self.input()
+    if isinstance(m, lc.NotListening):
+        print(f"refused {m.error_text}", flush=True)
+        return m
+    print(f"listening {m.listening_ipp.port}", flush=True)
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Accepted):
+            print("accepted", flush=True)
+        elif isinstance(m, lc.NotAccepted):
+            print(f"not accepted {m.error_text}", flush=True)
+        elif isinstance(m, lc.Stop):
+            return lc.Aborted()
+
+
+lc.bind(keyed_server)
+
+if __name__ == "__main__":
+    lc.create(keyed_server)
+"""
+
+
+class KeyedServer:
+    """The server process, holding ``--site-key=<key>``; its stdout lines in a queue."""
+
+    def __init__(self, folder: Path, key: Path) -> None:
+        (folder / "keyed_server.py").write_text(KEYED_SERVER)
+        env = {k: v for k, v in os.environ.items() if k != "LC_SITE_KEY_FILE"}
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (os.path.dirname(os.path.dirname(lc.__file__)), env.get("PYTHONPATH")) if p
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "keyed_server.py", f"--site-key={key}"],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: queue.Queue = queue.Queue()
+        out = self.proc.stdout
+        self.reader = threading.Thread(target=lambda: [self.lines.put(x) for x in out], daemon=True)  # type: ignore[union-attr]
+        self.reader.start()
+        first = self.line().split()
+        assert first[0] == "listening", first
+        self.at = lc.HostPort(LOOPBACK, int(first[1]))
+
+    def line(self) -> str:
+        return self.lines.get(timeout=PATIENCE)  # queue.Empty fails the test rather than hang
+
+    def close(self) -> None:
+        self.proc.kill()  # by PID: the process this test started
+        self.proc.wait(PATIENCE)
+        self.reader.join(PATIENCE)
+        self.proc.stdout.close()  # type: ignore[union-attr]

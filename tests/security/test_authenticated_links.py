@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import queue
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from security_support import KeyedServer
 
 import layer_cake as lc
 from layer_cake.net._crypto import PROLOGUE
@@ -410,90 +411,34 @@ def test_an_encrypted_listen_without_a_usable_site_key_is_refused(monkeypatch, t
 
 # A process with its own key -----------------------------------------------------------------------
 
-KEYED_SERVER = """
-import layer_cake as lc
-
-
-def keyed_server(self):
-    lc.listen(self, lc.HostPort("127.0.0.1", 0), encrypted=True)
-    m = self.input()
-    if isinstance(m, lc.NotListening):
-        print(f"refused {m.error_text}", flush=True)
-        return m
-    print(f"listening {m.listening_ipp.port}", flush=True)
-    while True:
-        m = self.input()
-        if isinstance(m, lc.Accepted):
-            print("accepted", flush=True)
-        elif isinstance(m, lc.NotAccepted):
-            print(f"not accepted {m.error_text}", flush=True)
-        elif isinstance(m, lc.Stop):
-            return lc.Aborted()
-
-
-lc.bind(keyed_server)
-
-if __name__ == "__main__":
-    lc.create(keyed_server)
-"""
-
 
 def test_a_process_takes_its_key_from_site_key_and_links_only_with_its_holders(tmp_path) -> None:
-    import subprocess
-    import sys
-
     from layer_cake.net._site_key import generate_site_key, use_site_key
 
-    (tmp_path / "keyed_server.py").write_text(KEYED_SERVER)
     key = generate_site_key(tmp_path / "other-site.key")
-    env = {k: v for k, v in os.environ.items() if k != "LC_SITE_KEY_FILE"}
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (os.path.dirname(os.path.dirname(lc.__file__)), env.get("PYTHONPATH")) if p
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "keyed_server.py", f"--site-key={key}"],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True)  # type: ignore[union-attr]
-    reader.start()
-
-    def next_line() -> str:
-        return lines.get(timeout=PATIENCE)  # fails the test (queue.Empty) rather than hang
-
+    server = KeyedServer(tmp_path, Path(key))
     try:
-        first = next_line().split()
-        assert first[0] == "listening", first
-        at = lc.HostPort(LOOPBACK, int(first[1]))
         with lc.channel() as client:  # this process holds the suite's key, not the other site's
-            lc.connect(client, at, encrypted=True)
+            lc.connect(client, server.at, encrypted=True)
             refused, i = client.select(lc.NotConnected, lc.Connected, seconds=PATIENCE)
             assert i == 0 and "refused our handshake" in refused.error_text
-        line = next_line()
+        line = server.line()
         assert line.startswith("not accepted authentication failed"), line
         use_site_key(key)  # now this process holds the other site's key too
         try:
             with lc.channel() as client:
-                lc.connect(client, at, encrypted=True)
+                lc.connect(client, server.at, encrypted=True)
                 connected, i = client.select(lc.Connected, lc.NotConnected, seconds=PATIENCE)
                 assert i == 0, f"refused with the right key: {connected}"
-                assert next_line() == "accepted\n"
+                assert server.line() == "accepted\n"
                 client.send(lc.Close(), connected.proxy_address)
                 client.select(lc.Closed, seconds=PATIENCE)
         finally:
             use_site_key(None)
-        with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+        with open(f"/proc/{server.proc.pid}/cmdline", "rb") as f:
             assert read_site_key_bytes(key) not in f.read()  # argv holds the path, never the key
     finally:
-        proc.kill()
-        proc.wait(PATIENCE)
-        reader.join(PATIENCE)
-        proc.stdout.close()  # type: ignore[union-attr]
+        server.close()
 
 
 def read_site_key_bytes(path: str) -> bytes:

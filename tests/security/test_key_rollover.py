@@ -10,13 +10,11 @@ at the next handshake: it is never restarted.
 from __future__ import annotations
 
 import os
-import queue
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
-from test_authenticated_links import KEYED_SERVER, LOOPBACK, PATIENCE
+from security_support import PATIENCE, KeyedServer
 
 import layer_cake as lc
 import layer_cake_cli
@@ -41,40 +39,6 @@ def key_cli(*args: str) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-
-
-class KeyedServer:
-    """The server process, holding ``--site-key=<key>``; its stdout lines in a queue."""
-
-    def __init__(self, folder: Path, key: Path) -> None:
-        (folder / "keyed_server.py").write_text(KEYED_SERVER)
-        env = {k: v for k, v in os.environ.items() if k != "LC_SITE_KEY_FILE"}
-        env["PYTHONPATH"] = PYTHONPATH
-        self.proc = subprocess.Popen(
-            [sys.executable, "keyed_server.py", f"--site-key={key}"],
-            cwd=folder,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        self.lines: queue.Queue = queue.Queue()
-        out = self.proc.stdout
-        self.reader = threading.Thread(target=lambda: [self.lines.put(x) for x in out], daemon=True)  # type: ignore[union-attr]
-        self.reader.start()
-        first = self.line().split()
-        assert first[0] == "listening", first
-        self.at = lc.HostPort(LOOPBACK, int(first[1]))
-
-    def line(self) -> str:
-        return self.lines.get(timeout=PATIENCE)  # queue.Empty fails the test rather than hang
-
-    def close(self) -> None:
-        self.proc.kill()  # by PID: the process this test started
-        self.proc.wait(PATIENCE)
-        self.reader.join(PATIENCE)
-        self.proc.stdout.close()  # type: ignore[union-attr]
 
 
 def connects(server: KeyedServer) -> str:

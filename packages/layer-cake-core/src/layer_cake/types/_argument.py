@@ -91,6 +91,7 @@ def decode_argument(text: str, p: Portable) -> object:
         CodecRuntimeError: the reason only (callers add ``for "name"``).
     """
     k = p.kind
+    form_of = _FORMS.get(p.element) if k == K_USER else None  # type: ignore[attr-defined]
     try:
         if k in _TEXT_KINDS:
             return _decode_text(text, p)
@@ -100,8 +101,10 @@ def decode_argument(text: str, p: Portable) -> object:
             return float(text)
         if k == K_BOOLEAN and text in _BOOLEANS:
             return _BOOLEANS[text]
-        if k == K_USER and p.element in _FORMS:  # type: ignore[attr-defined]
-            return _decode_form(text, p)
+        if form_of is not None:
+            value = form_of[0](text)  # its short form; ValueError: the reason
+            if value is not None:
+                return value
         form = json.loads(text)
         if k != K_ANY and needs_full_encoding(p):
             return decode_data(form, p)
@@ -112,20 +115,12 @@ def decode_argument(text: str, p: Portable) -> object:
         raise CodecRuntimeError(
             f.reason if not f.path else f'near "{f.near()}" ({f.reason})'
         ) from None
+    except json.JSONDecodeError as e:
+        if form_of is not None:  # neither form: say what both are
+            raise CodecRuntimeError(f"expecting {form_of[1]}, not {text}") from None
+        raise CodecRuntimeError(str(e)) from None
     except (ValueError, TypeError, binascii.Error) as e:
         raise CodecRuntimeError(str(e)) from None
-
-
-def _decode_form(text: str, p: Portable) -> object:
-    parse, expected = _FORMS[p.element]  # type: ignore[attr-defined]
-    value = parse(text)  # ValueError: the reason
-    if value is not None:
-        return value
-    try:
-        form = json.loads(text)
-    except ValueError:
-        raise CodecRuntimeError(f"expecting {expected}, not {text}") from None
-    return Decoder(True).convert(form, p)
 
 
 def _decode_text(text: str, p: Portable) -> object:
