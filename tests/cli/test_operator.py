@@ -545,3 +545,23 @@ def test_network_as_json_and_watched(cake) -> None:
             watcher.kill()
             watcher.communicate()
     assert watcher.returncode == 0, err
+
+
+def test_status_shows_a_role_waiting_for_its_wave_or_loading_as_starting(tmp_path) -> None:
+    """group-cake starts roles in waves (one loading per core): until a role has loaded,
+    its supervision entry says ``starting``, and so does ``status``."""
+    from datetime import datetime, timezone
+
+    from layer_cake.process._role import make_home as make_bare_home
+    from layer_cake.process._role import make_role
+    from layer_cake_cli._group_commands import role_status
+    from layer_cake_directory import RoleState, Supervision
+
+    home = str(tmp_path / "home")
+    make_bare_home(home)
+    make_role(home, "w-2", str(tmp_path / "role.py"), {})
+    now = datetime.now(timezone.utc)
+    starting = Supervision(1, None, {"w-2": RoleState(starting=True)})
+    assert role_status(home, "w-2", now, starting)["state"] == "starting"
+    loaded = Supervision(1, None, {"w-2": RoleState()})
+    assert role_status(home, "w-2", now, loaded)["state"] == "never run"

@@ -27,6 +27,7 @@ from layer_cake.process._role import (
     role_start_stop,
 )
 from layer_cake_directory import read_supervision
+from layer_cake_directory._group import START_SLOTS, start_order
 
 ROLE_SCRIPTS = {
     "offer.py": """
@@ -84,6 +85,43 @@ lc.bind(seek)
 
 if __name__ == "__main__":
     lc.create(seek)
+""",
+    "slow.py": """
+import sys
+import time
+
+def say(*parts):
+    sys.stderr.write(" ".join(str(p) for p in parts) + "\\n")
+    sys.stderr.flush()
+
+ROLE = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--role-name="))
+say("LOAD BEGIN", ROLE)
+time.sleep(0.3)  # a module that takes long to load
+say("LOAD END", ROLE)
+
+import layer_cake as lc
+from layer_cake.process import _role
+
+_acquire = _role.HeadLock.acquire.__func__
+
+
+def acquire(cls, home, role):
+    loaded = all(m in sys.modules for m in ("asyncio", "layer_cake.pubsub._node"))
+    say("LOCK", role, "loaded" if loaded else "NOT LOADED")
+    return _acquire(cls, home, role)
+
+
+_role.HeadLock.acquire = classmethod(acquire)
+
+
+def slow(self, value: int = 0):
+    return value
+
+
+lc.bind(slow)
+
+if __name__ == "__main__":
+    lc.create(slow)
 """,
     "brief.py": """
 import sys
@@ -299,3 +337,56 @@ def test_a_host_cake_role_is_not_a_process_child_of_the_group(cake: Cake, tmp_pa
     assert not [a for a in argv if a.startswith(("--directory-scope", "--connect-to-directory"))]
     group.popen.send_signal(signal.SIGINT)
     assert result_of(group) == 71
+
+
+def test_start_order_puts_the_main_role_first_then_one_instance_of_each_family_per_wave() -> None:
+    roles = ["api", "server", *(f"worker-{i}" for i in (1, 10, 2, 3)), "cache-1", "cache-2"]
+    assert start_order(roles) == [
+        "api",
+        "server",
+        "worker-1",
+        "cache-1",
+        "worker-2",
+        "cache-2",
+        "worker-3",
+        "worker-10",
+    ]
+    assert start_order(roles, main_role="cache-2")[:4] == ["cache-2", "api", "server", "worker-1"]
+    assert start_order([]) == []
+
+
+def test_roles_load_in_waves_of_one_per_core_and_each_has_loaded_when_it_takes_its_lock(
+    cake: Cake, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Nine roles loading at once on two cores each took four times as long: the first
+    answer of the seed's demo waited for all of them (issue 12). A role counts as loading
+    until its process holds its head lock, which it takes once its runtime is imported."""
+    count = START_SLOTS + 3
+    home = Home(cake, tmp_path)
+    for i in range(1, count + 1):
+        home.role(f"slow-{i}", "slow.py", value=i)
+    home.role("first", "slow.py", value=0)
+    group = home.run()
+    assert result_of(group) == 0, group.seen
+    events = [line.split() for line in group.seen if line.startswith(("LOAD ", "LOCK "))]
+    begins = [e[2] for e in events if e[:2] == ["LOAD", "BEGIN"]]
+    names = ["first", *(f"slow-{i}" for i in range(1, count + 1))]
+    first_wave = set(start_order(names)[:START_SLOTS])  # in any order: they start together
+    assert {"first", "slow-1"} <= first_wave  # one of each family first
+    assert set(begins[:START_SLOTS]) == first_wave, events
+    assert sorted(begins) == sorted(names)
+    loading: set[str] = set()
+    most = 0
+    for event in events:
+        if event[:2] == ["LOAD", "BEGIN"]:
+            loading.add(event[2])
+            most = max(most, len(loading))
+        elif event[0] == "LOCK":
+            assert event[2] == "loaded", events  # the runtime is in before the lock is taken
+            loading.discard(event[1])
+    assert most == START_SLOTS, events  # never more loading at once than there are slots
+    printed = [line for line in group.seen if not line.startswith(("LOAD", "LOCK", "group-cake"))]
+    table = json.loads("\n".join(printed))
+    assert sorted(value for _, (_, value, _) in table) == list(range(count + 1))
+    state = read_supervision(home.path)
+    assert state is not None and not any(r.starting for r in state.roles.values()), state

@@ -29,10 +29,10 @@ fails when a role ends with a fault before every role is up or within ``SETTLE_S
 after (the group goes on: ``status`` shows it).
 
 ``status`` prints a header (the group: running or not, its pid, its directory's address)
-and a table of every role: state (running, exited, stopped, faulted, killed, restarting in
-N s, never run), pid, uptime, restarts and last result, the restarts and pending restarts
-from the group's ``supervision.json``. ``-ll`` keeps the spec's lines of running roles;
-``--json`` gives the table as JSON.
+and a table of every role: state (running, starting, exited, stopped, faulted, killed,
+restarting in N s, never run), pid, uptime, restarts and last result, the restarts, pending
+restarts and roles still starting from the group's ``supervision.json``. ``-ll`` keeps the
+spec's lines of running roles; ``--json`` gives the table as JSON.
 
 ``stop`` sends SIGINT to the group of the home when it runs (its pid from ``lock/head.json``),
 and to each running role whose recorded parent is not itself a running role or group of the
@@ -514,6 +514,9 @@ def role_status(home: str, role: str, now: datetime, supervision: Any) -> dict[s
         row["pid"] = locked.pid if locked is not None else None
         if last is not None and last.start is not None and last.stop is None:
             row["uptime"] = lc.short_delta(now - last.start)
+        return row
+    if noted is not None and noted.starting:  # only read while the group runs
+        row["state"] = "starting"  # waiting for its wave, or loading (group-cake)
         return row
     if noted is not None and noted.restart_at is not None:
         seconds = max(noted.restart_at - now.timestamp(), 0.0)

@@ -15,12 +15,20 @@ and ends the group with its value; otherwise the group ends when no role runs an
 is pending, with the table of last values. ``Stop`` stops every role (the ProcessObject
 sends SIGINT, then SIGKILL after 10 s) and the group ends ``Aborted()``.
 
+Roles start in waves (``start_order``, ``_start_waiting``): the main role first, then the
+first instance of every role family (``worker-1`` of ``worker-1..8``), then the second, and
+so on; at most ``START_SLOTS`` (one per core) are loading at once. A role is loading from its
+start until its process holds its head lock (it is in ``lc.create``: its modules are
+imported), it ends, or ``LOADING_CAP`` passes. Nine roles loading at once on two cores each
+took four times as long to serve: the first answer of the seed's demo waited for all of them.
+
 Words on the command line (``group-cake worker server``) select roles: regular expressions
 matched at the start of role names; none selects every role but ``group`` and sub-roles.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
@@ -49,7 +57,16 @@ from layer_cake.daemon import (
 from ._serve import listen_for_directories
 from ._supervision import RoleState, Supervision, write_supervision
 
-__all__ = ["group_directory", "main", "select_roles", "DAEMON_PROGRAMS", "signal_of"]
+__all__ = [
+    "group_directory",
+    "main",
+    "select_roles",
+    "start_order",
+    "DAEMON_PROGRAMS",
+    "START_SLOTS",
+    "LOADING_CAP",
+    "signal_of",
+]
 
 #: The group's own role in a home (never one of the roles it runs).
 GROUP_ROLE = "group"
@@ -63,6 +80,14 @@ _EXIT_CODE = re.compile(r"non-standard process exit - code=(-\d+)")
 _SWEEP_SECONDS = 0.05
 _LOADING_GRACE = 10.0
 _FAULTY_OUTPUT = re.compile(r"non-standard process exit - code=71\b")
+#: Roles loading (started, not yet in ``lc.create``) at once: one per core, at least two.
+START_SLOTS = max(2, os.cpu_count() or 2)
+#: Seconds after which a role that has not taken its head lock no longer holds a slot (a
+#: program that is not a layer-cake one, or one that loads for long, never blocks the rest).
+LOADING_CAP = 2.0
+#: How often the group looks whether a loading role has taken its head lock.
+_LOADING_POLL = 0.01
+_INSTANCE = re.compile(r"^(.*?)-(\d+)$")
 
 _SEARCH: list[str] = []  # the command line's words, taken before lc.create parses the rest
 _table_type = lc.def_type(dict[str, lc.Any])
@@ -133,6 +158,8 @@ class _Roles:
         self.values: dict[str, Any] = {}  # role -> last value
         self.stopping = False
         self.state = Supervision(os.getpid())
+        self.waiting: collections.deque = collections.deque()  # roles not started yet, in order
+        self.loading: dict[str, float] = {}  # role -> monotonic time it was started
 
     def note(self, role: str) -> RoleState:
         return self.state.roles.setdefault(role, RoleState())
@@ -144,6 +171,29 @@ class _Roles:
         if sequence is None:
             sequence = self.intervals[role] = iter(lc.smart_intervals(self.retry))
         return next(sequence, None)
+
+
+def start_order(roles: list[str], main_role: str | None = None) -> list[str]:
+    """The order roles start in: the main role, then by instance (``worker-3`` is the third
+    of family ``worker``; a name without ``-<n>`` is the first of its own), then as given."""
+
+    def instance(name: str) -> int:
+        matched = _INSTANCE.match(name)
+        return int(matched.group(2)) if matched else 0
+
+    ranks: dict[str, list[int]] = {}
+    for name in roles:
+        matched = _INSTANCE.match(name)
+        family = matched.group(1) if matched else name
+        ranks.setdefault(family, []).append(instance(name))
+    rank = {}
+    for name in roles:
+        matched = _INSTANCE.match(name)
+        family = matched.group(1) if matched else name
+        rank[name] = sorted(ranks[family]).index(instance(name))
+    given = {name: i for i, name in enumerate(roles)}
+    ordered = sorted(roles, key=lambda name: (name != main_role, rank[name], given[name]))
+    return ordered
 
 
 def _supervise(
@@ -158,21 +208,27 @@ def _supervise(
     book = _Roles(retry)
     book.state.directory = f"{at.host}:{at.port}"
     for role in roles:
-        book.note(role)
-        _start_role(self, book, home, role, at, encrypted)
+        book.note(role).starting = True
+    book.waiting.extend(start_order(roles, main_role))
+    _start_waiting(self, book, home, at, encrypted)
     _publish(home, book)
-    while book.running or book.due:
+    while book.running or book.due or book.waiting:
         m = self.input()
         if isinstance(m, lc.Returned):
             role = book.running.pop(self.return_address, None)
             if role is None:
                 continue
+            book.loading.pop(role, None)
+            book.note(role).starting = False
             value = _ended(self, home, role, m.message)
             book.values[role] = value
             state = book.note(role)
             state.faulted = isinstance(value, lc.Faulted)
             state.last = _result_text(value)
             if role == main_role:
+                for waiting in book.waiting:
+                    book.note(waiting).starting = False
+                book.waiting.clear()
                 _stop_all(self, book)
                 _publish(home, book)
                 return value
@@ -182,7 +238,11 @@ def _supervise(
                 book.due[role] = time.monotonic() + delay
                 state.restart_at = time.time() + delay
                 _arm(self, book)
+            _start_waiting(self, book, home, at, encrypted)
             _publish(home, book)
+        elif isinstance(m, lc.T3):
+            if _start_waiting(self, book, home, at, encrypted):
+                _publish(home, book)
         elif isinstance(m, lc.T1):
             now = time.monotonic()
             for role in [r for r, t in book.due.items() if t <= now]:
@@ -195,13 +255,36 @@ def _supervise(
             _publish(home, book)
         elif isinstance(m, lc.Stop):
             book.due.clear()
+            book.waiting.clear()
             for state in book.state.roles.values():
                 state.restart_at = None
+                state.starting = False
             _stop_all(self, book)
             _publish(home, book)
             return lc.Aborted()
     _publish(home, book)
     return lc.cast_to(book.values, _table_type)
+
+
+def _start_waiting(self, book: _Roles, home: str, at: lc.HostPort, encrypted: bool) -> bool:
+    """Start waiting roles while fewer than ``START_SLOTS`` are loading; look again in
+    ``_LOADING_POLL`` while any wait or load. Whether a role's state changed."""
+    now = time.monotonic()
+    running = set(book.running.values())
+    changed = False
+    for role, since in list(book.loading.items()):
+        if role not in running or now - since >= LOADING_CAP or role_running(home, role):
+            del book.loading[role]
+            book.note(role).starting = False
+            changed = True
+    while book.waiting and len(book.loading) < START_SLOTS:
+        role = book.waiting.popleft()
+        book.loading[role] = now
+        _start_role(self, book, home, role, at, encrypted)
+        changed = True
+    if book.waiting or book.loading:
+        self.start(lc.T3, _LOADING_POLL)
+    return changed
 
 
 def _publish(home: str, book: _Roles) -> None:

@@ -6,7 +6,8 @@ next restart time, the last result of each role and the group's own directory ad
 Plain JSON, so a tool reads it without the roles' types:
 
 ``{"pid": 123, "directory": "127.0.0.1:40001", "roles": {"w-1": {"restarts": 2,
-"restart_at": 1765000000.5 | null, "last": "cannot ... (...)" | null, "faulted": false}}}``
+"restart_at": 1765000000.5 | null, "last": "cannot ... (...)" | null, "faulted": false,
+"starting": false}}}``
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class RoleState:
     restart_at: float | None = None  # epoch seconds of the pending restart
     last: str | None = None  # text of the last result
     faulted: bool = False  # whether the last result was a fault
+    starting: bool = False  # waiting for its wave, or started and not yet loaded
 
 
 @dataclass

@@ -209,6 +209,8 @@ def run(
         if fault is not None:
             return _output(fault, prog)
 
+    if in_home:
+        _load_runtime()
     head = _begin_role(schema, parsed.settings, parsed.positional) if in_home else None
     if isinstance(head, Faulted):
         return _output(head, prog)
@@ -392,6 +394,21 @@ def _begin_role(
         lock.release()
         return Faulted(f'cannot run role "{role}"', _reason(e))
     return lock, {**stored, **settings}
+
+
+def _load_runtime() -> None:
+    """Import what a role runs on (the loop, its directory node) before it takes its head
+    lock: a group starts its roles in waves and takes a held lock as the sign that a role has
+    loaded (``group-cake``). Taken first, the lock came half-way: most of a role's start-up is
+    these imports, and the next wave then competed with it for the cores (issue 12)."""
+    from ..runtime._loop import loop_kind
+
+    if CL.connect_to_directory is not None and CL.connect_to_directory.host:
+        from ..pubsub import _node  # noqa: F401  (the node, the transport and asyncio)
+    import asyncio  # noqa: F401
+
+    if loop_kind() == "uvloop":
+        import uvloop  # noqa: F401
 
 
 def _without_role(home: str) -> None:
