@@ -81,7 +81,7 @@ def test_server_and_eight_workers_answer_tables(tmp_path: Path, cake, jobs) -> N
     # `layer-cake network` shows the group (server and 8 workers) and the standalone worker
     # under host-cake, beside the tool itself (pubsub §12).
     standalone = cake.run("test_worker_10.py")
-    job.expect("server - worker available", count=1)
+    job.expect("server - worker available", count=WORKERS + 1)  # the 9th: the standalone one
     tree = cli(tmp_path, "network", f"--connect-to-directory=127.0.0.1:{cake.port}")
     assert tree.returncode == 0, tree.stderr
     lines = tree.stdout.splitlines()
