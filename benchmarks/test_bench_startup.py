@@ -287,6 +287,19 @@ class Child:
             int(fields["VmHWM"].split()[0]) / 1024.0,
         )
 
+    def shared_mib(self) -> tuple[float, float]:
+        """``(Pss, private)`` of the child now, in MiB (``smaps_rollup``): what it costs
+        beside other processes of the same interpreter and libraries, and what it alone
+        holds. Eight workers cost eight times their private memory plus one set of shared
+        pages, not eight times their RSS."""
+        fields = {}
+        for line in Path(f"/proc/{self.proc.pid}/smaps_rollup").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if value.strip().endswith("kB"):
+                fields[name] = int(value.split()[0])
+        private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        return fields.get("Pss", 0) / 1024.0, private / 1024.0
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGINT)
@@ -342,6 +355,10 @@ def test_seed_worker_rss_while_serving(benchmark, tmp_path) -> None:  # type: ig
         rss, peak = worker.memory_mib()
         benchmark.extra_info["worker_rss_mib"] = round(rss, 2)
         benchmark.extra_info["worker_peak_rss_mib"] = round(peak, 2)
+        if Path(f"/proc/{worker.proc.pid}/smaps_rollup").exists():
+            pss, private = worker.shared_mib()
+            benchmark.extra_info["worker_pss_mib"] = round(pss, 2)
+            benchmark.extra_info["worker_private_mib"] = round(private, 2)
         benchmark.extra_info["compiled"] = lc.COMPILED
     finally:
         for child in reversed(started):
