@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import nox
+import nox.command
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
@@ -94,23 +95,32 @@ def ensure_wrk(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """pytest-benchmark files in benchmarks/ against the compiled build; JSON in .benchmarks/."""
+    """pytest-benchmark files in benchmarks/ against the compiled build; JSON in .benchmarks/.
+
+    The summary table is printed (and the README's Results regenerated) even when a benchmark
+    failed, with what did run; the session still fails then."""
     ensure_wrk(session)
     install_layer_cake(session, "pytest", "pytest-benchmark", "pytest-timeout")
     (ROOT / ".benchmarks").mkdir(exist_ok=True)
-    session.run(
-        "pytest",
-        "benchmarks",
-        "-p",
-        "no:xdist",
-        "-p",
-        "no:cacheprovider",
-        "--benchmark-json=.benchmarks/bench.json",
-        *session.posargs,
-        env=COMPILED,
-    )
+    failed = None
+    try:
+        session.run(
+            "pytest",
+            "benchmarks",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:cacheprovider",
+            "--benchmark-json=.benchmarks/bench.json",
+            *session.posargs,
+            env=COMPILED,
+        )
+    except nox.command.CommandFailed as error:
+        failed = error
     # One summary table of every row against its baseline; the README's Results are regenerated.
     session.run("python", "benchmarks/summary.py", ".benchmarks/bench.json", "--write-readme")
+    if failed is not None:
+        session.error(f"benchmarks failed ({failed.reason or 'see above'}); summary written")
 
 
 #: Seconds of fuzzing per test in ``nox -s fuzz`` (4 tests: about a minute in all).

@@ -66,6 +66,31 @@ def test_time_rows_are_read_from_the_median_and_missing_rows_say_not_run(summary
     assert len(lines) == 2 + len(summary.ROWS)
 
 
+def test_every_other_benchmark_of_the_run_gets_a_row_with_its_raw_baseline_twin(summary) -> None:
+    report = dict(
+        REPORT,
+        benchmarks=[
+            *REPORT["benchmarks"],
+            bench("test_json[compact-xy]", 10e-6),
+            bench("test_json_raw_baseline[compact-xy]", 4e-6),
+            bench("test_spool_server_under_wrk_load[thread spool (8)]", 10, requests_per_second=84),
+            bench("test_host_cake_restart_to_rejoin", 3.2, p50_ms=401.8),
+            bench("test_fill_10000_names", 0.0243),
+        ],
+    )
+    lines = summary.table(report)
+    assert len(lines) == 2 + len(summary.ROWS) + 4  # the twin is a baseline, not a row
+    (json_row,) = [line for line in lines if line.startswith("| test_json[compact-xy] ")]
+    assert "| 10 µs | 4 µs (test_json_raw_baseline[compact-xy]) | 0.40x |" in json_row
+    (spool,) = [line for line in lines if line.startswith("| test_spool_server_under")]
+    assert "| 84 req/s |" in spool
+    (rejoin,) = [line for line in lines if line.startswith("| test_host_cake_restart")]
+    assert "| 402 ms (p50) |" in rejoin
+    (fill,) = [line for line in lines if line.startswith("| test_fill_10000_names ")]
+    assert "| 24.3 ms |" in fill  # the median, in ms from 10 ms up
+    assert not [line for line in lines if line.startswith("| test_json_raw_baseline")]
+
+
 def test_write_readme_replaces_only_the_generated_section(summary, tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     generated = f"{summary.BEGIN}\nold table\n{summary.END}"
