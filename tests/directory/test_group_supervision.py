@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -390,3 +391,22 @@ def test_roles_load_in_waves_of_one_per_core_and_each_has_loaded_when_it_takes_i
     assert sorted(value for _, (_, value, _) in table) == list(range(count + 1))
     state = read_supervision(home.path)
     assert state is not None and not any(r.starting for r in state.roles.values()), state
+
+
+def test_a_role_with_no_directory_to_join_takes_its_lock_without_loading_the_loop(
+    cake: Cake, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Only a role that joins a directory (as every role of a group does) imports the loop
+    before its lock: one run by hand with no directory may never need it (issue 13's lean
+    processes)."""
+    home = Home(cake, tmp_path)
+    home.role("solo", "slow.py", value=5)
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "slow.py"), f"--home-path={home.path}", "--role-name=solo"],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOCK solo NOT LOADED" in done.stderr.splitlines(), done.stderr

@@ -397,15 +397,16 @@ def _begin_role(
 
 
 def _load_runtime() -> None:
-    """Import what a role runs on (the loop, its directory node) before it takes its head
-    lock: a group starts its roles in waves and takes a held lock as the sign that a role has
-    loaded (``group-cake``). Taken first, the lock came half-way: most of a role's start-up is
-    these imports, and the next wave then competed with it for the cores (issue 12)."""
+    """Import what a role joined to a directory runs on (the loop, its node) before it takes
+    its head lock: a group starts its roles in waves and takes a held lock as the sign that a
+    role has loaded (``group-cake``). Taken first, the lock came half-way: most of a role's
+    start-up is these imports, and the next wave then competed with it for the cores (issue
+    12). A role with no directory to join may never start the loop: it imports nothing here."""
+    ipp = CL.connect_to_directory
+    if ipp is None or not ipp.host:
+        return
+    from ..pubsub import _node  # noqa: F401  (the node, the transport and asyncio)
     from ..runtime._loop import loop_kind
-
-    if CL.connect_to_directory is not None and CL.connect_to_directory.host:
-        from ..pubsub import _node  # noqa: F401  (the node, the transport and asyncio)
-    import asyncio  # noqa: F401
 
     if loop_kind() == "uvloop":
         import uvloop  # noqa: F401
