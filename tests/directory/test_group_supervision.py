@@ -124,6 +124,16 @@ lc.bind(slow)
 if __name__ == "__main__":
     lc.create(slow)
 """,
+    "plain.py": """
+import sys
+import time
+
+sys.stderr.write("PLAIN BEGIN\\n")
+sys.stderr.flush()
+time.sleep(8.0)  # a program that is not a layer-cake one: it never takes a head lock
+sys.stderr.write("PLAIN END\\n")
+sys.stderr.flush()
+""",
     "brief.py": """
 import sys
 import layer_cake as lc
@@ -410,3 +420,21 @@ def test_a_role_with_no_directory_to_join_takes_its_lock_without_loading_the_loo
     )
     assert done.returncode == 0, done.stderr
     assert "LOCK solo NOT LOADED" in done.stderr.splitlines(), done.stderr
+
+
+def test_a_role_that_never_takes_its_lock_holds_its_slot_for_the_loading_cap_only(
+    cake: Cake, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Programs that are not layer-cake ones fill every slot of the first wave and never take
+    a lock: the next role starts once ``LOADING_CAP`` (2 s) has passed, long before they end
+    (8 s)."""
+    home = Home(cake, tmp_path)
+    for i in range(START_SLOTS):
+        home.role(f"p{i}", "plain.py")
+    home.role("quick", "brief.py", value=4)  # sorts after the p<n>: the second wave
+    group = home.run()
+    group.expect("BRIEF RAN")
+    before = [line for line in group.seen if line.startswith("PLAIN")]  # the lines before it
+    assert before == ["PLAIN BEGIN"] * START_SLOTS, group.seen
+    group.popen.send_signal(signal.SIGINT)  # the plain programs are stopped while loading
+    assert result_of(group) == 71
