@@ -260,7 +260,10 @@ def run(
     debug_level: str | None,
 ) -> None:
     """Run the roles (those matching SEARCH) under group-cake until they end; print the
-    result."""
+    result.
+
+    Roles start in waves: the main role, then one instance of each role, then the next, at
+    most one loading per core."""
     home, _ = _prepare(home_path, search, main_role, "run")
     argv = _group_argv(home, search, lc.ProcessOrigin.RUN, main_role, debug_level, site_key)
     target: list[subprocess.Popen] = []
