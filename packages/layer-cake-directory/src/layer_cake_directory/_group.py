@@ -28,6 +28,7 @@ matched at the start of role names; none selects every role but ``group`` and su
 
 from __future__ import annotations
 
+import bisect
 import collections
 import contextlib
 import json
@@ -173,27 +174,29 @@ class _Roles:
         return next(sequence, None)
 
 
+def _instance(name: str) -> tuple[str, int]:
+    """``("worker", 3)`` for ``worker-3``; a name without ``-<n>`` is ``(name, 0)``."""
+    matched = _INSTANCE.match(name)
+    return (matched.group(1), int(matched.group(2))) if matched else (name, 0)
+
+
 def start_order(roles: list[str], main_role: str | None = None) -> list[str]:
-    """The order roles start in: the main role, then by instance (``worker-3`` is the third
-    of family ``worker``; a name without ``-<n>`` is the first of its own), then as given."""
-
-    def instance(name: str) -> int:
-        matched = _INSTANCE.match(name)
-        return int(matched.group(2)) if matched else 0
-
-    ranks: dict[str, list[int]] = {}
-    for name in roles:
-        matched = _INSTANCE.match(name)
-        family = matched.group(1) if matched else name
-        ranks.setdefault(family, []).append(instance(name))
-    rank = {}
-    for name in roles:
-        matched = _INSTANCE.match(name)
-        family = matched.group(1) if matched else name
-        rank[name] = sorted(ranks[family]).index(instance(name))
+    """The order roles start in: the main role, then by rank within the family (``worker-3``
+    is the third of ``worker-1..8``; a name without ``-<n>`` is the first of its own), then
+    as given."""
+    parts = {name: _instance(name) for name in roles}
+    numbers: dict[str, list[int]] = collections.defaultdict(list)
+    for family, n in parts.values():
+        numbers[family].append(n)
+    for family_numbers in numbers.values():
+        family_numbers.sort()
     given = {name: i for i, name in enumerate(roles)}
-    ordered = sorted(roles, key=lambda name: (name != main_role, rank[name], given[name]))
-    return ordered
+
+    def key(name: str) -> tuple:
+        family, n = parts[name]
+        return (name != main_role, bisect.bisect_left(numbers[family], n), given[name])
+
+    return sorted(roles, key=key)
 
 
 def _supervise(
