@@ -217,3 +217,100 @@ def test_queue_capacity_must_be_a_positive_int():
     for bad in (0, -1, 1.5, "8"):
         with pytest.raises(ValueError):
             lc.set_queue_capacity(bad)
+
+
+# A child's Returned always reaches its parent -------------------------------------------------
+
+CHILDREN = 3 * CAPACITY  # more children than the parent's queue holds
+
+
+class Brief(lc.Point, lc.Stateless):
+    def __init__(self, value: int = 0) -> None:
+        lc.Point.__init__(self)
+        lc.Stateless.__init__(self)
+        self.value = value
+
+
+def Brief_Start(self, m):
+    self.complete(lc.cast_to(self.value, lc.int_type))
+
+
+lc.bind(Brief, (lc.Start,))
+
+
+class Parent(lc.Point, lc.Stateless):
+    """Creates ``n`` children in one handler, then counts their ``Returned``."""
+
+    def __init__(self, n: int = 0) -> None:
+        lc.Point.__init__(self)
+        lc.Stateless.__init__(self)
+        self.left = n
+        self.n = n
+
+
+def Parent_Start(self, m):
+    for i in range(self.n):
+        self.create(Brief, i)
+
+
+def Parent_Returned(self, m):
+    self.left -= 1
+    if self.left == 0:
+        self.complete(lc.cast_to([self.n], INTS))
+
+
+lc.bind(Parent, (lc.Start, lc.Returned))
+
+
+def routine_parent(self, n: int = 0) -> list[int]:
+    for i in range(n):
+        self.create(Brief, i)
+    values = []
+    for _ in range(n):
+        m = self.input()
+        assert isinstance(m, lc.Returned)
+        values.append(m.message[0])  # (value, portable): the child's cast result
+    return [len(values), sum(values)]
+
+
+lc.bind(routine_parent)
+
+
+async def async_parent(self, n: int = 0) -> list[int]:
+    for i in range(n):
+        self.create(Brief, i)
+    for _ in range(n):
+        m = await self.input()
+        assert isinstance(m, lc.Returned)
+    return [n]
+
+
+lc.bind(async_parent)
+
+
+def test_a_machine_that_creates_more_children_than_its_queue_holds_gets_every_returned(ch):
+    """Before, the Returned of the children that ended while the parent's queue was full were
+    refused (logged ``Queue full``) and the parent waited for ever."""
+    counters = Counters()
+    with queue_capacity(CAPACITY):
+        ch.create(Parent, CHILDREN)
+        assert wait_returned(ch).cast_back()[0] == [CHILDREN]
+    assert "queue_full" not in counters.delta()
+
+
+def test_function_and_async_objects_get_the_returned_of_every_child_too(ch):
+    counters = Counters()
+    with queue_capacity(CAPACITY):
+        ch.create(routine_parent, CHILDREN)
+        assert wait_returned(ch).cast_back()[0] == [CHILDREN, sum(range(CHILDREN))]
+        ch.create(async_parent, CHILDREN)
+        assert wait_returned(ch).cast_back()[0] == [CHILDREN]
+    assert "queue_full" not in counters.delta()
+
+
+def test_concurrently_over_more_items_than_the_queue_holds_ends_with_every_result(ch):
+    with queue_capacity(CAPACITY):
+        frames = [lc.CreateFrame(Brief, i) for i in range(CHILDREN)]
+        ch.create(lc.Concurrently, *frames)
+        results = wait_returned(ch).cast_back()[0]
+    assert [value for value, _ in results] == list(range(CHILDREN))

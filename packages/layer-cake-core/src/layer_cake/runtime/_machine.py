@@ -11,6 +11,7 @@ import queue
 import threading
 
 from ._dispatch import configure, machine_deliver, machine_receive
+from ._dispatch import run_queue as RUN
 from ._log import LOG
 from ._loop import LOOP
 from ._messages import USER_LOG, Faulted, Start
@@ -125,6 +126,15 @@ class Point(Dispatching):
 
     deliver = machine_deliver  # compiled hot path (_dispatch.py)
     # _host (Core's field): a named dispatcher's queue, the machine's own (Threaded) or None.
+
+    def deliver_returned(self, message: object, to: tuple, back: tuple) -> None:
+        """``machine_deliver`` without the capacity check (``Agent.deliver_returned``)."""
+        self._pending += 1
+        host = self._host
+        if host is None:
+            RUN.post(self, message, to, back)
+        else:
+            host.put((self, message, to, back))
 
 
 class Threaded(Point):

@@ -370,6 +370,15 @@ class Agent(Core):
     def deliver(self, message: object, to: tuple, back: tuple) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def deliver_returned(self, message: object, to: tuple, back: tuple) -> None:
+        """Deliver a child's ``Returned`` past the queue's capacity (overridden per kind).
+
+        The parent bounded these by creating its children (one each), and a refused one
+        would leave it waiting for ever: a ``Concurrently`` over more items than the capacity
+        never ended. Kinds with no unbounded path deliver as any send."""
+        with contextlib.suppress(QueueFull):  # counted and logged by queue_full
+            self.deliver(message, to, back)
+
     def queue_full(self, message: object, sender: Agent | None) -> None:
         """Count, log and raise: a full queue is never a silent drop."""
         _counters.count("queue_full")
@@ -436,16 +445,14 @@ class Agent(Core):
             return
         parent = TABLE.get(self.parent_address)
         if parent is not None:
-            with contextlib.suppress(QueueFull):  # counted and logged by queue_full
-                parent.deliver(Returned(value), self.parent_address, self.object_address)
+            parent.deliver_returned(Returned(value), self.parent_address, self.object_address)
 
 
 def returned_object(message: object, parent: tuple, address: tuple) -> None:
     """``object_ending`` of ``create``: the parent gets ``Returned(message)`` (the default)."""
     target = TABLE.get(parent)
     if target is not None:
-        with contextlib.suppress(QueueFull):  # counted and logged by queue_full
-            target.deliver(Returned(message), parent, address)
+        target.deliver_returned(Returned(message), parent, address)
 
 
 def no_ending(message: object, parent: tuple, address: tuple) -> None:

@@ -84,6 +84,10 @@ class Buffering(Agent):
             self.wait_for_space(message, None)
         q.put((message, to, back))
 
+    def deliver_returned(self, message: object, to: tuple, back: tuple) -> None:
+        """Into the inbox past its capacity (``Agent.deliver_returned``)."""
+        self._inbox.put((message, to, back))
+
     def queued(self) -> int:
         return self._inbox.qsize()
 
@@ -209,6 +213,11 @@ class AsyncBuffering(Buffering):
             if LOOP.on_loop():
                 self.queue_full(message, None)
             self.wait_for_space(message, None)
+        self._pending += 1
+        RUN.post(self, message, to, back)
+
+    def deliver_returned(self, message: object, to: tuple, back: tuple) -> None:
+        """Onto the run queue past the capacity (``Agent.deliver_returned``)."""
         self._pending += 1
         RUN.post(self, message, to, back)
 
