@@ -775,6 +775,35 @@ def test_usr1_is_ignored_and_other_signals_are_logged_as_unexpected(tmp_path):
     assert f"Unexpected signal {int(signal.SIGUSR1)}" not in seen + err.decode()
 
 
+def test_an_async_object_still_waiting_at_exit_ends_without_a_word_on_stderr(tmp_path):
+    """It ignores Stop, so its task is pending when the loop stops: asyncio then printed
+    "Task was destroyed but it is pending!" and the task on stderr (CI saw it from a role
+    that ended while its directory connect was in flight)."""
+    program = script(
+        tmp_path,
+        "deaf.py",
+        """
+        import layer_cake as lc
+
+        async def deaf(self):
+            while True:
+                await self.input()  # Stop included: it never ends by itself
+
+        def parent(self) -> int:
+            self.create(deaf)
+            return 3
+
+        lc.bind(deaf)
+        lc.bind(parent)
+
+        if __name__ == "__main__":
+            lc.create(parent)
+    """,
+    )
+    done = run(program)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "3\n", "")
+
+
 def test_start_up_and_exit_time_of_a_trivial_function(tmp_path, record_property, capsys):
     quick = script(
         tmp_path,

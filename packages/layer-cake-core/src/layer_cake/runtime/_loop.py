@@ -123,6 +123,7 @@ class EventLoop:
         except Exception:  # a closer's check failed: do not wait for it
             finished = True
         if finished or time.monotonic() >= deadline:
+            _abandon_tasks(loop)
             loop.stop()  # run_forever returns and the thread ends
             return
         loop.call_later(0.005, self._finish, deadline, checks)
@@ -161,6 +162,18 @@ class EventLoop:
                 loop.time() + remaining + 0.0002, self._not_early, deadline, f, args
             )
         return f(*args)
+
+
+def _abandon_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still pending as the process ends (an async object that ignored its
+    Stop, a connect in flight) and keep asyncio from printing "Task was destroyed but it is
+    pending!" for each when the interpreter collects them: ending them is the process's own
+    choice, not an error to report on the user's stderr."""
+    import asyncio  # loaded with the loop: a dict lookup
+
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+        task._log_destroy_pending = False  # type: ignore[attr-defined]
 
 
 LOOP = EventLoop()
