@@ -165,14 +165,14 @@ class EventLoop:
 
 
 def _abandon_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel the tasks still pending as the process ends (an async object that ignored its
-    Stop, a connect in flight) and keep asyncio from printing "Task was destroyed but it is
-    pending!" for each when the interpreter collects them: ending them is the process's own
-    choice, not an error to report on the user's stderr."""
+    """Keep asyncio from printing "Task was destroyed but it is pending!" for each task still
+    pending as the process ends (an async object that ignored its Stop, a connect in flight)
+    when the interpreter collects it: the loop stops right after this, so nothing would run a
+    cancellation; ending them is the process's own choice, not an error for the user's
+    stderr."""
     import asyncio  # loaded with the loop: a dict lookup
 
     for task in asyncio.all_tasks(loop):
-        task.cancel()
         task._log_destroy_pending = False  # type: ignore[attr-defined]
 
 
