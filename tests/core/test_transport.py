@@ -948,3 +948,49 @@ def test_link_events_and_frames_keep_their_order_while_a_thread_floods_the_recei
     assert kinds.index("Connected") < kinds.index("int")
     link = [k for k in kinds if k != "Ack"]  # the link's own events and frames, in order
     assert link[-1] == "Closed" and link.count("Closed") == 1, link
+
+
+# A send made on the loop thread is written in the sender's call (issue 13) -----------------------
+
+
+class OnTheWire(lc.Point, lc.Stateless):
+    """On Start (on the loop): one Ping to ``proxy``, then returns how many bytes the socket
+    of the far end (``fd``, in this process) holds before this handler has returned."""
+
+    def __init__(self, proxy: tuple = (), fd: int = -1) -> None:
+        lc.Point.__init__(self)
+        lc.Stateless.__init__(self)
+        self.proxy, self.fd = proxy, fd
+
+
+def OnTheWire_Start(self, m):
+    import fcntl
+    import termios
+
+    self.send(lc.Ping(), self.proxy)
+    end = time.monotonic() + 2.0  # loopback: the bytes are there once send() returns
+    waiting = 0
+    while not waiting and time.monotonic() < end:
+        waiting = struct.unpack("i", fcntl.ioctl(self.fd, termios.FIONREAD, b"\0" * 4))[0]
+        if not waiting:
+            time.sleep(0.001)  # the loop is held on purpose: no turn may pass
+    self.complete(lc.cast_to(waiting, lc.int_type))
+
+
+lc.bind(OnTheWire, (lc.Start,))
+
+
+def test_a_send_on_the_loop_is_on_the_wire_before_the_sending_handler_returns(server, client):
+    """Through the run queue the frame waited for the next turn of the loop: one more
+    ``epoll_wait`` per message, a third of an echo process's system calls."""
+    from layer_cake.runtime._dispatch import TABLE
+
+    _, port = listening(server)
+    c = connected(client, port)
+    a = accepted(server)
+    far_end = TABLE[a.proxy_address[:1]].link.transport.get_extra_info("socket").fileno()
+    client.create(OnTheWire, c.proxy_address, far_end)
+    m, _ = wait_for(client, lc.Returned)
+    assert m.cast_back()[0] > 0  # the whole frame, before the handler returned
+    wait_for(server, lc.Ping)
+    assert behind(server.return_address, a.proxy_address)

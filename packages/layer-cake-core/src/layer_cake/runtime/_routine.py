@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """Function objects (a thread each, blocking ``input``) and async objects (on the loop).
 
 Both are routines: ``f(self, *args, **kw)`` whose return value is the object's result. Their
@@ -55,6 +56,9 @@ class SelectTable:
             self.saving = DispatchTable()
             for t in flatten(saving):
                 self.saving.add(message_key(t), True)
+
+
+_get_ident = threading.get_ident
 
 
 def select_list(*types: object, saving: object = None) -> SelectTable:
@@ -209,17 +213,31 @@ class AsyncBuffering(Buffering):
         self._waiter: asyncio.Future | None = None
 
     def deliver(self, message: object, to: tuple, back: tuple) -> None:
+        """On the loop thread straight into the coroutine's queue (it wakes in the next turn
+        of the loop, not one later); from any other thread through the run queue. Each
+        sender's order holds: a sender sends from one thread, so by one path."""
+        on_loop = _get_ident() == RUN.ident
         if self._pending >= QUEUE.capacity:
-            if LOOP.on_loop():
+            if on_loop:
                 self.queue_full(message, None)
             self.wait_for_space(message, None)
         self._pending += 1
-        RUN.post(self, message, to, back)
+        if on_loop:
+            self.receive(message, to, back)
+        else:
+            RUN.post(self, message, to, back)
 
     def deliver_returned(self, message: object, to: tuple, back: tuple) -> None:
-        """Onto the run queue past the capacity (``Agent.deliver_returned``)."""
+        """Past the capacity (``Agent.deliver_returned``), by the same path as ``deliver``."""
         self._pending += 1
-        RUN.post(self, message, to, back)
+        if _get_ident() == RUN.ident:
+            self.receive(message, to, back)
+        else:
+            RUN.post(self, message, to, back)
+
+    def queued(self) -> int:
+        """Posted and not yet taken by the coroutine (the inbox of threads is unused)."""
+        return self._pending
 
     def receive(self, message: object, to: tuple, back: tuple) -> None:
         """Loop side of delivery: queue and wake the awaiting coroutine."""
