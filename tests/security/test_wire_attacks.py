@@ -26,7 +26,7 @@ import layer_cake as lc
 from layer_cake.net import _grants, _link, _transport
 from layer_cake.runtime._log import LOG, set_level
 from layer_cake.runtime._loop import LOOP
-from layer_cake.types import _message
+from layer_cake.types import _convert, _message
 from layer_cake.types._portable import installed
 from layer_cake.types._wire import KIND_KEEP_ALIVE, pack_control, pack_payload, unpack_payload
 
@@ -472,6 +472,27 @@ def test_signatures_from_a_peer_are_remembered_in_a_bounded_cache(srv, monkeypat
             assert len(m) == n, m  # each delivered, as an array of n defaults
     assert len(_message._learned) <= 50 and len(_message._parsed) <= 50
     assert len(installed()) == kinds  # nothing installed for good
+
+
+def test_addresses_from_a_peer_are_remembered_in_a_bounded_cache(srv, monkeypatch):
+    """Decoded addresses are kept for the next frame (issue 13); a peer naming a new one in
+    every frame must not grow that memory, nor get a stale address back."""
+    monkeypatch.setattr(_convert, "ADDRESS_CACHE", 50)
+    monkeypatch.setattr(_convert, "_in_address", {})
+    monkeypatch.setattr(_convert, "_out_local", {})
+    port = listening(srv)
+    with attacker(port) as peer:
+        proxy = accepted_attacker(srv, peer)
+        for n in range(1, 151):  # 150 distinct return addresses
+            peer.send((), lc.Ping(), back=(n, 7))
+        for n in range(1, 151):
+            wait_for(srv, lc.Ping)
+            assert srv.return_address == (*proxy[:1], n, 7)  # each its own, in order
+            srv.reply(lc.Ack())  # back through the cache of wire forms on the way out
+        for n in range(1, 151):
+            to, _, _, message = peer.frame()
+            assert type(message) is lc.Ack and to == (n, 7)
+    assert len(_convert._in_address) <= 50 and len(_convert._out_local) <= 50
 
 
 # Flow control: reading pauses while writing is paused ---------------------------------------

@@ -14,7 +14,7 @@ from . import _build
 
 _build.install()
 
-from . import _compiled  # noqa: E402  (after the build choice: imports hot modules)
+from . import _compiled  # noqa: E402  (after the build choice: reads the hot modules' specs)
 from ._utilities import (  # noqa: E402
     Gas,
     breakpath,

@@ -23,6 +23,11 @@ HOT_MODULES: tuple[str, ...] = (
     "layer_cake.types._pretty",
     "layer_cake.net._frame",
     "layer_cake.runtime._dispatch",
+    "layer_cake.types._wire",
+    "layer_cake.net._transport",
+    "layer_cake.net._link",
+    "layer_cake.net._proxy",
+    "layer_cake.runtime._routine",
 )
 
 PURE_PYTHON_FORCED = os.environ.get("LC_PURE_PYTHON", "") not in ("", "0")
@@ -53,15 +58,16 @@ def install() -> None:
         sys.meta_path.insert(0, _SourceTwinFinder)  # type: ignore[arg-type]
 
 
-def is_compiled(module: ModuleType) -> bool:
-    """True when ``module`` was loaded from a compiled extension."""
-    return isinstance(getattr(module, "__loader__", None), importlib.machinery.ExtensionFileLoader)
+def is_compiled(module: ModuleType | importlib.machinery.ModuleSpec) -> bool:
+    """True when ``module`` was (or, given its spec, will be) loaded from a compiled extension."""
+    loader = getattr(module, "__loader__", None) or getattr(module, "loader", None)
+    return isinstance(loader, importlib.machinery.ExtensionFileLoader)
 
 
-def check_required(modules: list[ModuleType]) -> bool:
+def check_required(modules: list[ModuleType] | list[importlib.machinery.ModuleSpec]) -> bool:
     """Return whether every hot module is compiled; raise if that is required and not so."""
     compiled = all(is_compiled(m) for m in modules)
     if COMPILED_REQUIRED and not compiled:
-        missing = [m.__name__ for m in modules if not is_compiled(m)]
+        missing = [getattr(m, "__name__", None) or m.name for m in modules if not is_compiled(m)]
         raise ImportError(f"LC_REQUIRE_COMPILED=1 but not compiled: {', '.join(missing)}")
     return compiled

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """The link: what every connection has, whatever it speaks (wire protocol or HTTP).
 
 A ``Link`` is the asyncio ``Protocol`` of one connection, on the loop thread. It owns the

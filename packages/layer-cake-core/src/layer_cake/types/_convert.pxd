@@ -5,7 +5,7 @@ cdef int K_BOOLEAN, K_INTEGER, K_FLOAT, K_UNICODE, K_STRING, K_BLOCK, K_ENUM, K_
 cdef int K_SPAN, K_WORLD, K_DELTA, K_UUID, K_VECTOR, K_ARRAY, K_SET, K_MAP, K_DEQUE
 cdef int K_USER, K_POINTER, K_ANY, K_ADDRESS, K_TYPE, K_WORD
 
-cdef object _deque, _datetime, _timedelta, _UUIDType, _u64, _address_structs
+cdef object _deque, _datetime, _timedelta, _UUIDType, _u64, _address_structs, _tuple_new
 
 cpdef object _mismatch(object value, object p)
 

@@ -42,6 +42,7 @@ __all__ = [
     "EXT_POINTER",
     "EXT_LOCAL_ADDRESS",
     "LocalAddress",
+    "address_ext",
     "ext_hook",
     "fault_text",
     "KIND_NUMBERS",
@@ -169,6 +170,38 @@ def _address_struct(n: int) -> struct.Struct:
     return s
 
 
+_tuple_new = tuple.__new__
+
+
+#: Wire forms of addresses, both ways: the same few addresses cross a link with every message
+#: (a return address, a proxy's far end), and building one cost as much as the rest of the
+#: frame's header. Bounded, as anything a peer can fill: emptied when full.
+ADDRESS_CACHE = 4096
+_out_address: dict = {}  # address -> ExtType(EXT_ADDRESS)
+_out_local: dict = {}  # address -> ExtType(EXT_LOCAL_ADDRESS)
+_in_address: dict = {}  # ext bytes -> address
+_in_local: dict = {}  # ext bytes -> LocalAddress
+
+
+def address_ext(code: int, a: tuple) -> ExtType:
+    """``ExtType(code, <a as >nQ>)``: an address (a tuple of ints) in wire form.
+
+    Built as ``tuple.__new__`` (msgpack's ``ExtType.__new__`` checks its arguments in Python
+    bytecode) and kept for the next message.
+
+    Raises:
+        struct.error: an element is not an unsigned 64-bit int.
+    """
+    cache = _out_local if code == EXT_LOCAL_ADDRESS else _out_address
+    ext = cache.get(a)
+    if ext is None:
+        ext = _tuple_new(ExtType, (code, _address_struct(len(a)).pack(*a)))
+        if len(cache) >= ADDRESS_CACHE:
+            cache.clear()
+        cache[a] = ext
+    return ext
+
+
 class LocalAddress(tuple):
     """An address read from the wire that is already in the receiver's terms."""
 
@@ -177,14 +210,19 @@ class LocalAddress(tuple):
 
 def ext_hook(code: int, data: bytes) -> object:
     """msgpack ``ext_hook``: addresses become tuples, pointer aliases ``PointerRef``."""
-    if code == EXT_ADDRESS:
-        if len(data) % 8:
-            raise ValueError("malformed address")
-        return _address_struct(len(data) // 8).unpack(data)
-    if code == EXT_LOCAL_ADDRESS:
-        if len(data) % 8:
-            raise ValueError("malformed address")
-        return LocalAddress(_address_struct(len(data) // 8).unpack(data))
+    if code in (EXT_ADDRESS, EXT_LOCAL_ADDRESS):
+        cache = _in_address if code == EXT_ADDRESS else _in_local
+        a = cache.get(data)
+        if a is None:
+            if len(data) % 8:
+                raise ValueError("malformed address")
+            a = _address_struct(len(data) // 8).unpack(data)
+            if code == EXT_LOCAL_ADDRESS:
+                a = LocalAddress(a)
+            if len(cache) >= ADDRESS_CACHE:
+                cache.clear()
+            cache[data] = a
+        return a
     if code == EXT_POINTER:
         if len(data) != 8:
             raise ValueError("malformed pointer alias")
@@ -476,7 +514,7 @@ class Encoder:
             if not self.space:
                 self.space = str(uuid.uuid4())
             return f"{n}:{self.space}"
-        return ExtType(EXT_POINTER, _u64.pack(n))
+        return _tuple_new(ExtType, (EXT_POINTER, _u64.pack(n)))
 
     def pointer(self, value: object, element: object) -> object:
         if self.seen is None:
@@ -515,7 +553,7 @@ class Encoder:
         if self.json_form:
             return list(value)
         try:
-            return ExtType(EXT_ADDRESS, _address_struct(len(value)).pack(*value))
+            return address_ext(EXT_ADDRESS, tuple(value))
         except struct.error as e:
             raise Fault(f"malformed address ({e})") from None
 

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """The msgpack wire codec between layer-cake processes (types-and-encoding §11).
 
 A message body is ``[signature, data, aliases, pointer_table]``; a frame payload (networking
@@ -11,7 +12,6 @@ import struct
 import threading
 
 import msgpack
-from msgpack import ExtType
 
 from ._convert import (
     EXT_LOCAL_ADDRESS,
@@ -19,7 +19,7 @@ from ._convert import (
     Encoder,
     Fault,
     PointerRef,
-    _address_struct,
+    address_ext,
     ext_hook,
     fault_text,
 )
@@ -76,8 +76,9 @@ def _unpack(data: bytes) -> object:
         raise CodecRuntimeError(f"cannot decode ({type(e).__name__}: {e})") from None
 
 
-def _body(message: object, address_out: object = None) -> list:
-    encoder = Encoder(False, address_out)
+def _body(message: object, address_out: object = None, encoder: Encoder | None = None) -> list:
+    if encoder is None:
+        encoder = Encoder(False, address_out)
     try:
         body = encoder.any(message)
     except Fault as f:
@@ -157,17 +158,17 @@ def pack_payload(
     """
     encoder = Encoder(False, address_out)
     try:
-        to = ExtType(EXT_LOCAL_ADDRESS, _address_struct(len(to_address)).pack(*to_address))
+        to = address_ext(EXT_LOCAL_ADDRESS, tuple(to_address))
         back = encoder.address(return_address)
     except (Fault, struct.error) as e:
         reason = e.reason if isinstance(e, Fault) else str(e)
         raise CodecRuntimeError(f"cannot encode (malformed address: {reason})") from None
-    return _pack([to, back, KIND_MESSAGE, _body(message, address_out)])
+    return _pack([to, back, KIND_MESSAGE, _body(message, address_out, encoder)])
 
 
 def pack_control(kind: int, body: object) -> bytes:
     """A payload of another kind (keep-alive, key exchange) with empty addresses."""
-    empty = ExtType(EXT_LOCAL_ADDRESS, b"")
+    empty = address_ext(EXT_LOCAL_ADDRESS, ())
     return _pack([empty, empty, kind, body])
 
 
