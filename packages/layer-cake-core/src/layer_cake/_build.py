@@ -28,6 +28,12 @@ HOT_MODULES: tuple[str, ...] = (
     "layer_cake.net._link",
     "layer_cake.net._proxy",
     "layer_cake.runtime._routine",
+    "layer_cake.runtime._object",
+    "layer_cake.runtime._machine",
+    "layer_cake.runtime._spool",
+    "layer_cake.runtime._concurrency",
+    "layer_cake.net._http_link",
+    "layer_cake.net._http_server",
 )
 
 PURE_PYTHON_FORCED = os.environ.get("LC_PURE_PYTHON", "") not in ("", "0")

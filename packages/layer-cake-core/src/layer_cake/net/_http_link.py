@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """HTTP connections: the socket side of the sans-I/O HTTP server and client machines.
 
 A server connection delivers each decoded request to the listen's controller with the

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """Sans-I/O HTTP/1.1 server connection (spec: networking-and-http §6, §7).
 
 Bytes in, events out; no sockets here. The transport's ``data_received`` calls

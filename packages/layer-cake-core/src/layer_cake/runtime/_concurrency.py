@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """Concurrency helpers (api-core §10): GetResponse, Concurrently, Sequentially, Delay.
 
 All four are stateless machines hosted on the loop: a spool runs one ``GetResponse`` per

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """Machines: reactive objects whose handlers run per message (api-core §1.1).
 
 ``Point`` machines run on the loop thread, or on a named dispatcher thread shared by every

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """Objects: addresses, the address table, sending, creating and ending (api-core §3-4, §7).
 
 Every object kind (function, async, machine) derives from ``Agent``, which holds the API of
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import sys
 import threading
 import time
 
@@ -327,10 +329,13 @@ class Agent(Core):
 
     def test(self, condition: object, note: str) -> None:
         if not condition and self._threshold <= USER_LOG.WARNING:
-            import inspect
-
-            caller = inspect.stack()[1]
-            self._log("=", f"{note} ({caller.filename}:{caller.lineno})")
+            # The caller's frame: compiled, this method has no frame of its own to skip.
+            frame = sys._getframe(0)
+            while frame.f_back is not None and frame.f_code.co_name == "test" and (
+                frame.f_globals.get("__name__") == __name__
+            ):
+                frame = frame.f_back
+            self._log("=", f"{note} ({frame.f_code.co_filename}:{frame.f_lineno})")
 
     def log(self, tag: object, text: str) -> None:
         char = getattr(tag, "value", tag)

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """ObjectSpool (api-core §10.5): one address in front of a pool of interchangeable workers.
 
 How it works: every message that is not spool control is a request. A request goes to the

@@ -1,0 +1,3 @@
+# Cython declarations for _http_link.py (pure-Python mode): compiled as Python, no C-level names.
+# Its globals stay Python objects: tests and other modules read and patch them.
+import cython
