@@ -80,17 +80,22 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", *paths, *session.posargs)
 
 
-def ensure_wrk(session: nox.Session) -> None:
-    """wrk for benchmarks/test_bench_http_load.py: installed from Debian's packages when root."""
-    if shutil.which("wrk"):
+def ensure_tool(session: nox.Session, tool: str, needed_by: str, leave_out: str) -> None:
+    """``tool`` on the PATH: installed from Debian's packages when root, else a clear error."""
+    if shutil.which(tool):
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         env = {"DEBIAN_FRONTEND": "noninteractive"}
         session.run("apt-get", "update", "-qq", external=True, env=env)
-        session.run("apt-get", "install", "-y", "-qq", "wrk", external=True, env=env)
-    if shutil.which("wrk") is None:
-        session.error("wrk is needed by benchmarks/test_bench_http_load.py: install it "
-                      "(Debian/Ubuntu: sudo apt-get install -y wrk) or pass -k 'not wrk_load'")
+        session.run("apt-get", "install", "-y", "-qq", tool, external=True, env=env)
+    if shutil.which(tool) is None:
+        session.error(f"{tool} is needed by {needed_by}: install it (Debian/Ubuntu: sudo "
+                      f"apt-get install -y {tool}) or pass -k '{leave_out}'")
+
+
+def ensure_wrk(session: nox.Session) -> None:
+    """wrk for benchmarks/test_bench_http_load.py."""
+    ensure_tool(session, "wrk", "benchmarks/test_bench_http_load.py", "not wrk_load")
 
 
 @nox.session(default=False)
@@ -100,6 +105,7 @@ def bench(session: nox.Session) -> None:
     The summary table is printed (and the README's Results regenerated) even when a benchmark
     failed, with what did run; the session still fails then."""
     ensure_wrk(session)
+    ensure_tool(session, "valgrind", "benchmarks/test_bench_instructions.py", "not instructions")
     install_layer_cake(session, "pytest", "pytest-benchmark", "pytest-timeout")
     (ROOT / ".benchmarks").mkdir(exist_ok=True)
     failed = None

@@ -102,6 +102,14 @@ ROWS: tuple[Row, ...] = (
         older="744/s",
     ),
     Row(
+        "echo process: user-space instructions per message (callgrind; stable on a noisy machine)",
+        "test_instructions_per_message_of_an_echo_process",
+        "instructions_per_message",
+        "instructions",
+        higher=False,
+        baseline="test_instructions_per_message_of_a_raw_uvloop_echo",
+    ),
+    Row(
         "64 KiB payloads between processes",
         "test_64k_payloads_each_way_process_to_process",
         "mb_per_second_each_way",
