@@ -216,19 +216,18 @@ class AsyncBuffering(Buffering):
         """On the loop thread straight into the coroutine's queue (it wakes in the next turn
         of the loop, not one later); from any other thread through the run queue. Each
         sender's order holds: a sender sends from one thread, so by one path."""
-        on_loop = _get_ident() == RUN.ident
         if self._pending >= QUEUE.capacity:
-            if on_loop:
+            if _get_ident() == RUN.ident:  # the loop never blocks
                 self.queue_full(message, None)
             self.wait_for_space(message, None)
-        self._pending += 1
-        if on_loop:
-            self.receive(message, to, back)
-        else:
-            RUN.post(self, message, to, back)
+        self._hand_over(message, to, back)
 
     def deliver_returned(self, message: object, to: tuple, back: tuple) -> None:
         """Past the capacity (``Agent.deliver_returned``), by the same path as ``deliver``."""
+        self._hand_over(message, to, back)
+
+    def _hand_over(self, message: object, to: tuple, back: tuple) -> None:
+        """Count it, then: on the loop thread, into the queue now; elsewhere, the run queue."""
         self._pending += 1
         if _get_ident() == RUN.ident:
             self.receive(message, to, back)
