@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from runtime_support import queue_capacity
 
 import layer_cake as lc
 
@@ -356,6 +357,52 @@ def test_spool_keeps_the_type_of_cast_values(me: lc.Channel) -> None:
     assert next_message(me) == 42
     assert me.received_type is lc.int_type or me.received_type == lc.int_type
     stop(me, spool)
+
+
+def twice_worker(self) -> lc.Faulted:  # type: ignore[no-untyped-def]
+    """Answers every job twice: the second answer must go nowhere."""
+    while True:
+        m = self.input()
+        if isinstance(m, lc.Stop):
+            return lc.Aborted()
+        if isinstance(m, Job):
+            self.reply(Done(m.n))
+            self.reply(Done(m.n + 1000))
+
+
+lc.bind(twice_worker)
+
+
+def test_a_second_answer_to_a_spool_request_is_undeliverable_not_relayed(me: lc.Channel) -> None:
+    spool = spool_of(me, twice_worker, object_count=1)
+    before = lc.runtime_counters().undeliverable
+    # One worker: it sends both answers to job k before it is given job k + 1, so a relayed
+    # second answer would arrive before Done(k + 1).
+    for n in range(1, 4):
+        me.send(Job(n), spool)
+    assert [next_message(me, Done).n for _ in range(3)] == [1, 2, 3]
+    assert ask(me, Job(4), spool).n == 4  # and the worker is still in the pool
+    assert lc.runtime_counters().undeliverable - before >= 3  # the answers of jobs 1-3 ended
+    assert isinstance(stop(me, spool), lc.Aborted)
+
+
+def test_a_request_to_a_worker_whose_queue_is_full_is_answered_faulted(me: lc.Channel) -> None:
+    spool = spool_of(me, None)
+    with queue_capacity(8), lc.channel() as worker:
+        me.send(lc.JoinSpool(worker.object_address), spool)
+        for _ in range(8):
+            me.send(lc.Ack(), worker.object_address)
+        fault = ask(me, Job(1), spool)  # the spool, on the loop, is refused: never blocked
+        assert isinstance(fault, lc.Faulted)
+        assert fault.condition == "object faulted"
+        assert f"Queue full, Job to <{worker.object_address[-1]:08x}> rejected" in str(fault)
+        for _ in range(8):  # room again: the same worker serves the next request
+            assert isinstance(worker.input(), lc.Ack)
+        me.send(Job(2), spool)
+        assert isinstance(worker.input(), Job)
+        worker.reply(Done(2))
+        assert next_message(me, Done).n == 2
+    assert isinstance(stop(me, spool), lc.Aborted)
 
 
 @pytest.mark.parametrize(
