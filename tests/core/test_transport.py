@@ -994,3 +994,107 @@ def test_a_send_on_the_loop_is_on_the_wire_before_the_sending_handler_returns(se
     assert m.cast_back()[0] > 0  # the whole frame, before the handler returned
     wait_for(server, lc.Ping)
     assert behind(server.return_address, a.proxy_address)
+
+
+# A send from another thread is written by that thread (issue 13) ---------------------------------
+
+DIRECT = lc.COMPILED  # and the loop is uvloop: checked once the loop runs (LOOP.kind)
+
+
+class HoldTheLoop(lc.Point, lc.Stateless):
+    """On Start (on the loop): sets ``held``, then keeps the loop until ``release`` is set
+    (at most ``PATIENCE``): nothing the loop would do can happen meanwhile."""
+
+    def __init__(self, held: threading.Event | None = None, release: threading.Event | None = None):
+        lc.Point.__init__(self)
+        lc.Stateless.__init__(self)
+        self.held, self.release = held, release
+
+
+def HoldTheLoop_Start(self, m):
+    self.held.set()
+    self.release.wait(PATIENCE)
+    self.complete()
+
+
+lc.bind(HoldTheLoop, (lc.Start,))
+
+
+@contextmanager
+def loop_held(c: lc.Channel) -> Iterator[None]:
+    held, release = threading.Event(), threading.Event()
+    c.create(HoldTheLoop, held, release)
+    assert held.wait(PATIENCE)
+    try:
+        yield
+    finally:
+        release.set()
+        wait_for(c, lc.Returned)
+
+
+def waiting_bytes(fd: int) -> int:
+    import fcntl
+    import termios
+
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+
+
+def link_of(proxy: tuple) -> object:
+    from layer_cake.runtime._dispatch import TABLE
+
+    return TABLE[proxy[:1]].link
+
+
+def test_only_the_compiled_build_on_uvloop_writes_from_other_threads(server, client):
+    _, port = listening(server)
+    c = connected(client, port)
+    accepted(server)
+    link = link_of(c.proxy_address)
+    assert (link.fd >= 0) == (lc.COMPILED and LOOP.kind == "uvloop")
+
+
+def test_a_send_from_a_thread_is_on_the_wire_before_the_send_returns(server, client):
+    """The loop is held: through the run queue the frame could not leave before the release."""
+    _, port = listening(server)
+    c = connected(client, port)
+    a = accepted(server)
+    if not (DIRECT and LOOP.kind == "uvloop"):
+        pytest.skip("frames are written from other threads by the compiled build on uvloop")
+    far_end = link_of(a.proxy_address).transport.get_extra_info("socket").fileno()
+    with loop_held(server):
+        client.send(as_int(5), c.proxy_address)
+        end = time.monotonic() + 2.0  # loopback: the bytes are there once write() returns
+        while not waiting_bytes(far_end) and time.monotonic() < end:
+            time.sleep(0.001)
+        assert waiting_bytes(far_end) > 0
+    m, _ = wait_for(server, lc.int_type)
+    assert m == 5
+
+
+def test_a_frame_a_thread_wrote_in_part_is_finished_before_any_other(server, client, monkeypatch):
+    """A socket that takes part of a thread's frame: the loop writes the rest first, and
+    whatever was sent meanwhile (by the thread, by the loop) follows it, in order."""
+    from layer_cake.net import _transport
+
+    _, port = listening(server)
+    c = connected(client, port)
+    accepted(server)
+    link = link_of(c.proxy_address)
+    written: list[int] = []
+
+    def seven_bytes(fd: int, data: bytes) -> int:  # a socket with room for 7 bytes only
+        written.append(os.write(fd, data[:7]))
+        return 7
+
+    monkeypatch.setattr(_transport, "_write_now", seven_bytes)
+    monkeypatch.setattr(link, "fd", link.transport.get_extra_info("socket").fileno())
+    with loop_held(client):
+        client.send(as_int(1), c.proxy_address)  # 7 bytes written, the rest left to the loop
+        assert written == [7] and link.rest is not None
+        client.send(as_int(2), c.proxy_address)  # behind the rest: through the run queue
+        client.send(lc.cast_to("x" * 5000, lc.str_type), c.proxy_address)
+        assert written == [7]
+    client.send(as_int(3), c.proxy_address)
+    received = [wait_for(server, lc.int_type, lc.str_type)[0] for _ in range(4)]
+    assert received == [1, 2, "x" * 5000, 3]
+    assert link.rest is None

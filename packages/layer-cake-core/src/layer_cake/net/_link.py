@@ -131,6 +131,10 @@ class Link(asyncio.Protocol):
     def send_out(self, message: object, to: tuple, back: tuple) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def write_now(self, message: object, to: tuple, back: tuple) -> bool:
+        """A thread's send written in its own call (``WireLink``); here never: False."""
+        return False
+
     def reply_fault(self, fault: Faulted, sender: tuple) -> None:
         send_from(None, fault, sender, self.proxy_address)
 

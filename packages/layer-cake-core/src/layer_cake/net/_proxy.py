@@ -44,9 +44,12 @@ class Proxy(Agent):
         self.backlog: list = []  # held while the socket's write buffer is full
 
     def deliver(self, message: object, to: tuple, back: tuple) -> None:
-        """On the loop thread transmit now; from any other, through the run queue."""
+        """On the loop thread transmit now; from any other, written by that thread when the
+        link can (``WireLink.write_now``: nothing of this proxy queued, nothing buffered),
+        else through the run queue."""
         if _get_ident() != RUN.ident:
-            machine_deliver(self, message, to, back)
+            if self._pending or self._ended or not self.link.write_now(message, to, back):
+                machine_deliver(self, message, to, back)
             return
         if self._pending >= QUEUE.capacity:  # a backlog while paused: refused, never dropped
             self.queue_full(message, None)

@@ -4,3 +4,5 @@
 import cython
 
 cdef double _INFINITY
+
+from posix.unistd cimport write as _c_write
