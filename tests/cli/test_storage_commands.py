@@ -252,7 +252,8 @@ def test_model_errors(c):
 def test_script_sequence_of_the_spec(c):
     src = c / "src"
     (src / "notes.txt").write_text("n")
-    (src / "__pycache__").mkdir()
+    (src / "__pycache__").mkdir(exist_ok=True)  # ``add`` may have written one already
+    (src / "__pycache__" / "stale.cpython-311.pyc").write_bytes(b"")
     (src / "pkg").mkdir()
     (src / "pkg" / "__init__.py").write_text("")
     target = c / ".layer-cake" / "script"
