@@ -35,6 +35,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,19 @@ def serve(tmp_path: Path, name: str, text: str, **env: str) -> tuple[subprocess.
     return proc, int(line.split()[1])
 
 
+@contextmanager
+def connected(ch: lc.Channel, port: int, **kw: object) -> Iterator[tuple]:
+    """A link from ``ch`` to the server at ``port``: its proxy's address, closed at the end."""
+    lc.connect(ch, lc.HostPort("127.0.0.1", port), **kw)
+    m, i = ch.select(lc.Connected, lc.NotConnected, seconds=PATIENCE)
+    assert i == 0, m
+    try:
+        yield m.proxy_address
+    finally:
+        ch.send(lc.Close(), m.proxy_address)
+        ch.select(lc.Closed, seconds=PATIENCE)
+
+
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.kill()
@@ -175,14 +189,8 @@ def echo_port(tmp_path_factory) -> Iterator[int]:  # type: ignore[no-untyped-def
 def thread_echo_proxy(ch, tmp_path_factory) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
     proc, port = serve(tmp_path_factory.mktemp("lc_thread"), "echo_server.py", THREAD_ECHO_SERVER)
     try:
-        lc.connect(ch, lc.HostPort("127.0.0.1", port))
-        m, i = ch.select(lc.Connected, lc.NotConnected, seconds=PATIENCE)
-        assert i == 0, m
-        try:
-            yield m.proxy_address
-        finally:
-            ch.send(lc.Close(), m.proxy_address)
-            ch.select(lc.Closed, seconds=PATIENCE)
+        with connected(ch, port) as address:
+            yield address
     finally:
         stop(proc)
 
@@ -198,14 +206,8 @@ def raw_port(tmp_path_factory) -> Iterator[int]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def proxy(ch, echo_port) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
-    lc.connect(ch, lc.HostPort("127.0.0.1", echo_port))
-    m, i = ch.select(lc.Connected, lc.NotConnected, seconds=PATIENCE)
-    assert i == 0, m
-    try:
-        yield m.proxy_address
-    finally:
-        ch.send(lc.Close(), m.proxy_address)
-        ch.select(lc.Closed, seconds=PATIENCE)
+    with connected(ch, echo_port) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -228,14 +230,8 @@ def encrypted_proxy(ch, site_key_file, tmp_path_factory) -> Iterator[tuple]:  # 
         folder, "echo_server.py", ENCRYPTED_ECHO_SERVER, LC_SITE_KEY_FILE=site_key_file
     )
     try:
-        lc.connect(ch, lc.HostPort("127.0.0.1", port), encrypted=True)
-        m, i = ch.select(lc.Connected, lc.NotConnected, seconds=PATIENCE)
-        assert i == 0, m
-        try:
-            yield m.proxy_address
-        finally:
-            ch.send(lc.Close(), m.proxy_address)
-            ch.select(lc.Closed, seconds=PATIENCE)
+        with connected(ch, port, encrypted=True) as address:
+            yield address
     finally:
         stop(proc)
 
