@@ -1098,3 +1098,47 @@ def test_a_frame_a_thread_wrote_in_part_is_finished_before_any_other(server, cli
     received = [wait_for(server, lc.int_type, lc.str_type)[0] for _ in range(4)]
     assert received == [1, 2, "x" * 5000, 3]
     assert link.rest is None
+
+
+def test_a_thread_send_never_overtakes_its_earlier_send_the_loop_is_still_writing(
+    server, client, monkeypatch
+):
+    """The loop has taken the thread's first message off the queue and is encoding it (which
+    may run Python code, so the thread may run meanwhile) when the thread sends again: the
+    second waits behind the first, on the wire too."""
+    from layer_cake.net import _transport
+
+    _, port = listening(server)
+    c = connected(client, port)
+    accepted(server)
+    link = link_of(c.proxy_address)
+    sender = threading.get_ident()
+    encoding, second_sent = threading.Event(), threading.Event()
+    asked: list[object] = []
+    write_now, payload = link.write_now, link._payload
+
+    def first_refused(message, to, back):  # as if the socket's buffer held something then
+        asked.append(message)
+        return len(asked) > 1 and write_now(message, to, back)
+
+    def slow_first_payload(message, to, back):
+        if threading.get_ident() != sender and not encoding.is_set():  # the loop, on the first
+            encoding.set()
+            second_sent.wait(PATIENCE)
+        return payload(message, to, back)
+
+    def whole(fd: int, data: bytes) -> int:  # the pure build's stand-in for the C write
+        return os.write(fd, data)
+
+    if not (DIRECT and LOOP.kind == "uvloop"):
+        monkeypatch.setattr(_transport, "_write_now", whole)
+        monkeypatch.setattr(link, "fd", link.transport.get_extra_info("socket").fileno())
+    monkeypatch.setattr(link, "write_now", first_refused)
+    monkeypatch.setattr(link, "_payload", slow_first_payload)
+    client.send(as_int(1), c.proxy_address)  # refused: through the run queue
+    assert encoding.wait(PATIENCE)  # the loop took it and is encoding it
+    client.send(as_int(2), c.proxy_address)
+    second_sent.set()
+    received = [wait_for(server, lc.int_type)[0] for _ in range(2)]
+    assert received == [1, 2]
+    assert len(asked) == 1  # the second never tried the socket: the first was not written yet

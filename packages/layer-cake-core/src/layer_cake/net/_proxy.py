@@ -74,11 +74,15 @@ class Proxy(Agent):
         if self.link.paused:
             self.backlog.append((message, to, back))  # still counted: senders feel the pressure
             return
-        if self._space is None:
-            self._pending -= 1
-        else:
-            self.took_one()  # thread senders wait for room
-        self.link.send_out(message, to, back)
+        # Counted until written: encoding may run Python code, and a thread sending meanwhile
+        # must not take the direct write (``deliver``) past this message.
+        try:
+            self.link.send_out(message, to, back)
+        finally:
+            if self._space is None:
+                self._pending -= 1
+            else:
+                self.took_one()  # thread senders wait for room
 
     def resume(self) -> None:
         """The transport drained: send what was held, in order."""
@@ -87,5 +91,7 @@ class Proxy(Agent):
             if self.link.paused:
                 self.backlog = held[i:] + self.backlog
                 return
-            self.took_one()
-            self.link.send_out(message, to, back)
+            try:
+                self.link.send_out(message, to, back)
+            finally:
+                self.took_one()  # after the write, as in receive

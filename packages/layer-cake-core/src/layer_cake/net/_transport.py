@@ -34,15 +34,17 @@ against the peer's limit before it is sealed (so an oversize one never uses up a
 
 Frames written by the sender's thread (issue 13): a message sent from another thread to a
 plain link's proxy is written to the socket in the sender's call when nothing can be ahead of
-it: the proxy holds nothing queued, the transport's write buffer is empty and no remainder of
-an earlier such write waits. The check and the ``write(2)`` run under the GIL with nothing
-between them that could release it (``_write_now``, a C call in the compiled build; uvloop
-writes under the GIL too), so no other write to the socket interleaves. What the socket did
-not take is handed to the loop (``rest``), and every later write, of any thread, queues
-behind it until the loop has given it to the transport. Otherwise the message goes through
-the run queue as before. It saves the loop's wake-up per message of a function object (a
-worker's reply): about a tenth of a seed worker's CPU per request. The pure build, and the
-stdlib loop (whose own writes release the GIL), never write from another thread.
+it: the proxy holds nothing queued (a message the loop is still encoding counts until it is
+written), the transport's write buffer is empty (uvloop counts libuv's queue in it: libuv
+writes without the GIL only what is queued there) and no remainder of an earlier such write
+waits. The check and the ``write(2)`` run under the GIL with nothing between them that could
+release it (``_write_now``, a C call in the compiled build), so no other write to the socket
+interleaves. What the socket did not take is handed to the loop (``rest``), and every later
+write, of any thread, queues behind it until the loop has given it to the transport.
+Otherwise the message goes through the run queue as before. It saves the loop's wake-up per
+message of a function object (a worker's reply): about a sixth of a seed worker's CPU per
+request. The pure build, and the stdlib loop (whose own writes release the GIL), never write
+from another thread.
 
 ``listen``/``connect`` (``_endpoints``) make these links.
 """
