@@ -1142,3 +1142,31 @@ def test_a_thread_send_never_overtakes_its_earlier_send_the_loop_is_still_writin
     received = [wait_for(server, lc.int_type)[0] for _ in range(2)]
     assert received == [1, 2]
     assert len(asked) == 1  # the second never tried the socket: the first was not written yet
+
+
+def test_messages_held_for_the_hello_still_read_as_held_while_they_are_written(
+    server, client, monkeypatch
+):
+    """A thread's direct write checks ``held``: while the loop writes what waited for the
+    peer's hello, the link must still read as holding it, to the last one."""
+    _, port = listening(server)
+    c = connected(client, port)
+    accepted(server)
+    link = link_of(c.proxy_address)
+    still_held: list[int] = []
+    write = link._write
+
+    def recording_write(payload, message, back):
+        still_held.append(len(link.held))  # what write_now would see if the thread ran now
+        write(payload, message, back)
+
+    def flush_two_held() -> None:  # on the loop, as when the hello arrives
+        back = client.object_address
+        link.held = [(link._payload(as_int(n), c.proxy_address, back), n, back) for n in (1, 2)]
+        link._ready()
+
+    monkeypatch.setattr(link, "_write", recording_write)
+    LOOP.loop.call_soon_threadsafe(flush_two_held)
+    received = [wait_for(server, lc.int_type)[0] for _ in range(2)]
+    assert received == [1, 2]
+    assert still_held == [2, 2] and link.held == []

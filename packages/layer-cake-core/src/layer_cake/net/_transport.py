@@ -645,12 +645,14 @@ class WireLink(Link):
         """Hello (and key exchange) complete: announce the link and send what was held."""
         if not self.announced:
             self._announce()
-        held, self.held = self.held, []
-        for payload, message, back in held:
+        # ``held`` stays as it is until all are written: a thread's direct write (``write_now``)
+        # waits behind them even if writing one lets the thread run.
+        for payload, message, back in self.held:
             if self.transport is None or self.transport.is_closing():
                 _counters.count("undeliverable")
                 continue
             self._write(payload, message, back)
+        self.held = []
 
     def connection_lost(self, exc: Exception | None) -> None:
         for timer in (self.probe_timer, self.hello_timer, self.stall_timer):
