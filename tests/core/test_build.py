@@ -80,3 +80,17 @@ def test_both_build_flags_together_make_the_import_fail_clearly() -> None:
         "ImportError: LC_PURE_PYTHON and LC_REQUIRE_COMPILED are both set"
         in result.stderr.splitlines()[-1]
     )
+
+
+def test_the_http_server_connection_keeps_its_state_in_c_fields_when_compiled() -> None:
+    """Declared in ``_http_server.pxd`` (issue 13: -9 % instructions a parse and response);
+    in both builds a connection still takes attributes of other names, as a plain class."""
+    from layer_cake.net import _http_server
+    from layer_cake.net._http_server import HttpServerConnection
+
+    field = type(HttpServerConnection.__dict__.get("_phase")).__name__
+    assert field == ("getset_descriptor" if _build.is_compiled(_http_server) else "NoneType")
+    connection = HttpServerConnection([], None, False)
+    connection.note = "kept"  # type: ignore[attr-defined]
+    connection._body_left = 2**70  # any int, as before: the fields are Python objects
+    assert (connection.note, connection._body_left) == ("kept", 2**70)  # type: ignore[attr-defined]
