@@ -1170,3 +1170,32 @@ def test_messages_held_for_the_hello_still_read_as_held_while_they_are_written(
     received = [wait_for(server, lc.int_type)[0] for _ in range(2)]
     assert received == [1, 2]
     assert still_held == [2, 2] and link.held == []
+
+
+def test_the_loops_next_write_hands_over_a_threads_tail_first(server, client):
+    """The tail of a frame a thread wrote in part waits for nothing: the loop's own next
+    frame hands it to the transport first, in that same call, so it is never more than one
+    frame's tail and nothing overtakes it."""
+    _, port = listening(server)
+    c = connected(client, port)
+    accepted(server)
+    link = link_of(c.proxy_address)
+    fd = link.transport.get_extra_info("socket").fileno()
+    tail_left: list[object] = []
+    done = threading.Event()
+
+    def on_the_loop() -> None:
+        back = client.object_address
+        header, body = link.encoder.frame_parts(link._payload(as_int(1), c.proxy_address, back))
+        data = header + body
+        os.write(fd, data[:7])  # as a thread's write that the socket took in part
+        link.rest = data[7:]
+        link.send_out(as_int(2), c.proxy_address, back)
+        tail_left.append(link.rest)
+        done.set()
+
+    LOOP.loop.call_soon_threadsafe(on_the_loop)
+    assert done.wait(PATIENCE)
+    assert tail_left == [None]
+    received = [wait_for(server, lc.int_type)[0] for _ in range(2)]
+    assert received == [1, 2]
