@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,71 @@ def test_the_http_server_connection_keeps_its_state_in_c_fields_when_compiled() 
     connection.note = "kept"  # type: ignore[attr-defined]
     connection._body_left = 2**70  # any int, as before: the fields are Python objects
     assert (connection.note, connection._body_left) == ("kept", 2**70)  # type: ignore[attr-defined]
+
+
+def test_the_links_keep_their_state_in_c_fields_when_compiled() -> None:
+    """``Link``, ``WireLink`` and ``HttpServerLink`` are extension types when compiled
+    (``_link.pxd`` and its subclasses': -10 % instructions a message of an echo process). In
+    both builds a link is still an asyncio protocol by its methods, takes attributes of other
+    names, and a method replaced on one instance is the one its own compiled code calls."""
+    from layer_cake.net import _http_link, _link, _transport
+    from layer_cake.net._http_link import HttpClientLink, HttpServerLink
+    from layer_cake.net._link import Link
+    from layer_cake.net._messages import EndOfTransport
+    from layer_cake.net._transport import WireLink
+
+    for module, cls, name in (
+        (_link, Link, "paused"),
+        (_transport, WireLink, "rest"),
+        (_http_link, HttpServerLink, "activity"),
+    ):
+        field = type(cls.__dict__.get(name)).__name__
+        assert field == ("getset_descriptor" if _build.is_compiled(module) else "NoneType"), cls
+    assert issubclass(HttpClientLink, Link)  # a plain subclass of the extension type
+
+    link = WireLink((1,), 1024, None)
+    link.note = "kept"  # type: ignore[attr-defined]
+    link.fd = 2**70  # any int: the fields are Python objects
+    assert (link.note, link.fd, link.paused, link.held) == ("kept", 2**70, False, [])  # type: ignore[attr-defined]
+    for method in ("connection_made", "data_received", "eof_received", "connection_lost"):
+        assert callable(getattr(link, method))
+
+    written: list = []
+    link.rest = b"tail"
+    link._write_rest = lambda: written.append("replaced")  # type: ignore[method-assign]
+    link.close(EndOfTransport.ON_REQUEST)  # its compiled code calls the instance's method
+    assert written == ["replaced"]
+
+
+def test_the_runtime_objects_keep_their_state_in_c_fields_when_compiled() -> None:
+    """``Agent`` is an extension type with no fields of its own, so that ``Buffering``,
+    ``AsyncBuffering`` and ``Proxy`` can keep theirs in C fields; user classes derived from the
+    public bases still behave as plain classes (class attributes, instance attributes, mixins)."""
+    import layer_cake as lc
+    from layer_cake.net import _proxy
+    from layer_cake.runtime import _dispatch, _object, _routine
+
+    for module, cls, name in (
+        (_routine, _routine.Buffering, "_inbox"),
+        (_routine, _routine.AsyncBuffering, "_fresh"),
+        (_proxy, _proxy.Proxy, "backlog"),
+    ):
+        field = type(cls.__dict__.get(name)).__name__
+        assert field == ("getset_descriptor" if _build.is_compiled(module) else "NoneType"), cls
+    if _build.is_compiled(_object):  # no field of Agent's own (a class attribute would hide
+        # it): the instance is Core's struct and the __dict__ pointer only
+        extra = _object.Agent.__basicsize__ - _dispatch.Core.__basicsize__
+        assert extra == struct.calcsize("P")
+
+    class Mixin:
+        greeting = "hello"
+
+    class Mine(lc.Point, lc.Stateless, Mixin):
+        _name = "mine"  # a class attribute of Agent's, overridden as users do
+        returned_type = None
+
+    mine = Mine()
+    mine.extra = [1]  # type: ignore[attr-defined]
+    assert (mine.extra, mine.greeting, mine._name, mine._pending) == ([1], "hello", "mine", 0)  # type: ignore[attr-defined]
+    agent = _routine.AsyncBuffering()
+    assert (len(agent._fresh), agent._waiter, agent.queued()) == (0, None, 0)

@@ -1199,3 +1199,29 @@ def test_the_loops_next_write_hands_over_a_threads_tail_first(server, client):
     assert tail_left == [None]
     received = [wait_for(server, lc.int_type)[0] for _ in range(2)]
     assert received == [1, 2]
+
+
+def test_a_peer_that_shuts_its_write_side_is_closed_with_no_protocol_error(server):
+    """A peer's end of input (``shutdown(SHUT_WR)``) ends the link as a close does: the
+    listener hears ``Closed`` and the loop reports no protocol failure (``Link`` is an
+    asyncio protocol by its own methods, ``eof_received`` among them)."""
+    from layer_cake.runtime._loop import LOOP
+
+    _, port = listening(server)  # the loop runs from here on
+    errors: list = []
+    loop = LOOP.loop
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        with raw_client(port) as s:
+            s.sendall(FrameEncoder().hello(False))
+            accepted(server)
+            s.shutdown(socket.SHUT_WR)
+            read_until_closed(s)  # the server closes its side in turn
+        m = server.input()
+        assert isinstance(m, lc.Closed), m
+        assert m.reason.name == "ABANDONED_BY_REMOTE"
+    finally:
+        loop.set_exception_handler(previous)
+    assert errors == []
+    nothing_more(server)

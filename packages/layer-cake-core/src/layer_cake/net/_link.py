@@ -85,8 +85,13 @@ def warn_once(what: str, host: str, address: tuple, text: str) -> None:
     warn(address, text)
 
 
-class Link(asyncio.Protocol):
-    """What every connection has: a proxy, a controller, and exactly one ``Closed``."""
+class Link:
+    """What every connection has: a proxy, a controller, and exactly one ``Closed``.
+
+    An asyncio protocol by its methods (the loops only call them): compiled, it is an
+    extension type whose state is in C fields (``_link.pxd``), which cannot derive from
+    ``asyncio.Protocol``.
+    """
 
     def __init__(self, controller: tuple) -> None:
         self.controller = controller
@@ -151,6 +156,11 @@ class Link(asyncio.Protocol):
         LOOP.loop.call_later(RETRY_FULL, self.to_controller, message)  # type: ignore[union-attr]
 
     # Ending -------------------------------------------------------------------------------------
+
+    def eof_received(self) -> bool | None:
+        """The peer shut its write side: None lets the transport close (as
+        ``asyncio.Protocol``'s default; ``HttpServerLink`` keeps it open for owed answers)."""
+        return None
 
     def close(
         self,

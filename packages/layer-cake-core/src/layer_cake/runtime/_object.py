@@ -179,12 +179,12 @@ class Agent(Core):
     ``Core``'s, never class attributes here (see ``_dispatch.Core``)."""
 
     # Set by the runtime before the object runs (object_address is Core's field).
-    parent_address: tuple = ()
+    parent_address = ()  # a tuple (no annotation: compiled, one would declare a C field)
     _name = "object"
     _threshold = 100  # level of this object's own log calls; below it: suppressed
     _trail = False  # OBJECT level selected and lifecycle entries wanted
     _report_end = False  # set by report_end: end() then calls the END_HOOKS
-    _ending: object = None  # object_ending given to create (None: returned_object)
+    _ending = None  # object_ending given to create (None: returned_object)
 
     def _agent_init(self) -> None:
         self.return_address: tuple = ()
