@@ -526,6 +526,23 @@ def test_frame_payload_carries_the_receivers_address_as_ext_3_and_the_senders_as
     assert (to, back, kind, type(message)) == ((1, 2), (3,), 0, lc.Ack)
 
 
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 31, 32, 8191, 8192])
+def test_frame_payload_is_byte_for_byte_what_msgpack_packs_at_every_address_length(length):
+    """The two addresses are spliced in as pre-packed bytes (issue 13): fixext 8 and 16,
+    ext 8, ext 16 and ext 32 must come out exactly as msgpack writes them."""
+    to = tuple(range(1, length + 1))
+    back = tuple(range(2**64 - 1, 2**64 - 1 - length, -1))
+    message = lc.cast_to([(4, 5), (6,)], lc.VectorOf(lc.Address()))
+    for _ in range(2):  # the second time from the cache
+        payload = pack_payload(to, back, message)
+        raw = msgpack.unpackb(payload, strict_map_key=False)
+        assert raw[0] == msgpack.ExtType(3, b"".join(a.to_bytes(8, "big") for a in to))
+        assert raw[1] == msgpack.ExtType(1, b"".join(a.to_bytes(8, "big") for a in back))
+        assert raw[2] == 0
+        assert msgpack.packb(raw, use_bin_type=True) == payload
+        assert unpack_payload(payload)[:3] == (to, back, 0)
+
+
 def test_malformed_msgpack_is_a_codec_error():
     with pytest.raises(lc.CodecRuntimeError, match=r"^cannot decode"):
         decode_message(b"\xc1")

@@ -817,7 +817,9 @@ class Decoder:
             return self.incognito(signature, data[1], data[2])
         if p.kind == K_USER:
             cls = p.element
-            spec = _spec_of(cls)
+            spec = SPECS.get(cls)  # a dict lookup; _spec_of reads the class's own __dict__
+            if spec is None:
+                spec = _spec_of(cls)
             body = data[1]
             if type(body) is not dict:
                 raise Fault(f"no transform {type(body).__name__}/UserDefined({cls.__name__})")
