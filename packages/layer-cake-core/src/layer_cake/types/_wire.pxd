@@ -6,7 +6,8 @@ import cython
 from layer_cake.types._convert cimport Decoder, Encoder
 
 cdef object _ANY, _ADDRESS, _local, _FIXEXT
-cdef dict _ext_packed
+cdef dict _ext_packed, _ext_heads
+cdef Py_ssize_t _EXT_HEADS_LIMIT
 cdef bytes _PAYLOAD_HEAD, _KIND_MESSAGE_PACKED
 
 # The helpers are C functions: a call between them was a Python call (issue 13: a fifth of

@@ -54,6 +54,8 @@ _local = threading.local()
 #: The first byte of msgpack's fixext encodings, by data length (msgpack spec, "ext format").
 _FIXEXT = {1: b"\xd4", 2: b"\xd5", 4: b"\xd6", 8: b"\xd7", 16: b"\xd8"}
 _ext_packed: dict = {}  # address ExtType -> its msgpack bytes; bounded like the address caches
+_ext_heads: dict = {}  # (code, data length) -> the ext's msgpack head
+_EXT_HEADS_LIMIT = 256  # few (code, length) pairs in use; cleared when full, whatever comes
 _PAYLOAD_HEAD = b"\x94"  # a frame payload is an array of 4
 _KIND_MESSAGE_PACKED = b"\x00"  # KIND_MESSAGE as a positive fixint
 
@@ -80,21 +82,30 @@ def _packed_ext(ext: ExtType) -> bytes:
 
     The two addresses of a frame payload are spliced in as these bytes: msgpack packs an
     ``ExtType`` through an ``isinstance`` and two attribute lookups (issue 13: a third of
-    what packing a small payload cost).
+    what packing a small payload cost). A new address (a job's, one per request) is built
+    from the head kept for its code and length.
     """
     packed = _ext_packed.get(ext)
     if packed is None:
-        code, data = ext
-        n = len(data)
-        lead = _FIXEXT.get(n)
-        if lead is None:
-            if n < 0x100:
-                lead = struct.pack(">BB", 0xC7, n)
-            elif n < 0x10000:
-                lead = struct.pack(">BH", 0xC8, n)
-            else:
-                lead = struct.pack(">BI", 0xC9, n)
-        packed = lead + struct.pack(">b", code) + data
+        code = ext.code  # the namedtuple's fields: indexing a tuple subclass is slower
+        data = ext.data
+        key = (code, len(data))
+        head = _ext_heads.get(key)
+        if head is None:
+            n = len(data)
+            lead = _FIXEXT.get(n)
+            if lead is None:
+                if n < 0x100:
+                    lead = struct.pack(">BB", 0xC7, n)
+                elif n < 0x10000:
+                    lead = struct.pack(">BH", 0xC8, n)
+                else:
+                    lead = struct.pack(">BI", 0xC9, n)
+            head = lead + struct.pack(">b", code)
+            if len(_ext_heads) >= _EXT_HEADS_LIMIT:
+                _ext_heads.clear()
+            _ext_heads[key] = head
+        packed = head + data
         if len(_ext_packed) >= ADDRESS_CACHE:
             _ext_packed.clear()
         _ext_packed[ext] = packed
