@@ -6,6 +6,7 @@ cdef int K_SPAN, K_WORLD, K_DELTA, K_UUID, K_VECTOR, K_ARRAY, K_SET, K_MAP, K_DE
 cdef int K_USER, K_POINTER, K_ANY, K_ADDRESS, K_TYPE, K_WORD
 
 cdef object _deque, _datetime, _timedelta, _UUIDType, _u64, _address_structs, _tuple_new
+cdef dict SPECS, _SIGNATURES  # the registries, read per message: C globals, not module lookups
 
 cpdef object _mismatch(object value, object p)
 

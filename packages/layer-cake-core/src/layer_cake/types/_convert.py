@@ -31,6 +31,7 @@ from . import _portable, _text
 from ._infer import infer_portable
 from ._message import Incognito, default_of, resolve_signature
 from ._portable import Portable
+from ._portable import _table as _SIGNATURES  # signature -> installed portable (never rebound)
 from ._registry import SPECS, bind_message
 
 __all__ = [
@@ -809,10 +810,12 @@ class Decoder:
         if type(data) is not list or len(data) != 3 or type(data[0]) is not str:
             raise Fault(f"no transform {type(data).__name__}/Any")
         signature = data[0]
-        try:
-            p = resolve_signature(signature)
-        except ValueError as e:
-            raise Fault(str(e)) from None
+        p = _SIGNATURES.get(signature)  # an installed type: what resolve_signature finds first
+        if p is None:
+            try:
+                p = resolve_signature(signature)
+            except ValueError as e:
+                raise Fault(str(e)) from None
         if p is None:
             return self.incognito(signature, data[1], data[2])
         if p.kind == K_USER:
