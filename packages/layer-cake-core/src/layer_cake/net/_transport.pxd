@@ -4,6 +4,9 @@
 import cython
 
 from layer_cake.net._link cimport Link
+# C calls per frame (the Python names stay importable from their modules).
+from layer_cake.types._convert cimport address_ext
+from layer_cake.types._wire cimport pack_payload, unpack_payload
 
 cdef double _INFINITY
 

@@ -9,6 +9,9 @@ cdef object _deque, _datetime, _timedelta, _UUIDType, _u64, _address_structs, _t
 cdef dict SPECS, _SIGNATURES  # the registries, read per message: C globals, not module lookups
 
 cpdef object _mismatch(object value, object p)
+# Called per frame from here, _wire and _transport: a C call there (cimported), as before
+# from Python.
+cpdef object address_ext(object code, tuple a)
 
 
 cdef class Encoder:

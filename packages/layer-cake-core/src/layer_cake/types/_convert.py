@@ -184,7 +184,7 @@ _in_address: dict = {}  # ext bytes -> address
 _in_local: dict = {}  # ext bytes -> LocalAddress
 
 
-def address_ext(code: int, a: tuple) -> ExtType:
+def address_ext(code: object, a: tuple) -> ExtType:
     """``ExtType(code, <a as >nQ>)``: an address (a tuple of ints) in wire form.
 
     Built as ``tuple.__new__`` (msgpack's ``ExtType.__new__`` checks its arguments in Python

@@ -3,7 +3,7 @@
 # Python functions of the module as well.
 import cython
 
-from layer_cake.types._convert cimport Decoder, Encoder
+from layer_cake.types._convert cimport Decoder, Encoder, address_ext
 
 cdef object _ANY, _ADDRESS, _local, _FIXEXT
 cdef dict _ext_packed, _ext_heads
