@@ -416,3 +416,11 @@ def test_raw_loop_round_trip_baseline(benchmark, style):
     benchmark.extra_info["ops_per_round"] = ROUND_TRIPS
     benchmark.extra_info["per_second"] = round(ROUND_TRIPS / median)
     benchmark.extra_info["median_per_op_us"] = round(median / ROUND_TRIPS * 1e6, 3)
+
+
+def test_suppressed_log_call(benchmark, ch):
+    """``self.trace(...)`` below the object's log level, as a handler calls it per message:
+    one comparison with a level read once at import (issue 13: reading ``USER_LOG.TRACE`` each
+    call went through ``EnumType.__getattr__``'s slot, ~70 ns)."""
+    assert ch._threshold > lc.USER_LOG.TRACE  # suppressed: nothing is written
+    benchmark(ch.trace, "handled", n=1)

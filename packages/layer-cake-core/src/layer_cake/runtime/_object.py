@@ -57,6 +57,11 @@ __all__ = [
 ]
 
 _ids = itertools.count(16)
+
+# The log levels, read once: an attribute of an enum class goes through EnumType.__getattr__'s
+# slot (~70 ns a read in Python 3.11), and these are read per log call and per object made.
+_FAULT, _WARNING, _CONSOLE = USER_LOG.FAULT, USER_LOG.WARNING, USER_LOG.CONSOLE
+_TRACE, _DEBUG, _OBJECT = USER_LOG.TRACE, USER_LOG.DEBUG, USER_LOG.OBJECT
 TIMER_ADDRESS = (1,)  # return address of timer expiries
 REPLAY_LIMIT = 8  # the 8th save of one message discards it
 #: Called with the address of each ended object that asked for it (``report_end``). Layers
@@ -304,31 +309,31 @@ class Agent(Core):
         return self._name
 
     def fault(self, *a: object, **kv: object) -> None:
-        if self._threshold <= USER_LOG.FAULT:
+        if self._threshold <= _FAULT:
             self._user_log("!", a, kv)
 
     def warning(self, *a: object, **kv: object) -> None:
-        if self._threshold <= USER_LOG.WARNING:
+        if self._threshold <= _WARNING:
             self._user_log("?", a, kv)
 
     def console(self, *a: object, **kv: object) -> None:
-        if self._threshold <= USER_LOG.CONSOLE:
+        if self._threshold <= _CONSOLE:
             self._user_log("^", a, kv)
 
     def trace(self, *a: object, **kv: object) -> None:
-        if self._threshold <= USER_LOG.TRACE:
+        if self._threshold <= _TRACE:
             self._user_log("~", a, kv)
 
     def debug(self, *a: object, **kv: object) -> None:
-        if self._threshold <= USER_LOG.DEBUG:
+        if self._threshold <= _DEBUG:
             self._user_log("_", a, kv)
 
     def sample(self, name: str, **kv: object) -> None:
-        if self._threshold <= USER_LOG.TRACE:
+        if self._threshold <= _TRACE:
             self._user_log("&", (name,), kv)
 
     def test(self, condition: object, note: str) -> None:
-        if not condition and self._threshold <= USER_LOG.WARNING:
+        if not condition and self._threshold <= _WARNING:
             # The caller's frame: compiled, this method has no frame of its own to skip.
             frame = sys._getframe(0)
             while frame.f_back is not None and frame.f_code.co_name == "test" and (
@@ -354,7 +359,7 @@ class Agent(Core):
     def dropped(self, message: object, back: tuple) -> None:
         """A message nothing matched: counted, and logged with the OBJECT trail."""
         _counters.count("dropped_unhandled")
-        if self._trail_recv or LOG.level <= USER_LOG.OBJECT:
+        if self._trail_recv or LOG.level <= _OBJECT:
             value = unwrap(message)[0]
             text = f"Dropped {tag_of(message)} from <{hex_of(back)}>"
             if isinstance(value, Faulted):
@@ -365,7 +370,7 @@ class Agent(Core):
         """Save a message to replay after the next fresh one; the 8th save discards it."""
         if replays + 1 >= REPLAY_LIMIT:
             _counters.count("dropped_replay")
-            if self._threshold <= USER_LOG.WARNING or LOG.level <= USER_LOG.WARNING:
+            if self._threshold <= _WARNING or LOG.level <= _WARNING:
                 self._log("?", f"Saved {tag_of(message)} discarded after {REPLAY_LIMIT} replays")
             return
         self._saved.append((message, to, back, replays + 1))
@@ -494,7 +499,7 @@ def _copy(message: object, spec: object) -> object:
 
 def _undeliverable(sender: Agent | None, message: object, to: object) -> None:
     _counters.count("undeliverable")
-    if LOG.level <= USER_LOG.TRACE:
+    if LOG.level <= _TRACE:
         text = f"Undeliverable {tag_of(message)} to <{hex_of(to)}>"
         if sender is not None:
             sender._log("~", text)
@@ -583,9 +588,9 @@ def create_object(
     if ending is not None:
         agent._ending = ending
     level = LOG.level
-    agent._trail = level <= USER_LOG.OBJECT and spec.lifecycle
-    agent._trail_sent = level <= USER_LOG.OBJECT and spec.message_trail
-    agent._trail_recv = level <= USER_LOG.OBJECT and spec.execution_trace
+    agent._trail = level <= _OBJECT and spec.lifecycle
+    agent._trail_sent = level <= _OBJECT and spec.message_trail
+    agent._trail_recv = level <= _OBJECT and spec.execution_trace
     cls = type(agent)
     agent._direct = (
         getattr(cls, "deliver", None) is machine_deliver
