@@ -32,7 +32,7 @@ from ._dispatch import (
 )
 from ._log import LOG, text_of, write_entry
 from ._loop import LOOP
-from ._messages import USER_LOG, Faulted, Returned, Stop
+from ._messages import _LEVELS, Faulted, Returned, Stop
 
 __all__ = [
     "Agent",
@@ -57,11 +57,7 @@ __all__ = [
 ]
 
 _ids = itertools.count(16)
-
-# The log levels, read once: an attribute of an enum class goes through EnumType.__getattr__'s
-# slot (~70 ns a read in Python 3.11), and these are read per log call and per object made.
-_FAULT, _WARNING, _CONSOLE = USER_LOG.FAULT, USER_LOG.WARNING, USER_LOG.CONSOLE
-_TRACE, _DEBUG, _OBJECT = USER_LOG.TRACE, USER_LOG.DEBUG, USER_LOG.OBJECT
+_FAULT, _WARNING, _CONSOLE, _TRACE, _DEBUG, _OBJECT = _LEVELS  # per log call and object made
 TIMER_ADDRESS = (1,)  # return address of timer expiries
 REPLAY_LIMIT = 8  # the 8th save of one message discards it
 #: Called with the address of each ended object that asked for it (``report_end``). Layers
