@@ -530,10 +530,11 @@ def test_frame_payload_carries_the_receivers_address_as_ext_3_and_the_senders_as
 def test_frame_payload_is_byte_for_byte_what_msgpack_packs_at_every_address_length(length):
     """The two addresses are spliced in as pre-packed bytes (issue 13): fixext 8 and 16,
     ext 8, ext 16 and ext 32 must come out exactly as msgpack writes them."""
-    to = tuple(range(1, length + 1))
-    back = tuple(range(2**64 - 1, 2**64 - 1 - length, -1))
     message = lc.cast_to([(4, 5), (6,)], lc.VectorOf(lc.Address()))
-    for _ in range(2):  # the second time from the cache
+    # New addresses, the same again (kept whole), then new ones of the same length (kept head).
+    for first in (1, 1, 1000):
+        to = tuple(range(first, first + length))
+        back = tuple(range(2**64 - first, 2**64 - first - length, -1))
         payload = pack_payload(to, back, message)
         raw = msgpack.unpackb(payload, strict_map_key=False)
         assert raw[0] == msgpack.ExtType(3, b"".join(a.to_bytes(8, "big") for a in to))

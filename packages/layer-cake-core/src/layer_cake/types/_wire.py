@@ -208,11 +208,10 @@ def pack_payload(
     except (Fault, struct.error) as e:
         reason = e.reason if isinstance(e, Fault) else str(e)
         raise CodecRuntimeError(f"cannot encode (malformed address: {reason})") from None
-    body = _body(message, address_out, encoder)
-    if type(back) is not ExtType:  # an address_out of another kind: msgpack packs what it is
-        return _pack([to, back, KIND_MESSAGE, body])
-    # Byte for byte what packing [to, back, KIND_MESSAGE, body] gives (tested against msgpack).
-    parts = (_PAYLOAD_HEAD, _packed_ext(to), _packed_ext(back), _KIND_MESSAGE_PACKED, _pack(body))
+    body = _pack(_body(message, address_out, encoder))
+    # Byte for byte what packing [to, back, KIND_MESSAGE, body] gives (tested against msgpack):
+    # both addresses are ExtTypes (address_ext, or the transport's address_out, which uses it).
+    parts = (_PAYLOAD_HEAD, _packed_ext(to), _packed_ext(back), _KIND_MESSAGE_PACKED, body)
     return b"".join(parts)
 
 
