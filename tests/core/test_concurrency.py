@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from runtime_support import queue_capacity
+from runtime_support import log_at, queue_capacity, texts
 
 import layer_cake as lc
 
@@ -214,6 +214,129 @@ def test_get_response_stopped_while_waiting_is_aborted(me: lc.Channel) -> None:
     job = me.create(lc.GetResponse, Job(1), server)
     assert isinstance(stop(me, job), lc.Aborted)
     stop(me, server)
+
+
+# Without ``seconds`` (and with no object-level log) a GetResponse is not a machine but a
+# lighter stand-in (runtime/_concurrency.py): each test runs both and expects the same.
+SHAPES = [
+    pytest.param({}, id="without seconds"),
+    pytest.param({"seconds": 600.0}, id="with seconds, a machine"),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_get_response_ends_with_the_first_answer_and_a_second_is_undeliverable(
+    me: lc.Channel, shape: dict
+) -> None:
+    before = lc.runtime_counters().undeliverable
+    with lc.channel() as server:
+        me.create(lc.GetResponse, Job(1), server.object_address, **shape)
+        request, _ = server.select(Job, seconds=WAIT)
+        assert isinstance(request, Job)
+        server.reply(Done(1))
+        server.reply(Done(2))
+        answer = returned(me)
+        assert isinstance(answer, Done) and answer.n == 1
+        deadline = time.monotonic() + WAIT  # the machine counts it when its queue gets to it
+        while lc.runtime_counters().undeliverable == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lc.runtime_counters().undeliverable - before == 1
+    value, _ = me.select(lc.Returned, seconds=0.2)  # and no second Returned
+    assert isinstance(value, lc.SelectTimer)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_get_response_whose_request_is_refused_ends_faulted_as_a_machine_does(
+    me: lc.Channel, shape: dict
+) -> None:
+    with queue_capacity(8), lc.channel() as worker:
+        for _ in range(8):
+            me.send(lc.Ack(), worker.object_address)
+        me.create(lc.GetResponse, Job(1), worker.object_address, **shape)
+        fault = returned(me)  # sent from the loop: refused, never blocked
+        assert isinstance(fault, lc.Faulted)
+        assert fault.condition == "object faulted"
+        assert f"Queue full, Job to <{worker.object_address[-1]:08x}> rejected" in str(fault)
+        for _ in range(8):
+            assert isinstance(worker.input(), lc.Ack)
+
+
+class Asker(lc.Point, lc.Stateless):
+    """Creates a GetResponse to ``server`` and, in the same handler, sends ``Job(0)`` to
+    the server (or, with ``stop``, a ``Stop`` to the GetResponse); ends with the
+    GetResponse's result."""
+
+    def __init__(self, server=(), shape=None, stop=False) -> None:  # type: ignore[no-untyped-def]
+        lc.Point.__init__(self)
+        lc.Stateless.__init__(self)
+        self.server = server
+        self.shape = shape or {}
+        self.stop = stop
+
+
+def Asker_Start(self: Asker, message: lc.Start) -> None:
+    job = self.create(lc.GetResponse, Job(1), self.server, **self.shape)
+    if self.stop:
+        self.send(lc.Stop(), job)
+    else:
+        self.send(Job(0), self.server)
+
+
+def Asker_Returned(self: Asker, message: lc.Returned) -> None:
+    self.complete(message.message)
+
+
+lc.bind(Asker, (lc.Start, lc.Returned))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_get_response_sends_its_request_after_what_its_creator_sends_next(
+    me: lc.Channel, shape: dict
+) -> None:
+    with lc.channel() as server:
+        me.create(Asker, server.object_address, shape)
+        first, _ = server.select(Job, seconds=WAIT)
+        second, _ = server.select(Job, seconds=WAIT)
+        assert (first.n, second.n) == (0, 1)  # the request went out from the run queue
+        server.reply(Done(1))
+        answer = returned(me)
+        assert isinstance(answer, Done) and answer.n == 1
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_get_response_stopped_at_once_still_sends_its_request_then_is_aborted(
+    me: lc.Channel, shape: dict
+) -> None:
+    with lc.channel() as server:
+        me.create(Asker, server.object_address, shape, stop=True)
+        request, _ = server.select(Job, seconds=WAIT)
+        assert isinstance(request, Job) and request.n == 1
+        assert isinstance(returned(me), lc.Aborted)
+
+
+def test_get_response_is_a_machine_only_with_seconds_or_object_logs(me: lc.Channel) -> None:
+    from layer_cake.runtime._object import TABLE
+
+    with lc.channel() as server:
+        silent = server.object_address
+        light = me.create(lc.GetResponse, Job(1), silent)
+        timed = me.create(lc.GetResponse, Job(2), silent, seconds=600.0)
+        with log_at(lc.USER_LOG.OBJECT) as stream:
+            logged = me.create(lc.GetResponse, Job(3), silent)
+            assert isinstance(stop(me, logged), lc.Aborted)
+        assert not isinstance(TABLE[light], lc.GetResponse)
+        assert isinstance(TABLE[timed], lc.GetResponse)
+        assert texts(stream, "+", logged) == [f"Created by <{me.object_address[-1]:08x}>"]
+        assert texts(stream, "X", logged) == ["Destroyed"]
+        assert isinstance(stop(me, light), lc.Aborted)
+        assert isinstance(stop(me, timed), lc.Aborted)
+
+
+def test_get_response_with_missing_arguments_is_refused_by_its_constructor(
+    me: lc.Channel,
+) -> None:
+    with pytest.raises(TypeError, match="__init__"):
+        me.create(lc.GetResponse, Job(1))
 
 
 # Concurrently (24, 25) ---------------------------------------------------------------------------
