@@ -111,14 +111,21 @@ def child_processes() -> set[int]:
 
 
 #: The loop thread and the named dispatcher threads (``bind(M, ..., thread='x')``) are started
-#: on first use and serve every later object of the process: they persist by design. Object
-#: threads (function objects, ``Threaded`` machines) are not exempt: a test stops what it made.
+#: on first use and serve every later object of the process: they persist by design, as does
+#: the stdlib loop's default executor (``asyncio_N``: it resolves a host name, then serves the
+#: loop for its life). Object threads (function objects, ``Threaded`` machines) are not
+#: exempt: a test stops what it made.
 LOOP_THREAD_NAME = "layer-cake-loop"
+EXECUTOR_PREFIX = "asyncio_"
 
 
 def persists_by_design(thread: threading.Thread) -> bool:
     """True for the process-wide runtime threads that outlive any one test."""
-    return thread.name == LOOP_THREAD_NAME or thread.name.startswith(DISPATCHER_PREFIX)
+    return (
+        thread.name == LOOP_THREAD_NAME
+        or thread.name.startswith(DISPATCHER_PREFIX)
+        or thread.name.startswith(EXECUTOR_PREFIX)
+    )
 
 
 def threads_left(before: set[threading.Thread], deadline: float) -> list[threading.Thread]:

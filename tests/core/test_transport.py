@@ -680,6 +680,74 @@ def test_a_server_process_on_a_port_in_use_exits_71(tmp_path, server):  # accept
     )
 
 
+LISTENER = """
+import os
+import sys
+
+import layer_cake as lc
+
+
+def listener(self, host: str = "127.0.0.1"):
+    lc.listen(self, lc.HostPort(host, 0))
+    m = self.input()
+    assert isinstance(m, lc.Listening), m
+    names = set()
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/comm") as f:
+            names.add(f.read().strip())
+    print(m.listening_ipp.port, "encodings.idna" in sys.modules, "libuv-worker" in names)
+    return None
+
+
+lc.bind(listener)
+
+if __name__ == "__main__":
+    lc.create(listener)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_listening_at_an_ip_literal_starts_no_resolver_threads(tmp_path):
+    path = script(tmp_path, "listener.py", LISTENER)
+    done = subprocess.run(
+        [sys.executable, path.name, f"--host={LOOPBACK}"],
+        cwd=tmp_path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    port, idna, resolver = done.stdout.split()
+    assert int(port) > 0
+    assert (idna, resolver) == ("False", "False")  # no getaddrinfo on a thread pool
+
+
+def test_listen_at_a_name_is_resolved_by_the_loop(server, client):
+    lc.listen(server, lc.HostPort("localhost", 0))
+    m, _ = wait_for(server, lc.Listening, lc.NotListening)
+    assert isinstance(m, lc.Listening), m
+    connected(client, m.listening_ipp.port)
+    accepted(server)
+
+
+def test_listen_at_the_ipv6_loopback_accepts_a_connection(server, client):
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    lc.listen(server, lc.HostPort("::1", 0))
+    m, _ = wait_for(server, lc.Listening, lc.NotListening)
+    assert isinstance(m, lc.Listening), m
+    lc.connect(client, lc.HostPort("::1", m.listening_ipp.port))
+    c, _ = wait_for(client, lc.Connected, lc.NotConnected)
+    assert isinstance(c, lc.Connected), c
+    accepted(server)
+
+
 def test_connect_to_a_closed_port_is_not_connected(client):  # acceptance 59
     port = free_port()
     lc.connect(client, lc.HostPort(LOOPBACK, port))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import uuid
 
 from ..runtime._dispatch import send_from
@@ -232,6 +233,32 @@ def _protocol_factory(
     )  # no ``mismatch``: a foreign peer is logged and closed, the controller hears nothing
 
 
+def _bound_socket(host: str, port: int | None) -> socket.socket | None:
+    """A stream socket bound at an IP literal, as ``create_server`` would make it (address
+    reuse on; an IPv6 one for IPv6 only); ``None`` for a name, which the loop resolves.
+
+    Binding here skips the loop's resolver: uvloop runs ``getaddrinfo`` on libuv's thread
+    pool even for a literal, which starts four threads and loads the ``idna`` codec, about
+    480 kB of every listening process (a seed worker listens for its subscribers).
+    """
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, TypeError, ValueError):
+            continue
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((host, 0 if port is None else port))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    return None
+
+
 async def _listen(
     controller: tuple,
     request: ListenForStream,
@@ -250,13 +277,18 @@ async def _listen(
             check_form(request.uri_form)
         elif request.encrypted and not request.http_server:
             site_key()  # SiteKeyError (a ValueError): no usable site key, NotListening
-        server = await loop.create_server(
-            _protocol_factory(controller, request, listening, probes, limits, probe_local),
-            ipp.host,
-            ipp.port,
-            reuse_address=True,
-            backlog=128,
-        )
+        factory = _protocol_factory(controller, request, listening, probes, limits, probe_local)
+        sock = _bound_socket(ipp.host, ipp.port)
+        if sock is None:
+            server = await loop.create_server(
+                factory, ipp.host, ipp.port, reuse_address=True, backlog=128
+            )
+        else:
+            try:
+                server = await loop.create_server(factory, sock=sock, backlog=128)
+            except BaseException:
+                sock.close()
+                raise
     except (OSError, ValueError, TypeError, OverflowError) as e:
         code = getattr(e, "errno", None) or 0
         send_from(None, NotListening(request, code, _os_text(e)), controller, controller)
