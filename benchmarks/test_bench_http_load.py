@@ -138,16 +138,16 @@ def parse_wrk(output: str) -> dict[str, float]:
     return result
 
 
-def run_wrk(port: int) -> str:
+def run_wrk(port: int, seconds: int = SECONDS) -> str:
     command = [
         "wrk",
         f"-t{THREADS}",
         f"-c{CONNECTIONS}",
-        f"-d{SECONDS}s",
+        f"-d{seconds}s",
         "--latency",
         f"http://127.0.0.1:{port}{PATH}",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 30, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True)
     return done.stdout
 
 

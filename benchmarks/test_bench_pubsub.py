@@ -14,6 +14,11 @@ Rows:
   ``test_worker_10.py`` processes found through a private host-cake, beside
   ``examples/multithreading/test_server_4.py`` (a thread spool in one process), both under
   ``wrk -t2 -c16 -d10s --latency``. Goal: >= 4,000 req/s (the older library: ~510 req/s).
+* HTTP interleaved (issue 13's two HTTP goals): the raw uvloop baseline, the inline server
+  and the seed's demo are started together and driven in turn, ``ROUNDS`` rounds of
+  ``ROUND_SECONDS`` each; each server's figure is the median of its rounds. Rows measured in
+  separate tests minutes apart moved the inline ratio between 0.75x and 1.18x from one run to
+  the next on this shared machine; rounds that alternate see the same machine state.
 
 Every process is started with ``PYTHONPATH`` set to the parent folders of the installed
 ``layer_cake`` and ``layer_cake_directory``; every host-cake listens on a free loopback port
@@ -41,7 +46,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_bench_http_load import PATH, SECONDS, parse_wrk, run_wrk, wait_for_listener
+from test_bench_http_load import (
+    PATH,
+    SECONDS,
+    parse_wrk,
+    run_wrk,
+    running_server,
+    wait_for_listener,
+)
+from test_bench_http_load import ROWS as SERVER_SCRIPTS
 
 import layer_cake as lc
 import layer_cake_directory
@@ -466,3 +479,43 @@ def test_http_through_published_workers(benchmark, wrk, table, name) -> None:  #
     table[name] = result
     assert result["requests"] > 0, output
     assert result["non_2xx"] == 0, output
+
+
+ROUNDS = 3
+ROUND_SECONDS = 2 if os.environ.get("LC_BENCH_QUICK", "") == "1" else 5
+
+
+@pytest.mark.timeout(ROUNDS * 3 * (ROUND_SECONDS + 30) + 180)
+def test_http_servers_interleaved(benchmark, wrk, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rounds: dict[str, list[float]] = {"raw": [], "inline": [], "demo": []}
+    with contextlib.ExitStack() as stack:
+        ports = {
+            "raw": stack.enter_context(
+                running_server(SERVER_SCRIPTS["raw uvloop"], tmp_path / "raw.log")
+            ),
+            "inline": stack.enter_context(
+                running_server(SERVER_SCRIPTS["inline"], tmp_path / "inline.log")
+            ),
+            "demo": stack.enter_context(multihosting()),
+        }
+
+        def drive() -> None:
+            for _ in range(ROUNDS):
+                for name, port in ports.items():
+                    output = run_wrk(port, ROUND_SECONDS)
+                    result = parse_wrk(output)
+                    assert result["requests"] > 0, output
+                    assert result["non_2xx"] == 0, output
+                    rounds[name].append(result["requests_per_second"])
+
+        benchmark.pedantic(drive, rounds=1, iterations=1)
+    for name, figures in rounds.items():
+        benchmark.extra_info[f"{name}_rps"] = round(statistics.median(figures), 1)
+        benchmark.extra_info[f"{name}_rounds"] = [round(f) for f in figures]
+    benchmark.extra_info["inline_over_raw"] = [
+        round(i / r, 3) for i, r in zip(rounds["inline"], rounds["raw"], strict=True)
+    ]
+    benchmark.extra_info["demo_over_inline"] = [
+        round(d / i, 3) for d, i in zip(rounds["demo"], rounds["inline"], strict=True)
+    ]
+    benchmark.extra_info["wrk"] = f"-t2 -c16 -d{ROUND_SECONDS}s {PATH}, {ROUNDS} rounds in turn"
