@@ -35,6 +35,9 @@ REPORT = {
         bench("test_process_object_spawn_to_result", 0.184),
         bench("test_http_server_under_wrk_load[inline]", 10, requests_per_second=20_000),
         bench("test_http_server_under_wrk_load[raw uvloop]", 10, requests_per_second=20_000),
+        bench(
+            "test_http_servers_interleaved", 45, raw_rps=20_000, inline_rps=19_000, demo_rps=9_000
+        ),
     ],
 }
 
@@ -44,8 +47,20 @@ def test_row_shows_value_baseline_ratio_and_whether_the_goal_is_met(summary) -> 
     (machines,) = [line for line in lines if line.startswith("| round trips machine ↔ machine")]
     assert "600,000 /s" in machines and "750,000 /s" in machines
     assert "| 0.80x |" in machines and "≥ 1x ✗" in machines and "15,000/s" in machines
-    (http,) = [line for line in lines if line.startswith("| HTTP inline server")]
-    assert "| 1.00x |" in http and "≥ 0.9x ✓" in http
+    (http,) = [line for line in lines if line.startswith("| HTTP inline server, in turn")]
+    assert "| 19,000 req/s | 20,000 req/s" in http  # two figures of one benchmark
+    assert "| 0.95x |" in http and "≥ 0.9x ✓" in http
+    (demo,) = [
+        line
+        for line in lines
+        if line.startswith("| HTTP seed demo, 8 published worker processes, in turn")
+    ]
+    assert "| 9,000 req/s | 19,000 req/s" in demo
+    assert "| 0.47x |" in demo and "≥ 0.5x ✗" in demo
+    (alone,) = [
+        line for line in lines if line.startswith("| HTTP inline server (wrk, its own test)")
+    ]
+    assert "| 1.00x |" in alone and "≥" not in alone  # a figure, not the goal's verdict
 
 
 def test_time_rows_are_read_from_the_median_and_missing_rows_say_not_run(summary) -> None:
