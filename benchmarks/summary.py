@@ -162,6 +162,15 @@ ROWS: tuple[Row, ...] = (
         older="510 req/s",
     ),
     Row(
+        "HTTP seed demo against its shape without layer-cake (a raw uvloop front relaying to 8 "
+        "raw worker processes; median of 3 rounds)",
+        "test_http_servers_interleaved",
+        "demo_rps",
+        "req/s",
+        baseline="test_http_servers_interleaved",
+        baseline_metric="relay_rps",
+    ),
+    Row(
         "HTTP inline server (wrk, its own test)",
         "test_http_server_under_wrk_load[inline]",
         "requests_per_second",

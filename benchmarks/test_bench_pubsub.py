@@ -14,8 +14,10 @@ Rows:
   ``test_worker_10.py`` processes found through a private host-cake, beside
   ``examples/multithreading/test_server_4.py`` (a thread spool in one process), both under
   ``wrk -t2 -c16 -d10s --latency``. Goal: >= 4,000 req/s (the older library: ~510 req/s).
-* HTTP interleaved (issue 13's two HTTP goals): the raw uvloop baseline, the inline server
-  and the seed's demo are started together and driven in turn, ``ROUNDS`` rounds of
+* HTTP interleaved (issue 13's two HTTP goals): the raw uvloop baseline, the inline server,
+  the seed's demo and ``benchmarks/servers/uvloop_relay.py`` (the demo's shape without
+  layer-cake: a raw front relaying each request to 8 raw worker processes, the ceiling of
+  that design here) are started together and driven in turn, ``ROUNDS`` rounds of
   ``ROUND_SECONDS`` each; each server's figure is the median of its rounds. Rows measured in
   separate tests minutes apart moved the inline ratio between 0.75x and 1.18x from one run to
   the next on this shared machine; rounds that alternate see the same machine state.
@@ -481,13 +483,14 @@ def test_http_through_published_workers(benchmark, wrk, table, name) -> None:  #
     assert result["non_2xx"] == 0, output
 
 
+RELAY = Path(__file__).resolve().parent / "servers" / "uvloop_relay.py"
 ROUNDS = 3
 ROUND_SECONDS = 2 if os.environ.get("LC_BENCH_QUICK", "") == "1" else 5
 
 
-@pytest.mark.timeout(ROUNDS * 3 * (ROUND_SECONDS + 30) + 180)
+@pytest.mark.timeout(ROUNDS * 4 * (ROUND_SECONDS + 30) + 180)
 def test_http_servers_interleaved(benchmark, wrk, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    rounds: dict[str, list[float]] = {"raw": [], "inline": [], "demo": []}
+    rounds: dict[str, list[float]] = {"raw": [], "inline": [], "demo": [], "relay": []}
     with contextlib.ExitStack() as stack:
         ports = {
             "raw": stack.enter_context(
@@ -497,6 +500,7 @@ def test_http_servers_interleaved(benchmark, wrk, tmp_path) -> None:  # type: ig
                 running_server(SERVER_SCRIPTS["inline"], tmp_path / "inline.log")
             ),
             "demo": stack.enter_context(multihosting()),
+            "relay": stack.enter_context(running_server(RELAY, tmp_path / "relay.log")),
         }
 
         def drive() -> None:
@@ -517,5 +521,8 @@ def test_http_servers_interleaved(benchmark, wrk, tmp_path) -> None:  # type: ig
     ]
     benchmark.extra_info["demo_over_inline"] = [
         round(d / i, 3) for d, i in zip(rounds["demo"], rounds["inline"], strict=True)
+    ]
+    benchmark.extra_info["demo_over_relay"] = [
+        round(d / r, 3) for d, r in zip(rounds["demo"], rounds["relay"], strict=True)
     ]
     benchmark.extra_info["wrk"] = f"-t2 -c16 -d{ROUND_SECONDS}s {PATH}, {ROUNDS} rounds in turn"
