@@ -544,6 +544,14 @@ def test_frame_payload_is_byte_for_byte_what_msgpack_packs_at_every_address_leng
         assert unpack_payload(payload)[:3] == (to, back, 0)
 
 
+@pytest.mark.parametrize("bad", [(2**64,), (-1,), (1, "2"), (1.5,)])
+def test_a_malformed_address_in_a_payload_is_a_codec_error(bad):
+    for to, back in ((bad, (3,)), ((3,), bad)):
+        with pytest.raises(lc.CodecRuntimeError, match=r"^cannot encode \(malformed address"):
+            pack_payload(to, back, lc.Ack())
+    assert unpack_payload(pack_payload((1, 2), (3,), lc.Ack()))[:2] == ((1, 2), (3,))
+
+
 def test_malformed_msgpack_is_a_codec_error():
     with pytest.raises(lc.CodecRuntimeError, match=r"^cannot decode"):
         decode_message(b"\xc1")

@@ -26,7 +26,7 @@ import layer_cake as lc
 from layer_cake.net import _grants, _link, _transport
 from layer_cake.runtime._log import LOG, set_level
 from layer_cake.runtime._loop import LOOP
-from layer_cake.types import _convert, _message
+from layer_cake.types import _convert, _message, _wire
 from layer_cake.types._portable import installed
 from layer_cake.types._wire import KIND_KEEP_ALIVE, pack_control, pack_payload, unpack_payload
 
@@ -478,6 +478,7 @@ def test_addresses_from_a_peer_are_remembered_in_a_bounded_cache(srv, monkeypatc
     """Decoded addresses are kept for the next frame (issue 13); a peer naming a new one in
     every frame must not grow that memory, nor get a stale address back."""
     monkeypatch.setattr(_convert, "ADDRESS_CACHE", 50)
+    monkeypatch.setattr(_wire, "ADDRESS_CACHE", 50)
     monkeypatch.setattr(_convert, "_in_address", {})
     monkeypatch.setattr(_convert, "_out_local", {})
     port = listening(srv)
@@ -493,6 +494,7 @@ def test_addresses_from_a_peer_are_remembered_in_a_bounded_cache(srv, monkeypatc
             to, _, _, message = peer.frame()
             assert type(message) is lc.Ack and to == (n, 7)
     assert len(_convert._in_address) <= 50 and len(_convert._out_local) <= 50
+    assert max(_wire.cache_sizes().values()) <= 50  # the packed forms of the addresses too
 
 
 # Flow control: reading pauses while writing is paused ---------------------------------------

@@ -12,6 +12,7 @@ cpdef object _mismatch(object value, object p)
 # Called per frame from here, _wire and _transport: a C call there (cimported), as before
 # from Python.
 cpdef object address_ext(object code, tuple a)
+cpdef object _address_struct(object n)
 
 
 cdef class Encoder:

@@ -162,7 +162,7 @@ class PointerRef:
         return f"PointerRef({self.n})"
 
 
-def _address_struct(n: int) -> struct.Struct:
+def _address_struct(n: object) -> struct.Struct:  # object: as its cpdef in the .pxd
     s = _address_structs.get(n)
     if s is None:
         s = struct.Struct(f">{n}Q")

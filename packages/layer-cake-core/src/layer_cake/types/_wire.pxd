@@ -3,10 +3,10 @@
 # Python functions of the module as well.
 import cython
 
-from layer_cake.types._convert cimport Decoder, Encoder, address_ext
+from layer_cake.types._convert cimport Decoder, Encoder, _address_struct, address_ext
 
 cdef object _ANY, _ADDRESS, _local, _FIXEXT
-cdef dict _ext_packed, _ext_heads
+cdef dict _ext_packed, _ext_heads, _local_packed
 cdef Py_ssize_t _EXT_HEADS_LIMIT
 cdef bytes _PAYLOAD_HEAD, _KIND_MESSAGE_PACKED
 
@@ -15,6 +15,8 @@ cdef bytes _PAYLOAD_HEAD, _KIND_MESSAGE_PACKED
 # Encoder/Decoder C types.
 cdef object _packer()
 cdef bytes _packed_ext(object ext)
+cdef bytes _packed_local(tuple a)
+cdef bytes _ext_head(object code, Py_ssize_t n)
 cdef object _pack(object form)
 cdef object _unpack(object data)
 cdef list _body(object message, object address_out=*, Encoder encoder=*)

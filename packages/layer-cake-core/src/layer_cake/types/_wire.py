@@ -21,6 +21,7 @@ from ._convert import (
     Encoder,
     Fault,
     PointerRef,
+    _address_struct,
     address_ext,
     ext_hook,
     fault_text,
@@ -40,6 +41,7 @@ __all__ = [
     "pack_payload",
     "pack_control",
     "unpack_payload",
+    "cache_sizes",
 ]
 
 KIND_MESSAGE = 0
@@ -55,6 +57,7 @@ _local = threading.local()
 _FIXEXT = {1: b"\xd4", 2: b"\xd5", 4: b"\xd6", 8: b"\xd7", 16: b"\xd8"}
 _ext_packed: dict = {}  # address ExtType -> its msgpack bytes; bounded like the address caches
 _ext_heads: dict = {}  # (code, data length) -> the ext's msgpack head
+_local_packed: dict = {}  # a receiver's address -> its ext 3, packed; bounded likewise
 _EXT_HEADS_LIMIT = 256  # few (code, length) pairs in use; cleared when full, whatever comes
 _PAYLOAD_HEAD = b"\x94"  # a frame payload is an array of 4
 _KIND_MESSAGE_PACKED = b"\x00"  # KIND_MESSAGE as a positive fixint
@@ -87,29 +90,49 @@ def _packed_ext(ext: ExtType) -> bytes:
     """
     packed = _ext_packed.get(ext)
     if packed is None:
-        code = ext.code  # the namedtuple's fields: indexing a tuple subclass is slower
-        data = ext.data
-        key = (code, len(data))
-        head = _ext_heads.get(key)
-        if head is None:
-            n = len(data)
-            lead = _FIXEXT.get(n)
-            if lead is None:
-                if n < 0x100:
-                    lead = struct.pack(">BB", 0xC7, n)
-                elif n < 0x10000:
-                    lead = struct.pack(">BH", 0xC8, n)
-                else:
-                    lead = struct.pack(">BI", 0xC9, n)
-            head = lead + struct.pack(">b", code)
-            if len(_ext_heads) >= _EXT_HEADS_LIMIT:
-                _ext_heads.clear()
-            _ext_heads[key] = head
-        packed = head + data
+        data = ext.data  # the namedtuple's fields: indexing a tuple subclass is slower
+        packed = _ext_head(ext.code, len(data)) + data
         if len(_ext_packed) >= ADDRESS_CACHE:
             _ext_packed.clear()
         _ext_packed[ext] = packed
     return packed
+
+
+def _packed_local(a: tuple) -> bytes:
+    """``_packed_ext(address_ext(EXT_LOCAL_ADDRESS, a))`` without the ``ExtType``: the
+    receiver's address of a frame, packed once per address (a job's is new per request).
+
+    Raises:
+        struct.error: an element is not an unsigned 64-bit int.
+    """
+    packed = _local_packed.get(a)
+    if packed is None:
+        data = _address_struct(len(a)).pack(*a)
+        packed = _ext_head(EXT_LOCAL_ADDRESS, len(data)) + data
+        if len(_local_packed) >= ADDRESS_CACHE:
+            _local_packed.clear()
+        _local_packed[a] = packed
+    return packed
+
+
+def _ext_head(code: int, n: int) -> bytes:
+    """msgpack's head of an ext of ``code`` with ``n`` bytes of data, kept per (code, n)."""
+    key = (code, n)
+    head = _ext_heads.get(key)
+    if head is None:
+        lead = _FIXEXT.get(n)
+        if lead is None:
+            if n < 0x100:
+                lead = struct.pack(">BB", 0xC7, n)
+            elif n < 0x10000:
+                lead = struct.pack(">BH", 0xC8, n)
+            else:
+                lead = struct.pack(">BI", 0xC9, n)
+        head = lead + struct.pack(">b", code)
+        if len(_ext_heads) >= _EXT_HEADS_LIMIT:
+            _ext_heads.clear()
+        _ext_heads[key] = head
+    return head
 
 
 def _unpack(data: bytes) -> object:
@@ -203,15 +226,15 @@ def pack_payload(
     """
     encoder = Encoder(False, address_out)
     try:
-        to = address_ext(EXT_LOCAL_ADDRESS, tuple(to_address))
+        to = _packed_local(to_address if type(to_address) is tuple else tuple(to_address))
         back = encoder.address(return_address)
     except (Fault, struct.error) as e:
         reason = e.reason if isinstance(e, Fault) else str(e)
         raise CodecRuntimeError(f"cannot encode (malformed address: {reason})") from None
     body = _pack(_body(message, address_out, encoder))
     # Byte for byte what packing [to, back, KIND_MESSAGE, body] gives (tested against msgpack):
-    # both addresses are ExtTypes (address_ext, or the transport's address_out, which uses it).
-    parts = (_PAYLOAD_HEAD, _packed_ext(to), _packed_ext(back), _KIND_MESSAGE_PACKED, body)
+    # the return address is an ExtType (address_ext, or the transport's address_out using it).
+    parts = (_PAYLOAD_HEAD, to, _packed_ext(back), _KIND_MESSAGE_PACKED, body)
     return b"".join(parts)
 
 
@@ -237,3 +260,9 @@ def unpack_payload(data: bytes, address_in: object = None) -> tuple:
     if kind == KIND_MESSAGE:
         return to, back, kind, _message(body, address_in)
     return to, back, kind, body
+
+
+def cache_sizes() -> dict[str, int]:
+    """Entries held by each cache of packed wire forms (tests and diagnostics: a peer that
+    names a new address in every frame must not grow them without bound)."""
+    return {"ext_packed": len(_ext_packed), "local_packed": len(_local_packed)}
