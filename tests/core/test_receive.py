@@ -344,6 +344,17 @@ def test_on_return_calls_back_with_value_type_and_args_then_continuation_keeps_a
     assert wait_returned(ch).cast_back()[0] == [True]
 
 
+def test_on_return_args_are_a_gas_of_the_keywords_one_per_call(ch):
+    from layer_cake._utilities import Gas
+
+    ch.on_return((1, 1), relay, client=(7,), n=1)
+    ch.on_return((1, 2), relay, client=(7,), n=1)
+    first, second = ch.debrief((1, 1)), ch.debrief((1, 2))
+    assert isinstance(first.args, Gas) and first.args == Gas(client=(7,), n=1)
+    first.args.n = 2  # each call's own: the other callback's args do not change
+    assert second.args == Gas(client=(7,), n=1) and repr(second.args) == "Gas(client=(7,), n=1)"
+
+
 def until_stopped(self) -> object:
     while not isinstance(self.input(), lc.Stop):
         pass

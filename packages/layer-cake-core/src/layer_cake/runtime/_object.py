@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+from .._utilities import Gas
 from ..types._infer import infer_portable
 from ..types._message import cast_to
 from ..types._portable import K_ANY, Portable
@@ -266,9 +267,9 @@ class Agent(Core):
 
     def on_return(self, address: tuple, f: object, **kw: object) -> None:
         """Call ``f(self, value, args)`` when the child at ``address`` returns."""
-        from .._utilities import Gas
-
-        self._contexts[address] = OnReturned(f, Gas(**kw))
+        args = object.__new__(Gas)
+        args.__dict__ = kw  # what Gas(**kw) holds; kw is this call's own dict
+        self._contexts[address] = OnReturned(f, args)
 
     def continuation(self, address: tuple, f: object, args: object) -> None:
         """Chain a callback with existing ``args``."""
