@@ -18,21 +18,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import email.utils
 import json
 import random
 import signal
 import struct
 import subprocess
 import sys
-from urllib.parse import parse_qs
 
-import httptools
 import msgpack
 import uvloop
+from uvloop_server import HttpProtocol  # this folder is the script's: on sys.path
 
 _SERVER = b"Server: raw-uvloop-relay/1.0\r\n"
-_JSON = b"Content-Type: application/json\r\n"
 _LENGTH = struct.Struct(">I")
 
 
@@ -118,49 +115,23 @@ class FrontToWorker(Framed):
         self.pool.ready(self)
 
 
-class HttpFront(asyncio.Protocol):
-    """As ``uvloop_server.HttpProtocol``, but the table comes from a worker."""
+class HttpFront(HttpProtocol):
+    """``uvloop_server.HttpProtocol``, but the table comes from a worker."""
+
+    __slots__ = ("pool",)
+    server_header = _SERVER
 
     def __init__(self, pool: Pool) -> None:
+        super().__init__()
         self.pool = pool
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
-        self.url = b""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError:
-            self.transport.close()  # type: ignore[union-attr]
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
 
     def on_message_complete(self) -> None:
-        parsed = httptools.parse_url(self.url)
-        self.url = b""
-        query = parse_qs((parsed.query or b"").decode())
-        x = int(query.get("x", ["1"])[0])
-        y = int(query.get("y", ["1"])[0])
         keep_alive = self.parser.should_keep_alive()
-        self.pool.ask([x, y], lambda table: self.answer(table, keep_alive))
+        self.pool.ask(list(self.xy()), lambda table: self.answer(table, keep_alive))
 
-    def answer(self, table: object, keep_alive: bool) -> None:
-        if self.transport.is_closing():  # type: ignore[union-attr]  # the client left
-            return
-        body = json.dumps({"value": ["vector<vector<float8>>", table, []]}, indent=4).encode()
-        head = b"HTTP/1.1 200 OK\r\nDate: %s\r\n%sContent-Length: %d\r\n%s\r\n" % (
-            email.utils.formatdate(usegmt=True).encode(),
-            _SERVER,
-            len(body),
-            _JSON,
-        )
-        self.transport.write(head + body)  # type: ignore[union-attr]
-        if not keep_alive:
-            self.transport.close()  # type: ignore[union-attr]
+    def answer(self, table: list, keep_alive: bool) -> None:
+        if not self.transport.is_closing():  # type: ignore[union-attr]  # the client may have left
+            self.reply(table, keep_alive)
 
 
 async def front(host: str, port: int, workers: int) -> None:

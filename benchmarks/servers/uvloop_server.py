@@ -25,6 +25,7 @@ class HttpProtocol(asyncio.Protocol):
     """Moves bytes between the socket and an httptools parser; answers on message complete."""
 
     __slots__ = ("parser", "transport", "url")
+    server_header = _SERVER
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -44,21 +45,28 @@ class HttpProtocol(asyncio.Protocol):
         self.url += url
 
     def on_message_complete(self) -> None:
+        x, y = self.xy()
+        table = [[random.random() for _ in range(x)] for _ in range(y)]
+        self.reply(table, self.parser.should_keep_alive())
+
+    def xy(self) -> tuple[int, int]:
+        """``x`` and ``y`` of the request's query (1 where absent)."""
         parsed = httptools.parse_url(self.url)
         self.url = b""
         query = parse_qs((parsed.query or b"").decode())
-        x = int(query.get("x", ["1"])[0])
-        y = int(query.get("y", ["1"])[0])
-        table = [[random.random() for _ in range(x)] for _ in range(y)]
+        return int(query.get("x", ["1"])[0]), int(query.get("y", ["1"])[0])
+
+    def reply(self, table: list, keep_alive: bool) -> None:
+        """The pretty JSON body of the layer-cake servers, in a 200."""
         body = json.dumps({"value": ["vector<vector<float8>>", table, []]}, indent=4).encode()
         head = b"HTTP/1.1 200 OK\r\nDate: %s\r\n%sContent-Length: %d\r\n%s\r\n" % (
             email.utils.formatdate(usegmt=True).encode(),
-            _SERVER,
+            self.server_header,
             len(body),
             _JSON,
         )
         self.transport.write(head + body)  # type: ignore[union-attr]
-        if not self.parser.should_keep_alive():
+        if not keep_alive:
             self.transport.close()  # type: ignore[union-attr]
 
 

@@ -321,6 +321,20 @@ def start(tmp_path: Path, name: str, text: str, *args: str) -> Peer:
     return Peer(script(tmp_path, name, text), *args)
 
 
+def run_script(tmp_path: Path, name: str, text: str, *args: str) -> subprocess.CompletedProcess:
+    """Run a script to its end in its own interpreter; its exit code, stdout and stderr."""
+    path = script(tmp_path, name, text)
+    return subprocess.run(
+        [sys.executable, path.name, *args],
+        cwd=tmp_path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 # In-process helpers ------------------------------------------------------------------------------
 
 
@@ -663,16 +677,7 @@ def test_listen_on_a_port_in_use_is_not_listening(server):  # acceptance 58
 
 def test_a_server_process_on_a_port_in_use_exits_71(tmp_path, server):  # acceptance 58
     _, port = listening(server)
-    path = script(tmp_path, "echo_server.py", ECHO_SERVER)
-    done = subprocess.run(
-        [sys.executable, path.name, f"--port={port}"],
-        cwd=tmp_path,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_script(tmp_path, "echo_server.py", ECHO_SERVER, f"--port={port}")
     assert done.returncode == 71, done.stderr
     assert done.stdout == ""
     assert done.stderr == (
@@ -708,16 +713,7 @@ if __name__ == "__main__":
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
 def test_listening_at_an_ip_literal_starts_no_resolver_threads(tmp_path):
-    path = script(tmp_path, "listener.py", LISTENER)
-    done = subprocess.run(
-        [sys.executable, path.name, f"--host={LOOPBACK}"],
-        cwd=tmp_path,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_script(tmp_path, "listener.py", LISTENER, f"--host={LOOPBACK}")
     assert done.returncode == 0, done.stderr
     port, idna, resolver = done.stdout.split()
     assert int(port) > 0
