@@ -12,7 +12,7 @@ log is selected, is a ``_Request``: an address of its own that behaves as the ma
 from outside (the same ``Returned`` for every outcome, the same order of sends through the
 run queue) without a machine made, started, dispatched to twice and unwound per request.
 A server that relays each HTTP request through one (the seed's demo) spent 325k
-instructions a request, 295k after. With ``seconds``, or with the lifecycle entries of
+instructions a request, 299k after. With ``seconds``, or with the lifecycle entries of
 ``--debug-level=OBJECT`` wanted, it is the machine.
 """
 
@@ -159,10 +159,11 @@ def _make(target: object, args: tuple, kw: dict) -> object:
     if LOG.level > _OBJECT:
         try:
             request, server_address, seconds = _request_arguments(*args, **kw)
-        except TypeError:  # the machine's constructor raises it with its own name
-            seconds = True
-        if seconds is None:
-            return _Request(request, server_address)
+        except TypeError:
+            pass  # the machine's constructor raises it, in its own name
+        else:
+            if seconds is None:
+                return _Request(request, server_address)
     return make_machine(_SPEC, target, args, kw)
 
 
