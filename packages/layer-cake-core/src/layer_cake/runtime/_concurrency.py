@@ -24,8 +24,8 @@ from ._bind import bind_stateless
 from ._dispatch import machine_deliver
 from ._dispatch import run_queue as RUN
 from ._log import LOG
-from ._machine import Point, Stateless, launch_machine, make_machine
-from ._messages import T1, USER_LOG, Aborted, Faulted, Returned, Start, Stop, TimedOut
+from ._machine import Dispatching, Point, Stateless, launch_machine, make_machine
+from ._messages import _LEVELS, T1, Aborted, Faulted, Returned, Start, Stop, TimedOut
 from ._object import TABLE, TIMER_ADDRESS, Agent, _undeliverable
 
 __all__ = ["GetResponse", "Concurrently", "Sequentially", "CreateFrame", "Delay"]
@@ -101,7 +101,6 @@ class _Request(Agent):
         self._agent_init()
         self.request = request
         self.server_address = server_address
-        self.seconds = None
         self.sent = False
 
     def deliver(self, message: object, to: tuple, back: tuple) -> None:
@@ -121,7 +120,7 @@ class _Request(Agent):
                 self.send(self.request, self.server_address)
             except BaseException as e:  # as a machine's handler that raised
                 if TABLE.pop(self.object_address, None) is not None:
-                    self._raised(e)
+                    self._handler_raised(e)
 
     def _answer(self, message: object, to: tuple, back: tuple) -> None:
         if TABLE.pop(self.object_address, None) is None:
@@ -130,21 +129,13 @@ class _Request(Agent):
         stop = type(message) is Stop and back == self.parent_address
         self.end(Aborted() if stop else message)
 
-    def _raised(self, e: BaseException) -> None:
-        if isinstance(e, Exception):
-            text = f"unhandled exception ({e})"
-            fault = Faulted("object faulted", text)
-        else:  # KeyboardInterrupt, SystemExit
-            text = f"unhandled exception ({type(e).__name__})"
-            fault = Faulted("object compromised", text)
-        if self._threshold <= _FAULT or LOG.level <= _FAULT:
-            self._log("!", text)
-        self.end(fault)
+    # A send that raised ends it as a machine's handler that raised: the same fault and entry.
+    _handler_raised = Dispatching._handler_raised
+    _fault = Dispatching._fault
 
 
 _SEND = object()  # the run queue's word to a _Request: send the request now
-_FAULT = int(USER_LOG.FAULT)
-_OBJECT = int(USER_LOG.OBJECT)
+_OBJECT = _LEVELS[-1]  # USER_LOG.OBJECT, read once
 _SPEC = GetResponse.__lc_object__  # type: ignore[attr-defined]
 
 
