@@ -12,7 +12,10 @@ from runtime_support import (
 )
 
 import layer_cake as lc
+from layer_cake.runtime._loop import EventLoop
 
+#: Expiries of the repeating timer whose loop turns are counted.
+EXPIRIES = 40
 #: Allowed lateness in a test: generous, so a loaded CI machine does not fail it.
 LATE = 0.5
 
@@ -88,6 +91,28 @@ def test_repeating_timer_fires_every_period_never_early(ch):
     for n, t in enumerate(arrivals, start=1):
         assert t >= n * 0.1
     ch.select(lc.T2, seconds=0.2)  # an expiry queued before cancel may still arrive
+
+
+def test_each_expiry_takes_one_turn_of_the_loop(ch, monkeypatch):
+    # uvloop rounds delays to whole milliseconds: a timer asked for at its bare deadline ran
+    # early and re-armed for the remainder, which rounds to zero (run at once), so the loop
+    # spun about ten turns per expiry. Counted here: the guard runs once per expiry.
+    turns: list[float] = []
+    original = EventLoop._not_early
+
+    def counting(self, deadline, f, args):  # type: ignore[no-untyped-def]
+        turns.append(deadline - time.monotonic())
+        return original(self, deadline, f, args)
+
+    monkeypatch.setattr(EventLoop, "_not_early", counting)
+    ch.start(lc.T2, 0.005, repeating=True)
+    for _ in range(EXPIRIES):
+        _m, i = ch.select(lc.T2, seconds=30)
+        assert i == 0, "the repeating timer stopped"
+    ch.cancel(lc.T2)
+    early = [t for t in turns if t > 0]
+    assert EXPIRIES <= len(turns) <= EXPIRIES + 2 + len(early), turns
+    assert len(early) <= EXPIRIES // 10, f"{len(early)} of {len(turns)} turns came early"
 
 
 def test_timers_of_different_classes_are_independent(ch):
