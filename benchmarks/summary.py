@@ -93,6 +93,15 @@ ROWS: tuple[Row, ...] = (
         older="1,500/s",
     ),
     Row(
+        "timer expiry of a machine (repeating, 10 ms): CPU of the loop thread",
+        "test_timer_lateness_repeating_10ms",
+        "cpu_us_per_expiry",
+        "µs",
+        higher=False,
+        baseline="test_raw_timer_expiry_baseline",
+        baseline_metric="cpu_us_per_expiry",
+    ),
+    Row(
         "small round trips between processes",
         "test_small_round_trips_process_to_process",
         "per_second",

@@ -132,6 +132,13 @@ def figures(world: ScaleLan, expected: int) -> dict[str, float]:
         "subscriber_cpu_s": sub["cpu_s"],
         "subscriber_peak_rss_mb": sub["peak_rss_mb"],
     }
+    cpu = [proc_figures(p.pid)["cpu_s"] for p in publishers if p.poll() is None]
+    if cpu:
+        found["publisher_cpu_ms_p50"] = round(statistics.median(cpu) * 1e3, 1)
+        found["publishers_cpu_s"] = round(sum(cpu), 2)
+    found["host_cakes_cpu_s"] = round(
+        sum(proc_figures(p.pid)["cpu_s"] for p in world.host_cakes.values() if p.poll() is None), 2
+    )
     if available:
         found["all_available_s"] = round(max(available.values()) - world.started_at, 3)
     if published:

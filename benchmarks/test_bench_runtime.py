@@ -1,5 +1,6 @@
-"""Runtime kernel throughput: round trips, fan-out, object churn, timer lateness, and a raw
-asyncio/uvloop baseline in the same run. Nothing asserts on time; run with ``-p no:xdist``::
+"""Runtime kernel throughput: round trips, fan-out, object churn, timer lateness and CPU per
+expiry, and raw asyncio/uvloop baselines in the same run. Nothing asserts on time; run with
+``-p no:xdist``::
 
     PYTHONPATH=packages/layer-cake-core/src python3 -m pytest benchmarks/test_bench_runtime.py \\
         -p no:xdist -p no:cacheprovider --benchmark-columns=median,ops,rounds
@@ -308,10 +309,12 @@ class Metronome(lc.Point, lc.Stateless):
         self.expiries = expiries
         self.lateness: list[float] = []
         self.t0 = 0.0
+        self.cpu0 = 0.0
 
 
 def Metronome_Start(self, m):
     self.t0 = time.monotonic()
+    self.cpu0 = time.thread_time()  # the loop thread's: a machine runs on it
     self.start(lc.T1, self.period, repeating=True)
 
 
@@ -320,6 +323,8 @@ def Metronome_T1(self, m):
     self.lateness.append(time.monotonic() - (self.t0 + k * self.period))
     if k == self.expiries:
         self.cancel(lc.T1)
+        # The last entry: the loop thread's CPU seconds per expiry over the run.
+        self.lateness.append((time.thread_time() - self.cpu0) / k)
         self.complete(lc.cast_to(self.lateness, lc.def_type(list[float])))
 
 
@@ -336,6 +341,7 @@ def test_timer_lateness_repeating_10ms(benchmark, ch):
         lateness.extend(m.cast_back()[0])
 
     benchmark.pedantic(one, rounds=1, iterations=1)
+    benchmark.extra_info["cpu_us_per_expiry"] = round(lateness.pop() * 1e6, 1)
     ordered = sorted(lateness)
     benchmark.extra_info["expiries"] = len(ordered)
     benchmark.extra_info["lateness_p50_ms"] = round(statistics.median(ordered) * 1e3, 3)
@@ -373,6 +379,36 @@ def call_soon_ping_pong(loop: asyncio.AbstractEventLoop, n: int) -> None:
 
     loop.call_soon(ping)
     loop.run_until_complete(done)
+
+
+def repeating_timer_cpu(loop: asyncio.AbstractEventLoop, period: float, n: int) -> float:
+    """CPU seconds of this thread per expiry of a ``call_later`` chain of ``period``."""
+    done = loop.create_future()
+    count = [0]
+
+    def tick() -> None:
+        count[0] += 1
+        if count[0] < n:
+            loop.call_later(period, tick)
+        else:
+            done.set_result(None)
+
+    cpu0 = time.thread_time()
+    loop.call_later(period, tick)
+    loop.run_until_complete(done)
+    return (time.thread_time() - cpu0) / n
+
+
+def test_raw_timer_expiry_baseline(benchmark):
+    """The loop's own timer at the Metronome's period: what an expiry costs without us."""
+    loop = new_loop()
+    try:
+        cpu = benchmark.pedantic(
+            repeating_timer_cpu, args=(loop, TIMER_PERIOD, TIMER_EXPIRIES), rounds=1, iterations=1
+        )
+    finally:
+        loop.close()
+    benchmark.extra_info["cpu_us_per_expiry"] = round(cpu * 1e6, 1)
 
 
 async def queue_ping_pong(n: int) -> None:
