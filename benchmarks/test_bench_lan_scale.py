@@ -16,6 +16,9 @@ loop, "at once"):
 * ``p50_ms``/``p99_ms``: ``Published`` -> ``Available`` of each name (one kernel clock);
 * ``lan_cake_cpu_s``, ``lan_cake_peak_rss_mb``: lan-cake's user+system CPU over the run
   and its VmHWM, from ``/proc/<pid>``; the same for the subscriber;
+  ``publisher_cpu_ms_p50``/``publishers_cpu_s``: each publisher's CPU (start-up included:
+  with hundreds at once on 2 cores their sum bounds ``all_published_s``), median and sum;
+  ``host_cakes_cpu_s``: every host-cake's CPU, summed;
 * ``network_s``/``network_lc_s``: ``layer-cake network`` (tree) and ``network -lc`` (every
   session) on ``sub`` once all is up; ``network_sessions``: session lines ``-lc`` showed;
 * ``missing``: names not ``Available`` at the subscriber at the end of the wait (``WAIT``;
