@@ -2,6 +2,7 @@
 # tests and other modules read and patch them.
 import cython
 
+from layer_cake.runtime._dispatch cimport unwrap
 from layer_cake.runtime._object cimport Agent
 
 # The self of a function or async object keeps its queues in C fields (issue 13: its
@@ -11,3 +12,6 @@ cdef class Buffering(Agent):
 
 cdef class AsyncBuffering(Buffering):
     cdef public object _fresh, _waiter
+
+cdef object _next(Buffering self, object timeout)
+cdef object _accept(Buffering self, object item)

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from ..types._errors import PointConstructionError
 from ._bind import DispatchTable, flatten, message_key
 from ._dispatch import run_queue as RUN
+from ._dispatch import unwrap
 from ._log import LOG
 from ._loop import LOOP
 from ._messages import USER_LOG, Faulted, Returned, SelectTimer, Stop
-from ._object import QUEUE, TABLE, Agent, Completion, hex_of, make_live, tag_of, unwrap
+from ._object import QUEUE, TABLE, Agent, Completion, hex_of, make_live, tag_of
 
 if TYPE_CHECKING:
     import asyncio
@@ -95,47 +96,20 @@ class Buffering(Agent):
     def queued(self) -> int:
         return self._inbox.qsize()
 
-    def _next(self, timeout: float | None) -> tuple | None:
-        """Next (message, to, back, replays): replays first, then fresh ones."""
-        if self._replay:
-            return self._replay.popleft()
-        try:
-            message, to, back = (
-                self._inbox.get(timeout=timeout) if timeout is not None else self._inbox.get()
-            )
-        except queue.Empty:
-            return None
-        if self._space is not None:
-            self.took_one()
-        if self._saved:  # saved messages replay right after this fresh one
-            self._replay.extend(self._saved)
-            self._saved = []
-        return message, to, back, 0
-
-    def _accept(self, item: tuple) -> object:
-        message, to, back, replays = item
-        self.return_address = back
-        self.to_address = to
-        self._received = message
-        self._current = (message, replays)
-        if self._trail_recv:
-            self._log("<", f"Received {tag_of(message)} from <{hex_of(back)}>")
-        return unwrap(message)[0]
-
     # The input API (blocking) -------------------------------------------------------------------
 
     def input(self) -> object:
         """The next message (bare value); sets the receive context."""
-        if LOOP.on_loop():
+        if _get_ident() == RUN.ident:  # LOOP.on_loop(), without a call into a pure module
             raise PointConstructionError(
                 "input() blocks: not on the event loop (use an async object)"
             )
-        return self._accept(self._next(None))  # type: ignore[arg-type]
+        return _accept(self, _next(self, None))  # type: ignore[arg-type]
 
     def select(self, *types: object, saving: object = None, seconds: float | None = None) -> tuple:
         """Wait for a message matching ``types``: ``(value, index)``; ``(SelectTimer(),
         len(types))`` when ``seconds`` pass first. Others matching ``saving`` are saved."""
-        if LOOP.on_loop():
+        if _get_ident() == RUN.ident:
             raise PointConstructionError(
                 "select() blocks: not on the event loop (use an async object)"
             )
@@ -147,7 +121,7 @@ class Buffering(Agent):
         deadline = None if seconds is None else time.monotonic() + seconds
         while True:
             timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            item = self._next(timeout)
+            item = _next(self, timeout)
             if item is None:
                 return SelectTimer(), table.count
             result = self._match(table, item)
@@ -158,10 +132,10 @@ class Buffering(Agent):
         message = item[0]
         value, key = unwrap(message)
         if table.count == 0:
-            return self._accept(item), 0
+            return _accept(self, item), 0
         index = table.matching.lookup(key, value)
         if index is not None:
-            return self._accept(item), index
+            return _accept(self, item), index
         if table.saving is not None and table.saving.lookup(key, value):
             self.keep_for_replay(*item)
             return None
@@ -202,6 +176,39 @@ class Buffering(Agent):
         """``ask(Stop(), ...)``; original keywords ``a``, ``r`` accepted (compat §2.2)."""
         address, responses = _stop_arguments(address, responses, orig)
         return self.ask(Stop(), responses, address, saving=saving, seconds=seconds)
+
+
+def _next(self: Buffering, timeout: float | None) -> tuple | None:
+    """Next (message, to, back, replays) of a ``Buffering``: replays first, then fresh ones.
+
+    Module functions, not methods: compiled, a call is a C call, not an attribute lookup on
+    an object with a ``__dict__`` (issue 13: two per ``input``)."""
+    if self._replay:
+        return self._replay.popleft()
+    try:
+        message, to, back = (
+            self._inbox.get(timeout=timeout) if timeout is not None else self._inbox.get()
+        )
+    except queue.Empty:
+        return None
+    if self._space is not None:
+        self.took_one()
+    if self._saved:  # saved messages replay right after this fresh one
+        self._replay.extend(self._saved)
+        self._saved = []
+    return message, to, back, 0
+
+
+def _accept(self: Buffering, item: tuple) -> object:
+    """Make ``item`` (from ``_next``) the message just received; its bare value."""
+    message, to, back, replays = item
+    self.return_address = back
+    self.to_address = to
+    self._received = message
+    self._current = (message, replays)
+    if self._trail_recv:
+        self._log("<", f"Received {tag_of(message)} from <{hex_of(back)}>")
+    return unwrap(message)[0]
 
 
 class AsyncBuffering(Buffering):
@@ -275,7 +282,7 @@ class AsyncBuffering(Buffering):
 
     async def input(self) -> object:  # type: ignore[override]
         """The next message (bare value)."""
-        return self._accept(await self._next_async(None))  # type: ignore[arg-type]
+        return _accept(self, await self._next_async(None))  # type: ignore[arg-type]
 
     async def select(
         self, *types: object, saving: object = None, seconds: float | None = None
