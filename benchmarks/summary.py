@@ -119,6 +119,14 @@ ROWS: tuple[Row, ...] = (
         baseline="test_instructions_per_message_of_a_raw_uvloop_echo",
     ),
     Row(
+        "function object ↔ function object round trip: instructions of the process (callgrind)",
+        "test_instructions_per_round_trip_function_to_function",
+        "instructions_per_round_trip",
+        "instructions",
+        higher=False,
+        baseline="test_instructions_per_round_trip_function_to_function_raw_baseline",
+    ),
+    Row(
         "64 KiB payloads between processes",
         "test_64k_payloads_each_way_process_to_process",
         "mb_per_second_each_way",

@@ -15,6 +15,10 @@ runtime) is measured the same way and is the baseline. Kernel work (the system c
 counted; it is the same for both, one ``epoll_wait``, one ``read`` and one ``write`` per
 message (issue 13).
 
+The same difference of two runs gives the instructions of a round trip between two function
+objects of one process (``THREADS_SCRIPT``: a thread each, the hand-off included), beside two
+plain threads exchanging through ``queue.SimpleQueue`` (``RAW_THREADS_SCRIPT``).
+
 valgrind comes from Debian's packages (``nox -s bench`` installs it when run as root). A
 missing valgrind fails these benchmarks with the command to install it; ``-k 'not
 instructions'`` leaves them out.
@@ -140,3 +144,101 @@ def test_instructions_per_message_of_an_echo_process(benchmark, valgrind, tmp_pa
 def test_instructions_per_message_of_a_raw_uvloop_echo(benchmark, valgrind, tmp_path) -> None:  # type: ignore[no-untyped-def]
     per_message(benchmark, valgrind, tmp_path, RAW_SERVER, raw_exchange_of)
 
+
+
+#: Two function objects (a thread each) in one process, ``n`` round trips of Ping and Ack
+#: after a warm-up: what a message between function objects costs, the hand-off included.
+THREADS_SCRIPT = """
+    import sys
+
+    import layer_cake as lc
+
+    def ponger(self):
+        while True:
+            m = self.input()
+            if isinstance(m, lc.Stop):
+                return None
+            self.reply(lc.Ack())
+
+    lc.bind(ponger)
+
+    def pinger(self, n: int = 0):
+        peer = self.create(ponger)
+        for _ in range(n):
+            self.send(lc.Ping(), peer)
+            self.input()
+        self.send(lc.Stop(), peer)
+        self.input()
+        return 0
+
+    lc.bind(pinger)
+
+    if __name__ == "__main__":
+        with lc.channel() as ch:
+            for n in ({warm_up}, int(sys.argv[1])):
+                ch.create(pinger, n=n)
+                m, i = ch.select(lc.Returned, seconds=600)
+                assert i == 0 and m.message == 0, m
+"""
+
+#: The same hand-off without layer-cake: two threads and two ``queue.SimpleQueue``.
+RAW_THREADS_SCRIPT = """
+    import queue
+    import sys
+    import threading
+
+    def ping_pong(n):
+        a, b = queue.SimpleQueue(), queue.SimpleQueue()
+
+        def other():
+            for _ in range(n):
+                b.put(a.get())
+
+        t = threading.Thread(target=other)
+        t.start()
+        for i in range(n):
+            a.put(i)
+            b.get()
+        t.join()
+
+    if __name__ == "__main__":
+        ping_pong({warm_up})
+        ping_pong(int(sys.argv[1]))
+"""
+
+
+def per_round_trip(benchmark, valgrind: str, tmp_path: Path, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Instructions of the whole process per round trip: ``LONG`` minus ``SHORT`` runs."""
+    script = tmp_path / "threads.py"
+    script.write_text(textwrap.dedent(text.format(warm_up=WARM_UP)))
+    totals = {}
+    for n in (SHORT, LONG):
+        out = tmp_path / f"callgrind.{n}.out"
+        command = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
+        subprocess.run(
+            [*command, script.name, str(n)],
+            cwd=tmp_path,
+            env=environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=20 * PATIENCE,
+            check=True,
+        )
+        totals[n] = instructions(out)
+    cost = (totals[LONG] - totals[SHORT]) / (LONG - SHORT)
+    assert cost > 0, totals
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    benchmark.extra_info["instructions_per_round_trip"] = round(cost)
+    benchmark.extra_info["round_trips"] = LONG - SHORT
+    benchmark.extra_info["pure_python"] = not lc.COMPILED
+
+
+def test_instructions_per_round_trip_function_to_function(benchmark, valgrind, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    per_round_trip(benchmark, valgrind, tmp_path, THREADS_SCRIPT)
+
+
+def test_instructions_per_round_trip_function_to_function_raw_baseline(
+    benchmark, valgrind, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    per_round_trip(benchmark, valgrind, tmp_path, RAW_THREADS_SCRIPT)
