@@ -128,12 +128,17 @@ def per_message(benchmark, valgrind: str, tmp_path: Path, text: str, exchange_of
         folder.mkdir()
         out = folder / "callgrind.out"
         totals[n] = under_callgrind(valgrind, folder, text, out, exchange_of(n))
+    record(benchmark, totals, "instructions_per_message", "messages")
+
+
+def record(benchmark, totals: dict[int, int], figure: str, count: str) -> None:  # type: ignore[no-untyped-def]
+    """What one more message (or round trip) cost: the ``LONG`` run less the ``SHORT`` one."""
     cost = (totals[LONG] - totals[SHORT]) / (LONG - SHORT)
     assert cost > 0, totals
     # pytest-benchmark needs a timed call; the figure is the instruction count, not this time.
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    benchmark.extra_info["instructions_per_message"] = round(cost)
-    benchmark.extra_info["messages"] = LONG - SHORT
+    benchmark.extra_info[figure] = round(cost)
+    benchmark.extra_info[count] = LONG - SHORT
     benchmark.extra_info["pure_python"] = not lc.COMPILED
 
 
@@ -226,12 +231,7 @@ def per_round_trip(benchmark, valgrind: str, tmp_path: Path, text: str) -> None:
             check=True,
         )
         totals[n] = instructions(out)
-    cost = (totals[LONG] - totals[SHORT]) / (LONG - SHORT)
-    assert cost > 0, totals
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    benchmark.extra_info["instructions_per_round_trip"] = round(cost)
-    benchmark.extra_info["round_trips"] = LONG - SHORT
-    benchmark.extra_info["pure_python"] = not lc.COMPILED
+    record(benchmark, totals, "instructions_per_round_trip", "round_trips")
 
 
 def test_instructions_per_round_trip_function_to_function(benchmark, valgrind, tmp_path) -> None:  # type: ignore[no-untyped-def]
