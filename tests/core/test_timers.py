@@ -96,7 +96,7 @@ def test_repeating_timer_fires_every_period_never_early(ch):
 def test_each_expiry_takes_one_turn_of_the_loop(ch, monkeypatch):
     # uvloop rounds delays to whole milliseconds: a timer asked for at its bare deadline ran
     # early and re-armed for the remainder, which rounds to zero (run at once), so the loop
-    # spun about ten turns per expiry. Counted here: the guard runs once per expiry.
+    # spun about twenty turns per expiry. Counted here: the guard runs once per expiry.
     turns: list[float] = []
     original = EventLoop._not_early
 
